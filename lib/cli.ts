@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { selfTest } from './self-test.js';
+import { versions } from './versions.js';
+
+const USAGE = `usage: kvs-webrtc <command>
+
+commands:
+  demo        print the linked library versions and run the native self-test
+  versions    print the linked library versions as JSON
+  self-test   run the DTLS-SRTP self-test for every SRTP profile
+`;
+
+function printVersions(): void {
+  const v = versions();
+  console.log(`OpenSSL  ${v.openssl}`);
+  console.log(`libsrtp2 ${v.libsrtp2}`);
+  console.log(`usrsctp  ${v.usrsctp}`);
+  console.log(`N-API    ${v.napi}`);
+}
+
+function runSelfTest(): void {
+  for (const r of selfTest()) {
+    console.log(
+      `self-test ${r.profile.padEnd(24)} ok: ${r.dtlsVersion} ${r.cipher}, ` +
+        `${r.datagrams.clientToServer}+${r.datagrams.serverToClient} datagrams, ` +
+        `RTP ${r.srtp.rtpBytes}->${r.srtp.protectedBytes} B, RTCP ${r.srtp.rtcpBytes}->${r.srtp.protectedRtcpBytes} B`,
+    );
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case 'demo':
+      printVersions();
+      runSelfTest();
+      return 0;
+    case 'versions':
+      console.log(JSON.stringify(versions(), null, 2));
+      return 0;
+    case 'self-test':
+      runSelfTest();
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`kvs-webrtc: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`kvs-webrtc: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`);
+    process.exitCode = 1;
+  },
+);

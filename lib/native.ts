@@ -1,0 +1,55 @@
+import path from 'node:path';
+import loadAddon from 'node-gyp-build';
+import { KvsError } from './errors.js';
+
+/** The SRTP protection profiles the native core negotiates (RFC 5764, RFC 7714 names). */
+export type SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM';
+
+export interface NativeVersions {
+  openssl: string;
+  libsrtp2: string;
+  usrsctp: string;
+  napi: number;
+}
+
+export interface NativeSelfTestReport {
+  profile: SrtpProfileName;
+  dtlsVersion: string;
+  cipher: string;
+  handshakeFlights: number;
+  datagrams: { clientToServer: number; serverToClient: number };
+  fingerprints: { client: string; server: string };
+  srtp: {
+    rtpBytes: number;
+    protectedBytes: number;
+    rtcpBytes: number;
+    protectedRtcpBytes: number;
+    tamperRejected: boolean;
+    replayRejected: boolean;
+  };
+  sctp: { socketCreated: boolean };
+}
+
+/** The shape of the N-API module; the C++ side (binding/js) only marshals. */
+export interface NativeAddon {
+  versions(): NativeVersions;
+  selfTest(profile: SrtpProfileName): NativeSelfTestReport;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; lib/ and dist/ are both one level below the package root. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  try {
+    cached = loadAddon(path.join(__dirname, '..')) as NativeAddon;
+  } catch (err) {
+    throw new KvsError(
+      'ERR_KVS_NATIVE_LOAD',
+      `kvs-webrtc: the native addon could not be loaded (${(err as Error).message}). ` +
+        'Run `npm run setup` in the package to build it.',
+      { cause: err },
+    );
+  }
+  return cached;
+}
