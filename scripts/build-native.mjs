@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Builds the addon: the static deps (cached per target), then cmake-js in pure N-API mode.
+//
+//   node scripts/build-native.mjs [--target x64] [--tests] [--werror]
+// Development checkouts (with test/cpp) also build the C++ unit tests and use -Werror.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { ensureDeps } from '../deps/build-deps.mjs';
+import { ROOT, targetFromArgs } from './lib/paths.mjs';
+import { run } from './lib/run.mjs';
+
+const argv = process.argv.slice(2);
+const target = targetFromArgs(argv);
+const devCheckout = fs.existsSync(path.join(ROOT, 'test', 'cpp'));
+const tests = argv.includes('--tests') || devCheckout;
+const werror = argv.includes('--werror') || devCheckout;
+const quiet = !argv.includes('--verbose');
+
+const { prefix } = ensureDeps({ target });
+const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
+const options = [
+  `--CDKVS_DEPS_PREFIX=${prefix}`,
+  `--CDKVS_BUILD_TESTS=${tests ? 'ON' : 'OFF'}`,
+  `--CDKVS_WERROR=${werror ? 'ON' : 'OFF'}`,
+  '--arch',
+  target,
+  '--parallel',
+  '2',
+];
+// `build` configures once and then only recompiles what changed.
+run(process.execPath, [cmakeJs, 'build', ...options, ...(quiet ? ['--log-level', 'warn'] : [])], {
+  cwd: ROOT,
+  quiet,
+});
