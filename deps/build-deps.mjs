@@ -51,7 +51,9 @@ const RECIPES = {
 function toolchainArgs(target) {
   if (target === process.arch) return [];
   // Cross-building arm64/armv7 (toolchain file and target OpenSSL sysroot) is not built yet.
-  throw new Error(`cross-building deps for ${target} is not supported yet (host is ${process.arch})`);
+  throw new Error(
+    `cross-building deps for ${target} is not supported yet (host is ${process.arch})`,
+  );
 }
 
 /** Identifies a build: manifest, recipes and compiler. A change makes a new cache entry. */
@@ -77,7 +79,14 @@ export function ensureDeps({ target = process.arch } = {}) {
     const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), `kvs-${name}-`));
     try {
       log(`building ${name} ${pkg.version} for ${target} (static, PIC, hidden)`);
-      run('cmake', ['-S', src, '-B', buildDir, ...toolchainArgs(target), ...RECIPES[name](staging)]);
+      run('cmake', [
+        '-S',
+        src,
+        '-B',
+        buildDir,
+        ...toolchainArgs(target),
+        ...RECIPES[name](staging),
+      ]);
       run('cmake', ['--build', buildDir, '--parallel', String(os.availableParallelism?.() ?? 2)]);
       run('cmake', ['--install', buildDir]);
     } finally {

@@ -22,12 +22,18 @@ function machineMirror() {
 
 function aptOptions(aptDir) {
   return [
-    '-o', 'Dir::Etc::SourceList=/dev/null',
-    '-o', `Dir::Etc::SourceParts=${path.join(aptDir, 'parts')}`,
-    '-o', `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(aptDir, 'cache')}`,
-    '-o', 'Debug::NoLocking=1',
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    'Dir::Etc::SourceList=/dev/null',
+    '-o',
+    `Dir::Etc::SourceParts=${path.join(aptDir, 'parts')}`,
+    '-o',
+    `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${path.join(aptDir, 'cache')}`,
+    '-o',
+    'Debug::NoLocking=1',
+    '-o',
+    'APT::Sandbox::User=root',
     '-qq',
   ];
 }
@@ -37,8 +43,7 @@ function prepareAptDir(aptDir, suite) {
   for (const d of ['parts', 'lists/partial', 'cache/archives/partial']) {
     fs.mkdirSync(path.join(aptDir, d), { recursive: true });
   }
-  const stanza =
-    `Types: deb-src\nURIs: ${uri}\nSuites: ${suite}\nComponents: main\nSigned-By: ${signedBy}\n`;
+  const stanza = `Types: deb-src\nURIs: ${uri}\nSuites: ${suite}\nComponents: main\nSigned-By: ${signedBy}\n`;
   fs.writeFileSync(path.join(aptDir, 'parts', 'kvs-webrtc-src.sources'), stanza);
 }
 

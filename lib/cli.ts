@@ -12,7 +12,7 @@ commands:
 
 function printVersions(): void {
   const v = versions();
-  console.log(`OpenSSL  ${v.openssl}`);
+  console.log(`OpenSSL  ${v.openssl} (${v.opensslPlatform})`);
   console.log(`libsrtp2 ${v.libsrtp2}`);
   console.log(`usrsctp  ${v.usrsctp}`);
   console.log(`N-API    ${v.napi}`);

@@ -3,10 +3,7 @@
  * without parsing messages (as with better-sqlite3 and sharp).
  */
 export type KvsErrorCode =
-  | 'ERR_KVS_NATIVE_LOAD'
-  | 'ERR_KVS_SELF_TEST'
-  | 'ERR_KVS_INVALID_ARGUMENT'
-  | (string & {});
+  'ERR_KVS_NATIVE_LOAD' | 'ERR_KVS_SELF_TEST' | 'ERR_KVS_INVALID_ARGUMENT' | (string & {});
 
 export class KvsError extends Error {
   readonly code: KvsErrorCode;

@@ -3,11 +3,16 @@ import loadAddon from 'node-gyp-build';
 import { KvsError } from './errors.js';
 
 /** The SRTP protection profiles the native core negotiates (RFC 5764, RFC 7714 names). */
-export type SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM';
+export type SrtpProfileName =
+  'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM';
 
 export interface NativeVersions {
+  /** The statically linked OpenSSL, e.g. "OpenSSL 3.0.19 27 Jan 2026". */
   openssl: string;
+  /** Its build platform, e.g. "debian-amd64": tells Debian's build from Node's own. */
+  opensslPlatform: string;
   libsrtp2: string;
+  /** usrsctp has no version call: the Debian source version built into the addon. */
   usrsctp: string;
   napi: number;
 }

@@ -56,8 +56,7 @@ Napi::Value SelfTest(const Napi::CallbackInfo& info) {
   srtp.Set("rtpBytes", Napi::Number::New(env, static_cast<double>(r.rtpBytes)));
   srtp.Set("protectedBytes", Napi::Number::New(env, static_cast<double>(r.protectedBytes)));
   srtp.Set("rtcpBytes", Napi::Number::New(env, static_cast<double>(r.rtcpBytes)));
-  srtp.Set("protectedRtcpBytes",
-           Napi::Number::New(env, static_cast<double>(r.protectedRtcpBytes)));
+  srtp.Set("protectedRtcpBytes", Napi::Number::New(env, static_cast<double>(r.protectedRtcpBytes)));
   srtp.Set("tamperRejected", r.tamperRejected);
   srtp.Set("replayRejected", r.replayRejected);
   out.Set("srtp", srtp);
@@ -76,9 +75,9 @@ Napi::Value LinkageProbe(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("addonOpensslPlatform", OpenSSL_version(OPENSSL_PLATFORM));
   out.Set("processExportsOpenssl", processFn != nullptr);
-  out.Set("processOpensslPlatform",
-          processFn ? Napi::Value(Napi::String::New(env, processFn(OPENSSL_PLATFORM)))
-                    : env.Null());
+  out.Set(
+      "processOpensslPlatform",
+      processFn ? Napi::Value(Napi::String::New(env, processFn(OPENSSL_PLATFORM))) : env.Null());
   out.Set("sameFunction", processFn == &OpenSSL_version);
   return out;
 }

@@ -22,7 +22,9 @@ export function targetFromArgs(argv, fallback = process.arch) {
   const i = argv.indexOf('--target');
   const t = i >= 0 ? argv[i + 1] : (process.env.KVS_WEBRTC_TARGET ?? fallback);
   if (!t || !(t in TARGETS)) {
-    throw new Error(`unknown target ${JSON.stringify(t)}; expected one of ${Object.keys(TARGETS).join(', ')}`);
+    throw new Error(
+      `unknown target ${JSON.stringify(t)}; expected one of ${Object.keys(TARGETS).join(', ')}`,
+    );
   }
   return t;
 }

@@ -14,7 +14,9 @@ export function run(cmd, args, { cwd, env, quiet = true, input } = {}) {
   });
   if (res.error) throw new Error(`${cmd}: ${res.error.message}`);
   if (res.status !== 0) {
-    const out = quiet ? `\n${res.stdout ?? ''}${res.stderr ?? ''}`.trimEnd() : '';
+    // The tail is where compilers and npm say what went wrong.
+    const tail = `${res.stdout ?? ''}${res.stderr ?? ''}`.trimEnd().split('\n').slice(-40);
+    const out = quiet ? `\n${tail.join('\n')}` : '';
     throw new Error(`command failed (exit ${res.status}): ${cmd} ${args.join(' ')}${out}`);
   }
   return res.stdout ?? '';

@@ -35,8 +35,8 @@ Result<std::unique_ptr<DtlsSession>> DtlsSession::Create(DtlsConfig config) {
     return Status::Fail("ERR_INVALID_ARGUMENT", "DTLS config: at least one SRTP profile");
   }
   if (config.mtu < 256 || config.mtu > 65535) {
-    return Status::Fail("ERR_INVALID_ARGUMENT", "DTLS config: mtu must be 256..65535, got " +
-                                                    std::to_string(config.mtu));
+    return Status::Fail("ERR_INVALID_ARGUMENT",
+                        "DTLS config: mtu must be 256..65535, got " + std::to_string(config.mtu));
   }
   auto session = std::make_unique<DtlsSession>(Key{}, std::move(config));
   Status init = session->Init();

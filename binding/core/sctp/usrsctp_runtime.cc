@@ -1,7 +1,7 @@
 #include "sctp/usrsctp_runtime.h"
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <usrsctp.h>
 
 namespace kvs::sctp {
@@ -33,8 +33,9 @@ Status ProbeUsrsctpSocket() {
   usrsctp_register_address(&anchor);
   struct socket* sock =
       usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
-  Status result = sock != nullptr ? Status::Ok()
-                                  : Status::Fail("ERR_SCTP_SOCKET", "usrsctp_socket(AF_CONN) failed");
+  Status result = sock != nullptr
+                      ? Status::Ok()
+                      : Status::Fail("ERR_SCTP_SOCKET", "usrsctp_socket(AF_CONN) failed");
   if (sock != nullptr) usrsctp_close(sock);
   usrsctp_deregister_address(&anchor);
   return result;

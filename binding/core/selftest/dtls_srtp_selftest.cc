@@ -141,8 +141,7 @@ Result<SelfTestReport> RunDtlsSrtpSelfTest(srtp::SrtpProfile profile) {
   st = RoundTripRtp(*clientOut.value(), *serverIn.value(), rtp, &report.protectedBytes);
   if (!st.ok()) return Leg("SRTP client to server", st);
   size_t ignored = 0;
-  st = RoundTripRtp(*serverOut.value(), *clientIn.value(), MakeRtp(7, 0x55667788, 0xa5),
-                    &ignored);
+  st = RoundTripRtp(*serverOut.value(), *clientIn.value(), MakeRtp(7, 0x55667788, 0xa5), &ignored);
   if (!st.ok()) return Leg("SRTP server to client", st);
 
   auto rtcp = MakeReceiverReport(0x11223344);
@@ -161,7 +160,8 @@ Result<SelfTestReport> RunDtlsSrtpSelfTest(srtp::SrtpProfile profile) {
   if (!st.ok()) return Leg("SRTP protect", st);
   wire[20] ^= 0x01;
   report.tamperRejected = serverIn.value()->UnprotectRtp(wire).code() == "ERR_SRTP_AUTH_FAIL";
-  if (!report.tamperRejected) return Status::Fail("ERR_SELF_TEST", "a tampered packet was accepted");
+  if (!report.tamperRejected)
+    return Status::Fail("ERR_SELF_TEST", "a tampered packet was accepted");
 
   // The same packet twice must fail the replay check.
   wire = MakeRtp(3, 0x11223344, 0x5a);
@@ -171,7 +171,8 @@ Result<SelfTestReport> RunDtlsSrtpSelfTest(srtp::SrtpProfile profile) {
   st = serverIn.value()->UnprotectRtp(wire);
   if (!st.ok()) return Leg("SRTP unprotect", st);
   report.replayRejected = serverIn.value()->UnprotectRtp(again).code() == "ERR_SRTP_REPLAY";
-  if (!report.replayRejected) return Status::Fail("ERR_SELF_TEST", "a replayed packet was accepted");
+  if (!report.replayRejected)
+    return Status::Fail("ERR_SELF_TEST", "a replayed packet was accepted");
 
   st = sctp::ProbeUsrsctpSocket();
   if (!st.ok()) return Leg("usrsctp", st);

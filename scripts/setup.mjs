@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// One-step set-up of a checkout, idempotent and quiet when nothing is missing:
+//   1. Debian build and test packages (installed when run as root on Debian or Ubuntu,
+//      otherwise the exact command is printed);
+//   2. npm ci, when package-lock.json changed since the last run;
+//   3. the native build (deps cached per target) and the TypeScript build.
+// Uses Node built-ins only: it runs before node_modules exists.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib/paths.mjs';
+import { have, log, run } from './lib/run.mjs';
+
+// What building the addon and running every test needs.
+export const DEBIAN_PACKAGES = [
+  'cmake',
+  'ninja-build',
+  'g++',
+  'make',
+  'pkg-config',
+  'libssl-dev', // static libssl.a / libcrypto.a linked into the addon
+  'dpkg-dev', // dpkg-source unpacks the libsrtp2 and usrsctp source packages
+  'xz-utils',
+  'debian-archive-keyring',
+  'doctest-dev', // C++ unit tests
+  'clang-format', // C++ formatting check in npm run lint
+  'coturn', // the local service's TURN relay
+];
+
+function missingDebianPackages() {
+  return DEBIAN_PACKAGES.filter((pkg) => {
+    try {
+      return !run('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg]).includes('installed');
+    } catch {
+      return true;
+    }
+  });
+}
+
+function installDebianPackages() {
+  if (!have('dpkg-query') || !have('apt-get')) {
+    log(`not a Debian-family system: install the equivalents of: ${DEBIAN_PACKAGES.join(' ')}`);
+    return;
+  }
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    log(`missing Debian packages. Run as root:\n  sudo sh -c '${command}'`);
+    process.exit(1);
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function installNodeModules() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const stamp = path.join(ROOT, 'node_modules', '.kvs-webrtc-lock-sha256');
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return;
+  log('installing node modules (npm ci)');
+  // The package's own install script would build too early: this script builds next.
+  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: ROOT,
+    env: { ...process.env, KVS_WEBRTC_SKIP_INSTALL_BUILD: '1' },
+  });
+  fs.writeFileSync(stamp, hash);
+}
+
+function build() {
+  run(process.execPath, [path.join(ROOT, 'scripts', 'build-native.mjs')], { cwd: ROOT });
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  run(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
+}
+
+try {
+  installDebianPackages();
+  installNodeModules();
+  build();
+} catch (err) {
+  log(`setup failed: ${err.message}`);
+  process.exit(1);
+}

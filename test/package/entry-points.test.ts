@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/root.js';
+
+// A consumer project with kvs-webrtc in its node_modules, as npm would link a local install.
+let consumer = '';
+beforeAll(() => {
+  consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'kvs-consumer-'));
+  fs.mkdirSync(path.join(consumer, 'node_modules'));
+  fs.symlinkSync(ROOT, path.join(consumer, 'node_modules', 'kvs-webrtc'), 'dir');
+});
+afterAll(() => fs.rmSync(consumer, { recursive: true, force: true }));
+
+function node(args: string[]) {
+  return spawnSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' });
+}
+
+describe('the built package', () => {
+  it('works with require()', () => {
+    const r = node([
+      '-e',
+      "const k = require('kvs-webrtc'); console.log(JSON.stringify(k.versions()))",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).openssl).toMatch(/^OpenSSL 3\./);
+  });
+
+  it('works with import, named exports included', () => {
+    const r = node([
+      '--input-type=module',
+      '-e',
+      "import { versions, selfTest } from 'kvs-webrtc'; console.log(versions().libsrtp2, selfTest().length)",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^libsrtp2 2\.\d+\.\d+ 3$/);
+  });
+
+  it('ships type declarations for its entry point', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(fs.existsSync(path.join(ROOT, pkg.types))).toBe(true);
+  });
+
+  it('has a kvs-webrtc command whose demo prints versions and passes the self-test', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc']), 'demo']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^OpenSSL\s+OpenSSL 3\./m);
+    expect(r.stdout.match(/^self-test .* ok: DTLSv1\.2/gm)).toHaveLength(3);
+  });
+
+  it('fails with a usage message on an unknown command', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc']), 'no-such-command']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown command "no-such-command"/);
+    expect(r.stderr).toMatch(/usage: kvs-webrtc/);
+  });
+});
