@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
     case 'versions':
       console.log(JSON.stringify(versions(), null, 2));
       return 0;
+    case 'local':
+      return (await import('./local/cli.js')).runLocalCommand(argv.slice(1));
     case 'self-test':
       runSelfTest();
       return 0;

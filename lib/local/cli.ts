@@ -1,0 +1,122 @@
+/**
+ * `kvs-webrtc local`: runs the local KVS service in the foreground and prints what a client
+ * needs (endpoint, region, credentials, CA path). Ctrl-C stops it gracefully (GO_AWAY and the
+ * grace period); a second Ctrl-C stops it at once.
+ */
+import { parseArgs } from 'node:util';
+import { startLocalKvs, type LocalKvsOptions } from './service.js';
+
+const USAGE = `usage: kvs-webrtc local [options]
+
+Runs the local Kinesis Video Streams signaling service on loopback.
+
+options:
+  --port <n>          TCP port (default 0: a free port)
+  --host <ip>         127.0.0.1 (default) or ::1
+  --data-dir <dir>    channels, credentials, TLS material, audit log (default ~/.kvs-webrtc/local)
+  --region <region>   region the service answers for (default us-west-2)
+  --no-turn           do not start coturn
+  --json              print the connection details as one JSON line
+  -h, --help          this text
+`;
+
+export async function runLocalCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        region: { type: 'string' },
+        'no-turn': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`kvs-webrtc local: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const opts: LocalKvsOptions = {};
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`kvs-webrtc local: bad --port ${values.port}\n`);
+      return 1;
+    }
+    opts.port = port;
+  }
+  if (values.host !== undefined) {
+    if (values.host !== '127.0.0.1' && values.host !== '::1') {
+      process.stderr.write('kvs-webrtc local: --host must be 127.0.0.1 or ::1 (loopback only)\n');
+      return 1;
+    }
+    opts.host = values.host;
+  }
+  if (values['data-dir'] !== undefined) opts.dataDir = values['data-dir'];
+  if (values.region !== undefined) opts.region = values.region;
+  if (values['no-turn']) opts.turn = false;
+
+  const svc = await startLocalKvs(opts);
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        endpoint: svc.endpoint,
+        region: svc.region,
+        accessKeyId: svc.credentials.accessKeyId,
+        secretAccessKey: svc.credentials.secretAccessKey,
+        caCertPath: svc.caCertPath,
+        dataDir: svc.dataDir,
+        metricsUrl: svc.metricsUrl,
+        auditLogPath: svc.auditLogPath,
+        turn: svc.turn ?? null,
+        pid: process.pid,
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      [
+        'Local KVS signaling service running',
+        `  endpoint        ${svc.endpoint}`,
+        `  region          ${svc.region}`,
+        `  AWS_ACCESS_KEY_ID=${svc.credentials.accessKeyId}`,
+        `  AWS_SECRET_ACCESS_KEY=${svc.credentials.secretAccessKey}`,
+        `  CA certificate  ${svc.caCertPath}`,
+        `                  (trust it: export NODE_EXTRA_CA_CERTS=${svc.caCertPath})`,
+        `  TURN            ${svc.turn ? svc.turn.uris.join(' ') : `none: ${svc.turnUnavailableReason ?? ''}`}`,
+        `  metrics         ${svc.metricsUrl}`,
+        `  audit log       ${svc.auditLogPath}`,
+        `  data dir        ${svc.dataDir}`,
+        'Ctrl-C stops it (GO_AWAY to clients, then their grace period); press twice to stop at once.',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (): void => {
+      signals++;
+      if (signals === 1) {
+        void svc.stop({ graceful: true }).then(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve(0);
+        });
+      } else {
+        void svc.stop({ graceful: false });
+        process.exitCode = 130;
+        setImmediate(() => process.exit(130));
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

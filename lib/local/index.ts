@@ -1,0 +1,10 @@
+export {
+  startLocalKvs,
+  defaultDataDir,
+  type LocalKvs,
+  type LocalKvsOptions,
+  type LocalKvsTurnOptions,
+} from './service.js';
+export { DEFAULT_LIMITS, type LocalKvsLimits } from './limits.js';
+export type { LocalPrincipal } from './credentials.js';
+export type { PolicyDocument, PolicyStatement } from './policy.js';

@@ -1,0 +1,64 @@
+/** Every quota and timer of the service, defaulting to the seed's "Service Quotas" section. */
+export interface LocalKvsLimits {
+  /** Channels per account ("1000 signaling channels per account"). */
+  maxChannels: number;
+  /** Account-level TPS per control-plane API (50). */
+  controlPlaneTps: number;
+  /** Channel-level TPS for the control-plane APIs that have one (5). */
+  controlPlaneChannelTps: number;
+  /** ConnectAsMaster / ConnectAsViewer per channel (3 TPS each). */
+  connectTpsPerChannel: number;
+  /** Viewer connections per channel (10, soft). */
+  maxViewers: number;
+  /** SendSdpOffer + SendSdpAnswer per WebSocket connection (5 TPS). */
+  sdpTpsPerConnection: number;
+  /** SendIceCandidate per WebSocket connection (20 TPS). */
+  iceTpsPerConnection: number;
+  /** messagePayload length limit (10K). */
+  maxPayloadChars: number;
+  /** Idle connection timeout (10 minutes). */
+  idleTimeoutMs: number;
+  /** Connection duration limit (1 hour). */
+  connectionLifetimeMs: number;
+  /** Grace after GO_AWAY before the service closes the socket (1 minute). */
+  goAwayGraceMs: number;
+  /** GetIceServerConfig and SendAlexaOfferToMaster per channel (5 TPS). */
+  dataPlaneTpsPerChannel: number;
+  /** TURN credential lifetime (5 minutes). */
+  turnCredentialTtlSeconds: number;
+  /** SigV4 clock-skew window (AWS uses 5 minutes). */
+  clockSkewMs: number;
+  /** How long SendAlexaOfferToMaster waits for the master's answer (not in the seed). */
+  alexaAnswerTimeoutMs: number;
+  /** Messages held per offline recipient (not in the seed; keeps memory bounded). */
+  maxPendingPerRecipient: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<LocalKvsLimits> = Object.freeze({
+  maxChannels: 1000,
+  controlPlaneTps: 50,
+  controlPlaneChannelTps: 5,
+  connectTpsPerChannel: 3,
+  maxViewers: 10,
+  sdpTpsPerConnection: 5,
+  iceTpsPerConnection: 20,
+  maxPayloadChars: 10_000,
+  idleTimeoutMs: 10 * 60_000,
+  connectionLifetimeMs: 60 * 60_000,
+  goAwayGraceMs: 60_000,
+  dataPlaneTpsPerChannel: 5,
+  turnCredentialTtlSeconds: 300,
+  clockSkewMs: 5 * 60_000,
+  alexaAnswerTimeoutMs: 5_000,
+  maxPendingPerRecipient: 100,
+});
+
+export function resolveLimits(partial: Partial<LocalKvsLimits> = {}): LocalKvsLimits {
+  const out = { ...DEFAULT_LIMITS, ...partial };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new Error(`limits.${k} must be a positive number, got ${String(v)}`);
+    }
+  }
+  return out;
+}

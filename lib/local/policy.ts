@@ -1,0 +1,119 @@
+/**
+ * IAM-style policy evaluation, pure. The grammar is the seed's: statements with Effect,
+ * Action (wildcards `*` and `?`, case-insensitive) and Resource (ARN globs, case-sensitive).
+ * Default deny; any matching Allow grants; any matching Deny wins over every Allow.
+ */
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+}
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: PolicyStatement | PolicyStatement[];
+}
+
+export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
+
+const asList = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+function globToRegExp(pattern: string, caseInsensitive: boolean): RegExp {
+  const body = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
+}
+
+export function matchAction(pattern: string, action: string): boolean {
+  return globToRegExp(pattern, true).test(action);
+}
+
+export function matchResource(pattern: string, resource: string): boolean {
+  return globToRegExp(pattern, false).test(resource);
+}
+
+/**
+ * Throws on anything the evaluator would otherwise silently misread. Conditions are refused
+ * rather than ignored: ignoring a condition on an Allow would grant more than was written.
+ */
+export function validatePolicy(doc: unknown): PolicyDocument {
+  if (typeof doc !== 'object' || doc === null) throw new Error('policy must be an object');
+  const d = doc as Record<string, unknown>;
+  if (
+    d['Version'] !== undefined &&
+    d['Version'] !== '2012-10-17' &&
+    d['Version'] !== '2008-10-17'
+  ) {
+    throw new Error(`unsupported policy Version ${JSON.stringify(d['Version'])}`);
+  }
+  const stmts = Array.isArray(d['Statement']) ? d['Statement'] : [d['Statement']];
+  if (stmts.length === 0 || d['Statement'] === undefined)
+    throw new Error('policy has no Statement');
+  const isStrList = (v: unknown): boolean =>
+    v === undefined ||
+    typeof v === 'string' ||
+    (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  for (const s of stmts) {
+    if (typeof s !== 'object' || s === null) throw new Error('statement must be an object');
+    const st = s as Record<string, unknown>;
+    if (st['Effect'] !== 'Allow' && st['Effect'] !== 'Deny') {
+      throw new Error(
+        `statement Effect must be Allow or Deny, got ${JSON.stringify(st['Effect'])}`,
+      );
+    }
+    if ((st['Action'] === undefined) === (st['NotAction'] === undefined)) {
+      throw new Error('statement needs exactly one of Action and NotAction');
+    }
+    if ((st['Resource'] === undefined) === (st['NotResource'] === undefined)) {
+      throw new Error('statement needs exactly one of Resource and NotResource');
+    }
+    for (const k of ['Action', 'NotAction', 'Resource', 'NotResource']) {
+      if (!isStrList(st[k]))
+        throw new Error(`statement ${k} must be a string or a list of strings`);
+    }
+    if (st['Condition'] !== undefined) {
+      throw new Error('policy Condition blocks are not supported by the local service');
+    }
+    if (st['Principal'] !== undefined || st['NotPrincipal'] !== undefined) {
+      throw new Error('identity policies take no Principal');
+    }
+  }
+  return d as unknown as PolicyDocument;
+}
+
+function statementMatches(s: PolicyStatement, action: string, resource: string): boolean {
+  const actionHit =
+    s.Action !== undefined
+      ? asList(s.Action).some((p) => matchAction(p, action))
+      : !asList(s.NotAction).some((p) => matchAction(p, action));
+  if (!actionHit) return false;
+  return s.Resource !== undefined
+    ? asList(s.Resource).some((p) => matchResource(p, resource))
+    : !asList(s.NotResource).some((p) => matchResource(p, resource));
+}
+
+export function evaluate(policies: PolicyDocument[], action: string, resource: string): Decision {
+  let allowed = false;
+  for (const p of policies) {
+    const stmts = Array.isArray(p.Statement) ? p.Statement : [p.Statement];
+    for (const s of stmts) {
+      if (!statementMatches(s, action, resource)) continue;
+      if (s.Effect === 'Deny') return 'ExplicitDeny';
+      allowed = true;
+    }
+  }
+  return allowed ? 'Allow' : 'ImplicitDeny';
+}
+
+/** The seed's Example 3: what the default local principal gets. */
+export const FULL_ACCESS_POLICY: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:*', Resource: '*' }],
+};

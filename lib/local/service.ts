@@ -1,0 +1,211 @@
+/**
+ * startLocalKvs: wires the store, credentials, TLS, coturn, signaling hub and HTTPS front end
+ * into one running service on loopback.
+ */
+import { createServer, type Server } from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { AuditLog } from './audit.js';
+import { CredentialTable, type LocalPrincipal } from './credentials.js';
+import { clientLimit } from './errors.js';
+import { handleHttp, handleUpgrade, type FrontEndDeps } from './front-end.js';
+import { resolveLimits, type LocalKvsLimits } from './limits.js';
+import { Metrics } from './metrics.js';
+import type { ServiceContext } from './operations.js';
+import { RateLimiter } from './rate.js';
+import { SignalingHub } from './signaling.js';
+import { ChannelStore } from './store.js';
+import { ensureTlsMaterial } from './tls.js';
+import { channelArnOfUsername, Coturn, findExecutable } from './turn.js';
+
+export interface LocalKvsTurnOptions {
+  /** The coturn binary; default `turnserver` on PATH. */
+  binary?: string;
+  /** Also offer `turns:` URIs (TLS and DTLS listeners with the service's certificate). Default true. */
+  tls?: boolean;
+}
+
+export interface LocalKvsOptions {
+  /** TCP port on loopback; 0 (the default) picks a free one. */
+  port?: number;
+  /** `127.0.0.1` (default) or `::1`. The service never listens beyond loopback. */
+  host?: '127.0.0.1' | '::1';
+  /** Where channels, credentials, TLS material and the audit log live. */
+  dataDir?: string;
+  region?: string;
+  accountId?: string;
+  /** false: no TURN. Default: start coturn if it is installed. */
+  turn?: boolean | LocalKvsTurnOptions;
+  limits?: Partial<LocalKvsLimits>;
+  /** Principals besides the default full-access key pair. */
+  principals?: LocalPrincipal[];
+  /** Where service messages go; default: warnings to stderr, nothing else. */
+  log?: (line: string) => void;
+}
+
+export interface LocalKvs {
+  /** The control-plane endpoint, e.g. `https://127.0.0.1:43127`. */
+  endpoint: string;
+  port: number;
+  region: string;
+  accountId: string;
+  /** The default key pair: full access (the seed's Example 3 policy). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** PEM file of the local CA; pass it as `ca` or through NODE_EXTRA_CA_CERTS. */
+  caCertPath: string;
+  caCert: string;
+  dataDir: string;
+  auditLogPath: string;
+  /** `https://.../metrics` (Prometheus text, unauthenticated, loopback only). */
+  metricsUrl: string;
+  /** coturn's state: `undefined` when TURN is off or coturn is not installed. */
+  turn: { uris: string[] } | undefined;
+  /** Why TURN is off, when it is. */
+  turnUnavailableReason: string | undefined;
+  /** Sends GO_AWAY (to one channel's connections, or all) and closes them after the grace. */
+  goAway(channelArn?: string): number;
+  /** Sends RECONNECT_ICE_SERVER (to one channel's connections, or all). */
+  reconnectIceServer(channelArn?: string): number;
+  /** Graceful by default: GO_AWAY, wait for clients to leave (at most the grace), then close. */
+  stop(options?: { graceful?: boolean }): Promise<void>;
+}
+
+export function defaultDataDir(): string {
+  return join(homedir(), '.kvs-webrtc', 'local');
+}
+
+export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<LocalKvs> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`kvs-local: ${line}\n`));
+  const host = options.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1' && host !== '::1')
+    throw new Error('the local service listens on loopback only');
+  const limits = resolveLimits(options.limits);
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const region = options.region ?? 'us-west-2';
+  const accountId = options.accountId ?? '123456789012';
+  if (!/^\d{12}$/.test(accountId)) throw new Error('accountId must be 12 digits');
+
+  const store = new ChannelStore(dataDir);
+  const { table, defaultPrincipal } = CredentialTable.withDefault(dataDir, options.principals);
+  const tls = ensureTlsMaterial(dataDir);
+  const metrics = new Metrics();
+  const audit = new AuditLog(dataDir);
+  const hub = new SignalingHub({ store, limits, metrics });
+  const rate = new RateLimiter();
+
+  let coturn: Coturn | undefined;
+  let turnUnavailableReason: string | undefined;
+  if (options.turn !== false) {
+    const turnOpts = typeof options.turn === 'object' ? options.turn : {};
+    const binary = findExecutable(turnOpts.binary ?? 'turnserver');
+    if (!binary) {
+      turnUnavailableReason =
+        `coturn (${turnOpts.binary ?? 'turnserver'}) is not installed: GetIceServerConfig will return ` +
+        'no TURN servers. Install Debian\'s "coturn" package to get them.';
+      log(`WARNING: ${turnUnavailableReason}`);
+    } else {
+      const byArnName = (username: string): void => {
+        const arn = channelArnOfUsername(username);
+        const ch = arn === undefined ? undefined : store.byArn(arn);
+        if (ch) metrics.turnConnected(ch.name);
+      };
+      coturn = await Coturn.start(binary, {
+        ...(turnOpts.tls === false
+          ? {}
+          : { tls: { certPath: tls.certPath, keyPath: tls.keyPath } }),
+        onAllocation: byArnName,
+      });
+    }
+  } else {
+    turnUnavailableReason = 'TURN is disabled (turn: false).';
+  }
+
+  let port = 0;
+  const hostPort = (): string => (host === '::1' ? `[::1]:${port}` : `127.0.0.1:${port}`);
+  const svc: ServiceContext = {
+    region,
+    accountId,
+    store,
+    hub,
+    limits,
+    now: Date.now,
+    hostPort,
+    iceServers: (arn) =>
+      coturn && coturn.running ? [coturn.iceServer(arn, limits.turnCredentialTtlSeconds)] : [],
+    rate: (key, limit) => {
+      if (!rate.allow(key, limit, Date.now())) {
+        throw clientLimit(`Rate exceeded: at most ${limit} requests per second.`);
+      }
+    },
+  };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  const server: Server = createServer({ key: tls.key, cert: tls.cert });
+  const deps: FrontEndDeps = { svc, credentials: table, hub, metrics, audit, wss, log };
+  server.on('request', (req, res) => handleHttp(deps, req, res));
+  server.on('upgrade', (req, socket, head: Buffer) => handleUpgrade(deps, req, socket, head));
+  server.on('tlsClientError', () => undefined);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await coturn?.stop();
+    throw e;
+  }
+  port = (server.address() as { port: number }).port;
+
+  // A process exiting without stop() must not leave coturn behind.
+  const killTurn = (): void => coturn?.killNow();
+  process.on('exit', killTurn);
+
+  let stopping: Promise<void> | undefined;
+  let forced = false;
+  const stop = (opts: { graceful?: boolean } = {}): Promise<void> => {
+    // A forced stop also cuts short a graceful stop that is still waiting.
+    if (opts.graceful === false) forced = true;
+    stopping ??= (async () => {
+      server.close();
+      if (!forced && hub.connectionCount > 0) {
+        hub.goAway();
+        // Bounded wait: the grace period, checked every 50 ms.
+        const rounds = Math.ceil(limits.goAwayGraceMs / 50) + 1;
+        for (let i = 0; i < rounds && hub.connectionCount > 0 && !forced; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      hub.closeAll();
+      wss.close();
+      server.closeAllConnections();
+      await coturn?.stop();
+      process.off('exit', killTurn);
+    })();
+    return stopping;
+  };
+
+  return {
+    endpoint: `https://${hostPort()}`,
+    port,
+    region,
+    accountId,
+    credentials: {
+      accessKeyId: defaultPrincipal.accessKeyId,
+      secretAccessKey: defaultPrincipal.secretAccessKey,
+    },
+    caCertPath: tls.caCertPath,
+    caCert: tls.caCert,
+    dataDir,
+    auditLogPath: audit.path,
+    metricsUrl: `https://${hostPort()}/metrics`,
+    turn: coturn ? { uris: coturn.uris() } : undefined,
+    turnUnavailableReason,
+    goAway: (arn) => hub.goAway(arn),
+    reconnectIceServer: (arn) => hub.reconnectIceServer(arn),
+    stop,
+  };
+}

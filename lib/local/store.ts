@@ -1,0 +1,99 @@
+/**
+ * Signaling channels and their tags, held in memory and persisted as one JSON document in the
+ * data directory. Every mutation is written atomically before the caller acknowledges it.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { atomicWriteFileSync } from './atomic-file.js';
+
+export interface Channel {
+  name: string;
+  arn: string;
+  type: 'SINGLE_MASTER';
+  status: 'ACTIVE';
+  /** Epoch milliseconds. */
+  createdAt: number;
+  messageTtlSeconds: number;
+  version: string;
+  tags: Record<string, string>;
+}
+
+interface StoreFile {
+  format: 1;
+  channels: Channel[];
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function newVersion(): string {
+  const bytes = randomBytes(20);
+  return Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+export class ChannelStore {
+  private readonly byName = new Map<string, Channel>();
+  private readonly file: string;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = join(dataDir, 'channels.json');
+    if (existsSync(this.file)) {
+      const doc = JSON.parse(readFileSync(this.file, 'utf8')) as StoreFile;
+      if (doc.format !== 1) throw new Error(`${this.file}: unknown format ${String(doc.format)}`);
+      for (const c of doc.channels) this.byName.set(c.name, c);
+    }
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  byChannelName(name: string): Channel | undefined {
+    return this.byName.get(name);
+  }
+
+  byArn(arn: string): Channel | undefined {
+    // The name is the ARN's second-to-last segment; the full ARN must match too, so an ARN of
+    // a deleted-and-recreated channel does not resolve to the new one.
+    const parts = arn.split('/');
+    const c = parts.length >= 3 ? this.byName.get(parts[parts.length - 2] as string) : undefined;
+    return c && c.arn === arn ? c : undefined;
+  }
+
+  /** All channels sorted by name, which makes name-based pagination stable. */
+  list(): Channel[] {
+    return [...this.byName.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  }
+
+  put(c: Channel): void {
+    const previous = this.byName.get(c.name);
+    this.byName.set(c.name, c);
+    try {
+      this.persist();
+    } catch (e) {
+      if (previous) this.byName.set(c.name, previous);
+      else this.byName.delete(c.name);
+      throw e;
+    }
+  }
+
+  delete(name: string): void {
+    const previous = this.byName.get(name);
+    if (!previous) return;
+    this.byName.delete(name);
+    try {
+      this.persist();
+    } catch (e) {
+      this.byName.set(name, previous);
+      throw e;
+    }
+  }
+
+  private persist(): void {
+    const doc: StoreFile = { format: 1, channels: this.list() };
+    atomicWriteFileSync(this.file, JSON.stringify(doc));
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * TURN for the local service: runs Debian's coturn on loopback in its shared-secret ("TURN REST
+ * API") mode and mints credentials it accepts. Without coturn there are no TURN servers at all;
+ * nothing here ever hands out credentials for a server that is not running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface IceServer {
+  Uris: string[];
+  Username: string;
+  Password: string;
+  Ttl: number;
+}
+
+/** Pure: the coturn REST-API credential for a channel, in the KVS username form. */
+export function turnCredential(
+  secret: string,
+  channelArn: string,
+  ttlSeconds: number,
+  nowMs: number,
+): { Username: string; Password: string } {
+  const expiry = Math.floor(nowMs / 1000) + ttlSeconds;
+  const Username = `${expiry}:${Buffer.from(`v1:${channelArn}`).toString('base64')}`;
+  const Password = createHmac('sha1', secret).update(Username).digest('base64');
+  return { Username, Password };
+}
+
+/** Pure: the channel ARN a credential username was minted for, if it is one of ours. */
+export function channelArnOfUsername(username: string): string | undefined {
+  const colon = username.indexOf(':');
+  if (colon < 0) return undefined;
+  const decoded = Buffer.from(username.slice(colon + 1), 'base64').toString('utf8');
+  return decoded.startsWith('v1:') ? decoded.slice(3) : undefined;
+}
+
+export function findExecutable(name: string): string | undefined {
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 right now (coturn listens on both). */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free port for coturn after 20 attempts');
+}
+
+function tcpReachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface CoturnOptions {
+  binary?: string;
+  tls?: { certPath: string; keyPath: string };
+  realm?: string;
+  /** Called with the username of every successful allocation (for TURNConnected). */
+  onAllocation?: (username: string) => void;
+  log?: (line: string) => void;
+}
+
+export class Coturn {
+  readonly host = '127.0.0.1';
+  private exited = false;
+  private readonly logTail: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly workDir: string,
+    readonly secret: string,
+    readonly port: number,
+    readonly tlsPort: number | undefined,
+  ) {
+    child.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Starts coturn; resolves once it accepts connections. Throws if it cannot. */
+  static async start(binary: string, opts: CoturnOptions = {}): Promise<Coturn> {
+    const workDir = mkdtempSync(join(tmpdir(), 'kvs-local-turn-'));
+    const secret = randomBytes(24).toString('hex');
+    const port = await freePort();
+    const tlsPort = opts.tls ? await freePort() : undefined;
+    const relayBase = 49152 + Math.floor(Math.random() * 15000);
+    const args = [
+      '-c',
+      '/dev/null',
+      '-n',
+      '-v',
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      `--listening-port=${port}`,
+      `--min-port=${relayBase}`,
+      `--max-port=${relayBase + 300}`,
+      `--realm=${opts.realm ?? 'kinesisvideo.local'}`,
+      '--fingerprint',
+      '--use-auth-secret',
+      `--static-auth-secret=${secret}`,
+      '--no-cli',
+      '--allow-loopback-peers',
+      `--pidfile=${join(workDir, 'turn.pid')}`,
+      `--userdb=${join(workDir, 'turndb')}`,
+      '--log-file=stdout',
+      '--simple-log',
+    ];
+    if (opts.tls && tlsPort !== undefined) {
+      args.push(
+        `--tls-listening-port=${tlsPort}`,
+        `--cert=${opts.tls.certPath}`,
+        `--pkey=${opts.tls.keyPath}`,
+      );
+    } else {
+      args.push('--no-tls', '--no-dtls');
+    }
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const turn = new Coturn(child, workDir, secret, port, tlsPort);
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        turn.logTail.push(line);
+        if (turn.logTail.length > 50) turn.logTail.shift();
+        opts.log?.(line);
+        const m = /user <([^>]*)>: incoming packet ALLOCATE processed, success/.exec(line);
+        if (m && m[1] !== undefined) opts.onAllocation?.(m[1]);
+      }
+      if (buffered.length > 65536) buffered = '';
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+
+    // Bounded wait for the listener: 200 polls, 50 ms apart (10 s), or an early exit.
+    for (let i = 0; i < 200; i++) {
+      if (turn.exited) break;
+      if (await tcpReachable(port)) return turn;
+      const err = await Promise.race([
+        spawnError,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
+      ]);
+      if (err) {
+        turn.cleanup();
+        throw err;
+      }
+    }
+    await turn.stop();
+    throw new Error(
+      `coturn did not start listening on 127.0.0.1:${port}:\n${turn.logTail.join('\n')}`,
+    );
+  }
+
+  /** The KVS URI forms, in the real service's order, for the listeners this coturn has. */
+  uris(): string[] {
+    const h = this.host;
+    const out = [`turn:${h}:${this.port}?transport=udp`];
+    if (this.tlsPort !== undefined) {
+      out.push(
+        `turns:${h}:${this.tlsPort}?transport=udp`,
+        `turns:${h}:${this.tlsPort}?transport=tcp`,
+      );
+    }
+    return out;
+  }
+
+  iceServer(channelArn: string, ttlSeconds: number, nowMs = Date.now()): IceServer {
+    return {
+      Uris: this.uris(),
+      ...turnCredential(this.secret, channelArn, ttlSeconds, nowMs),
+      Ttl: ttlSeconds,
+    };
+  }
+
+  /** Synchronous last resort for process exit. */
+  killNow(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    }
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,194 @@
+/** Shared fixtures for the local-service suites: a service on a temp data dir and real clients. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
+import { SigV4RequestSigner } from 'amazon-kinesis-video-streams-webrtc';
+import WebSocket from 'ws';
+import { startLocalKvs, type LocalKvs, type LocalKvsOptions } from '../../lib/local/index.js';
+
+export interface Creds {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export function tempDir(prefix = 'kvs-local-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Starts a service on a fresh data dir with TURN off unless asked; collects log lines. */
+export async function startTestService(
+  opts: LocalKvsOptions = {},
+): Promise<{ svc: LocalKvs; dataDir: string; logs: string[] }> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const logs: string[] = [];
+  const svc = await startLocalKvs({
+    port: 0,
+    turn: false,
+    ...opts,
+    dataDir,
+    log: (l) => logs.push(l),
+  });
+  return { svc, dataDir, logs };
+}
+
+export function controlClient(svc: LocalKvs, creds: Creds = svc.credentials): KinesisVideoClient {
+  return new KinesisVideoClient({
+    region: svc.region,
+    endpoint: svc.endpoint,
+    credentials: creds,
+    maxAttempts: 1,
+    requestHandler: { httpsAgent: new Agent({ ca: svc.caCert }) },
+  });
+}
+
+export function signalingClient(
+  svc: LocalKvs,
+  endpoint: string,
+  creds: Creds = svc.credentials,
+): KinesisVideoSignalingClient {
+  return new KinesisVideoSignalingClient({
+    region: svc.region,
+    endpoint,
+    credentials: creds,
+    maxAttempts: 1,
+    requestHandler: { httpsAgent: new Agent({ ca: svc.caCert }) },
+  });
+}
+
+/** Resolves with the error a promise rejects with; fails if it resolves. */
+export async function rejection(
+  p: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { $metadata?: { httpStatusCode?: number } };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** A raw `ws` client that queues what it receives so tests can await messages in order. */
+export class WsProbe {
+  readonly messages: Record<string, unknown>[] = [];
+  private waiters: (() => void)[] = [];
+  closeCode: number | undefined;
+  closeReason = '';
+  readonly closed: Promise<void>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+      this.wake();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.wake();
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Waits for the next unread message (bounded by `timeoutMs`). */
+  async next(timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.read >= this.messages.length) {
+      if (this.closeCode !== undefined)
+        throw new Error(`socket closed (${this.closeCode}) before a message`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a message');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.messages[this.read++] as Record<string, unknown>;
+  }
+
+  private read = 0;
+
+  get unread(): number {
+    return this.messages.length - this.read;
+  }
+
+  send(obj: unknown): void {
+    this.ws.send(JSON.stringify(obj));
+  }
+}
+
+/** Presigns with the official JS SDK's signer (an implementation we did not write). */
+export async function presignedUrl(
+  svc: LocalKvs,
+  channelArn: string,
+  clientId?: string,
+  creds: Creds = svc.credentials,
+  date?: Date,
+): Promise<string> {
+  const signer = new SigV4RequestSigner(svc.region, creds);
+  const q: Record<string, string> = { 'X-Amz-ChannelARN': channelArn };
+  if (clientId !== undefined) q['X-Amz-ClientId'] = clientId;
+  return signer.getSignedURL(svc.endpoint.replace('https://', 'wss://'), q, date);
+}
+
+/** Opens a raw WebSocket; resolves with the probe once open or rejects with the HTTP status. */
+export function openWs(svc: LocalKvs, url: string): Promise<WsProbe> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { ca: svc.caCert });
+    const probe = new WsProbe(ws);
+    ws.once('open', () => resolve(probe));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        const err = Object.assign(new Error(`HTTP ${res.statusCode ?? 0}`), {
+          status: res.statusCode,
+          errorType: String(res.headers['x-amzn-errortype'] ?? ''),
+          body,
+        });
+        reject(err);
+        ws.terminate();
+      });
+    });
+    ws.once('error', reject);
+  });
+}
+
+export async function connect(
+  svc: LocalKvs,
+  arn: string,
+  clientId?: string,
+  creds?: Creds,
+): Promise<WsProbe> {
+  return openWs(svc, await presignedUrl(svc, arn, clientId, creds));
+}
+
+export async function closeAll(...probes: (WsProbe | undefined)[]): Promise<void> {
+  await Promise.all(
+    probes.map(async (p) => {
+      if (!p || p.closeCode !== undefined) return;
+      p.ws.close();
+      await Promise.race([p.closed, new Promise((r) => setTimeout(r, 3000))]);
+      p.ws.terminate();
+    }),
+  );
+}
+
+export const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64');
