@@ -12,6 +12,9 @@ import WebSocket from 'ws';
 import type { LocalKvs } from '../../lib/local/index.js';
 import { controlClient, removeDir, startTestService } from './helpers.js';
 
+type Sdp = Parameters<SignalingClient['sendSdpOffer']>[0];
+type Cand = Parameters<SignalingClient['sendIceCandidate']>[0];
+
 let svc: LocalKvs;
 let dataDir: string;
 let channelARN: string;
@@ -96,15 +99,15 @@ describe('official JS SignalingClient', () => {
       await openClient(viewer);
 
       const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n' };
-      const gotOffer = once<[RTCSessionDescriptionInit, string]>(master, 'sdpOffer');
-      viewer.sendSdpOffer(offer as RTCSessionDescriptionInit);
+      const gotOffer = once<[Sdp, string]>(master, 'sdpOffer');
+      viewer.sendSdpOffer(offer as Sdp);
       const [offerAtMaster, from] = await gotOffer;
       expect(offerAtMaster).toEqual(offer);
       expect(from).toBe('viewer-1');
 
       const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\n' };
-      const gotAnswer = once<[RTCSessionDescriptionInit]>(viewer, 'sdpAnswer');
-      master.sendSdpAnswer(answer as RTCSessionDescriptionInit, 'viewer-1');
+      const gotAnswer = once<[Sdp]>(viewer, 'sdpAnswer');
+      master.sendSdpAnswer(answer as Sdp, 'viewer-1');
       expect((await gotAnswer)[0]).toEqual(answer);
 
       const cand = {
@@ -112,14 +115,14 @@ describe('official JS SignalingClient', () => {
         sdpMid: '0',
         sdpMLineIndex: 0,
       };
-      const gotCandAtMaster = once<[RTCIceCandidateInit, string]>(master, 'iceCandidate');
-      viewer.sendIceCandidate(cand as RTCIceCandidateInit);
+      const gotCandAtMaster = once<[Cand, string]>(master, 'iceCandidate');
+      viewer.sendIceCandidate(cand as Cand);
       const [c1, c1From] = await gotCandAtMaster;
       expect(c1).toMatchObject(cand);
       expect(c1From).toBe('viewer-1');
 
-      const gotCandAtViewer = once<[RTCIceCandidateInit]>(viewer, 'iceCandidate');
-      master.sendIceCandidate(cand as RTCIceCandidateInit, 'viewer-1');
+      const gotCandAtViewer = once<[Cand]>(viewer, 'iceCandidate');
+      master.sendIceCandidate(cand as Cand, 'viewer-1');
       expect((await gotCandAtViewer)[0]).toMatchObject(cand);
     } finally {
       await closeClient(viewer);
@@ -133,11 +136,7 @@ describe('official JS SignalingClient', () => {
       await openClient(master);
       const status = once<[Record<string, string>]>(master, 'statusResponse');
       // A master must name a viewer; the SDK (2.8+) leaves that check to the service.
-      master.sendSdpOffer(
-        { type: 'offer', sdp: 'v=0\r\n' } as RTCSessionDescriptionInit,
-        undefined,
-        'corr-42',
-      );
+      master.sendSdpOffer({ type: 'offer', sdp: 'v=0\r\n' } as Sdp, undefined, 'corr-42');
       const [resp] = await status;
       expect(resp).toMatchObject({
         correlationId: 'corr-42',
