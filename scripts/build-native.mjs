@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the addon: the static deps (cached per target), then cmake-js in pure N-API mode.
 //
-//   node scripts/build-native.mjs [--target x64] [--tests] [--werror]
-// Development checkouts (with test/cpp) also build the C++ unit tests and use -Werror.
+//   node scripts/build-native.mjs [--target x64] [--tests|--no-tests] [--werror] [--verbose]
+// Development checkouts (with test/cpp) build the C++ unit tests too, and use -Werror.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -13,7 +13,7 @@ import { run } from './lib/run.mjs';
 const argv = process.argv.slice(2);
 const target = targetFromArgs(argv);
 const devCheckout = fs.existsSync(path.join(ROOT, 'test', 'cpp'));
-const tests = argv.includes('--tests') || devCheckout;
+const tests = argv.includes('--tests') || (devCheckout && !argv.includes('--no-tests'));
 const werror = argv.includes('--werror') || devCheckout;
 const quiet = !argv.includes('--verbose');
 
