@@ -189,7 +189,8 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
       if (typeof params !== 'object' || params === null || Array.isArray(params)) {
         throw invalidArgument('The request body must be a JSON object.');
       }
-      if (op.plane === 'control') deps.svc.rate(`cp:${op.name}`, deps.svc.limits.controlPlaneTps);
+      if (op.plane === 'control')
+        deps.svc.rate(`cp:${op.name}`, deps.svc.limits.controlPlaneTps, 'account');
       const result = await op.run(params as Record<string, unknown>, deps.svc, call);
       const out = JSON.stringify(result);
       res

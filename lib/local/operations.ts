@@ -42,7 +42,7 @@ export interface ServiceContext {
   hostPort: () => string;
   iceServers: (channelArn: string) => IceServer[];
   /** Applies a TPS quota; throws ClientLimitExceededException when it is exceeded. */
-  rate: (key: string, limit: number) => void;
+  rate: (key: string, limit: number, scope: 'account' | 'channel') => void;
 }
 
 export interface CallContext {
@@ -79,7 +79,7 @@ function channelOrThrow(svc: ServiceContext, arn: string): Channel {
 
 /** The channel-level TPS quotas ("5 TPS [h]") of the control-plane table. */
 function channelRate(svc: ServiceContext, op: string, c: Channel): void {
-  svc.rate(`cp-channel:${op}:${c.arn}`, svc.limits.controlPlaneChannelTps);
+  svc.rate(`cp-channel:${op}:${c.arn}`, svc.limits.controlPlaneChannelTps, 'channel');
 }
 
 const createSignalingChannel: Operation = {
@@ -353,7 +353,7 @@ const getIceServerConfig: Operation = {
     call.authorize(arn);
     const c = channelOrThrow(svc, arn);
     call.channelName = c.name;
-    svc.rate(`dp:GetIceServerConfig:${c.arn}`, svc.limits.dataPlaneTpsPerChannel);
+    svc.rate(`dp:GetIceServerConfig:${c.arn}`, svc.limits.dataPlaneTpsPerChannel, 'channel');
     return { IceServerList: svc.iceServers(c.arn) };
   },
 };
@@ -374,7 +374,7 @@ const sendAlexaOfferToMaster: Operation = {
     call.authorize(arn);
     const c = channelOrThrow(svc, arn);
     call.channelName = c.name;
-    svc.rate(`dp:SendAlexaOfferToMaster:${c.arn}`, svc.limits.dataPlaneTpsPerChannel);
+    svc.rate(`dp:SendAlexaOfferToMaster:${c.arn}`, svc.limits.dataPlaneTpsPerChannel, 'channel');
     return { Answer: await svc.hub.alexaOffer(c, sender, payload) };
   },
 };

@@ -133,9 +133,9 @@ export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<Loca
     hostPort,
     iceServers: (arn) =>
       coturn && coturn.running ? [coturn.iceServer(arn, limits.turnCredentialTtlSeconds)] : [],
-    rate: (key, limit) => {
+    rate: (key, limit, scope) => {
       if (!rate.allow(key, limit, Date.now())) {
-        throw clientLimit(`Rate exceeded: at most ${limit} requests per second.`);
+        throw clientLimit(`Rate exceeded: at most ${limit} requests per second per ${scope}.`);
       }
     },
   };
