@@ -19,6 +19,7 @@ export const DEBIAN_PACKAGES = [
   'make',
   'pkg-config',
   'libssl-dev', // static libssl.a / libcrypto.a linked into the addon
+  'libuv1-dev', // uv.h (the addon uses the libuv Node exports; the C++ tests link this one)
   'dpkg-dev', // dpkg-source unpacks the libsrtp2 and usrsctp source packages
   'xz-utils',
   'debian-archive-keyring',

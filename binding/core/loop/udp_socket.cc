@@ -1,0 +1,110 @@
+#include "loop/udp_socket.h"
+
+#include <cstring>
+#include <string>
+
+namespace kvs::loop {
+namespace {
+
+Status UvFailure(const char* what, int rc) {
+  return Status::Fail("ERR_SOCKET", std::string(what) + ": " + uv_strerror(rc));
+}
+
+// A queued send owns its copy of the datagram until libuv is done with it.
+struct PendingSend {
+  uv_udp_send_t request{};
+  std::vector<char> bytes;
+  std::shared_ptr<HandleBlock> socket;  // the socket outlives its queued sends
+};
+
+}  // namespace
+
+Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::SocketAddress& local,
+                                                   OnDatagram onDatagram) {
+  if (!local.valid()) return Status::Fail("ERR_INVALID_ARGUMENT", "UDP bind: invalid address");
+  auto socket = std::make_unique<UdpSocket>(Key{}, loop);
+  Block& b = *socket->block_;
+  b.onDatagram = std::move(onDatagram);
+  int rc = uv_udp_bind(&b.udp, local.sockaddr_ptr(),
+                       local.family() == net::Family::kIPv6 ? UV_UDP_IPV6ONLY : 0);
+  if (rc != 0) return UvFailure(("bind " + local.ToString()).c_str(), rc);
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  rc = uv_udp_getsockname(&b.udp, reinterpret_cast<sockaddr*>(&bound), &len);
+  if (rc != 0) return UvFailure("getsockname", rc);
+  socket->local_ = net::SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&bound))
+                       .value_or(net::SocketAddress());
+  rc = uv_udp_recv_start(
+      &b.udp,
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* blk = static_cast<Block*>(static_cast<HandleBlock*>(h->data));
+        *buf = uv_buf_init(blk->buffer.data(), static_cast<unsigned int>(blk->buffer.size()));
+      },
+      [](uv_udp_t* u, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned) {
+        auto* blk = static_cast<Block*>(static_cast<HandleBlock*>(u->data));
+        if (nread < 0) {
+          ++blk->stats.receiveErrors;
+          return;
+        }
+        if (addr == nullptr || blk->closed) return;  // nothing more to read
+        auto from = net::SocketAddress::FromSockaddr(addr);
+        if (!from) return;
+        ++blk->stats.datagramsReceived;
+        blk->stats.bytesReceived += static_cast<uint64_t>(nread);
+        std::shared_ptr<HandleBlock> keep = blk->self;  // the callback may close the socket
+        auto cb = blk->onDatagram;
+        if (cb) {
+          cb(*from,
+             ByteSpan(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
+        }
+      });
+  if (rc != 0) return UvFailure("recv_start", rc);
+  return socket;
+}
+
+UdpSocket::UdpSocket(Key, EventLoop& loop) : block_(NewHandleBlock<Block>()) {
+  uv_udp_init(loop.uv(), &block_->udp);
+}
+
+UdpSocket::~UdpSocket() { CloseHandle(*block_); }
+
+Status UdpSocket::SendTo(const net::SocketAddress& to, ByteSpan data) {
+  Block& b = *block_;
+  if (b.closed) return Status::Fail("ERR_INVALID_STATE", "UDP socket is closed");
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data)),
+                             static_cast<unsigned int>(data.size));
+  int rc = uv_udp_try_send(&b.udp, &buf, 1, to.sockaddr_ptr());
+  if (rc >= 0) {
+    ++b.stats.datagramsSent;
+    b.stats.bytesSent += data.size;
+    return Status::Ok();
+  }
+  if (rc != UV_EAGAIN) {
+    ++b.stats.sendErrors;
+    return UvFailure(("send to " + to.ToString()).c_str(), rc);
+  }
+  auto pending = std::make_unique<PendingSend>();
+  pending->bytes.assign(buf.base, buf.base + buf.len);
+  pending->socket = b.self;
+  uv_buf_t copy = uv_buf_init(pending->bytes.data(), static_cast<unsigned int>(buf.len));
+  pending->request.data = pending.get();
+  rc = uv_udp_send(&pending->request, &b.udp, &copy, 1, to.sockaddr_ptr(),
+                   [](uv_udp_send_t* req, int status) {
+                     std::unique_ptr<PendingSend> done(static_cast<PendingSend*>(req->data));
+                     auto* blk = static_cast<Block*>(done->socket.get());
+                     if (status == 0) {
+                       ++blk->stats.datagramsSent;
+                       blk->stats.bytesSent += done->bytes.size();
+                     } else {
+                       ++blk->stats.sendErrors;
+                     }
+                   });
+  if (rc != 0) {
+    ++b.stats.sendErrors;
+    return UvFailure("send", rc);
+  }
+  pending.release();  // owned by the request until its callback
+  return Status::Ok();
+}
+
+}  // namespace kvs::loop
