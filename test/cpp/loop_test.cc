@@ -9,11 +9,13 @@
 #include "loop/interfaces.h"
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
+#include "net/sockaddr.h"
 
 using kvs::loop::EventLoop;
 using kvs::loop::Timer;
 using kvs::loop::UdpSocket;
-using kvs::net::SocketAddress;
+using kvs::net::Address;
+using SocketAddress = kvs::net::Address;
 
 namespace {
 
@@ -79,11 +81,11 @@ TEST_CASE("timers fire once, repeat, and stop; a timer may delete itself") {
 TEST_CASE("UDP sockets on loopback exchange datagrams, with stats") {
   auto loop = NewLoop();
   std::promise<std::string> got;
-  auto any = *SocketAddress::FromString("127.0.0.1", 0);
+  auto any = *SocketAddress::Parse("127.0.0.1", 0);
   auto sockets = OnLoop(*loop, [&] {
     auto a = UdpSocket::Bind(*loop, any, [](const SocketAddress&, kvs::ByteSpan) {});
     auto b = UdpSocket::Bind(*loop, any, [&](const SocketAddress& from, kvs::ByteSpan data) {
-      got.set_value(from.ip() + " " +
+      got.set_value(from.IpString() + " " +
                     std::string(reinterpret_cast<const char*>(data.data), data.size));
     });
     REQUIRE(a.ok());
@@ -113,7 +115,7 @@ TEST_CASE("binding to an address that is not ours fails with a clear error") {
   auto loop = NewLoop();
   auto err = OnLoop(*loop, [&] {
     // TEST-NET-1 is never assigned to a local interface; no packet is sent.
-    auto r = UdpSocket::Bind(*loop, *SocketAddress::FromString("192.0.2.1", 0),
+    auto r = UdpSocket::Bind(*loop, *SocketAddress::Parse("192.0.2.1", 0),
                              [](const SocketAddress&, kvs::ByteSpan) {});
     return r.ok() ? std::string() : r.status().message();
   });
@@ -123,6 +125,6 @@ TEST_CASE("binding to an address that is not ours fails with a clear error") {
 TEST_CASE("interfaces include loopback") {
   auto list = kvs::loop::ListInterfaces();
   bool sawLoopback = false;
-  for (const auto& i : list) sawLoopback |= i.loopback && i.address.IsLoopback();
+  for (const auto& i : list) sawLoopback |= i.loopback && kvs::net::IsLoopback(i.address);
   CHECK(sawLoopback);
 }

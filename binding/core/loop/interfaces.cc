@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include "net/sockaddr.h"
+
 namespace kvs::loop {
 
 std::vector<LocalInterface> ListInterfaces() {
@@ -10,10 +12,9 @@ std::vector<LocalInterface> ListInterfaces() {
   int count = 0;
   if (uv_interface_addresses(&list, &count) != 0) return out;
   for (int i = 0; i < count; ++i) {
-    auto addr =
-        net::SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&list[i].address));
+    auto addr = net::FromSockaddr(reinterpret_cast<const sockaddr*>(&list[i].address));
     if (!addr) continue;
-    addr->set_port(0);
+    addr->setPort(0);
     out.push_back({list[i].name, *addr, list[i].is_internal != 0});
   }
   uv_free_interface_addresses(list, count);

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "net/socket_address.h"
+#include "net/address.h"
 
 namespace kvs::loop {
 
 struct LocalInterface {
   std::string name;
-  net::SocketAddress address;  // port 0
+  net::Address address;  // port 0
   bool loopback = false;
 };
 

@@ -1,5 +1,7 @@
 #include "loop/udp_socket.h"
 
+#include "net/sockaddr.h"
+
 #include <cstring>
 #include <string>
 
@@ -19,21 +21,19 @@ struct PendingSend {
 
 }  // namespace
 
-Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::SocketAddress& local,
+Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::Address& local,
                                                    OnDatagram onDatagram) {
-  if (!local.valid()) return Status::Fail("ERR_INVALID_ARGUMENT", "UDP bind: invalid address");
   auto socket = std::make_unique<UdpSocket>(Key{}, loop);
   Block& b = *socket->block_;
   b.onDatagram = std::move(onDatagram);
-  int rc = uv_udp_bind(&b.udp, local.sockaddr_ptr(),
-                       local.family() == net::Family::kIPv6 ? UV_UDP_IPV6ONLY : 0);
+  const net::Sockaddr sa = net::ToSockaddr(local);
+  int rc = uv_udp_bind(&b.udp, sa.get(), local.isIpv6() ? UV_UDP_IPV6ONLY : 0);
   if (rc != 0) return UvFailure(("bind " + local.ToString()).c_str(), rc);
   sockaddr_storage bound{};
   int len = sizeof bound;
   rc = uv_udp_getsockname(&b.udp, reinterpret_cast<sockaddr*>(&bound), &len);
   if (rc != 0) return UvFailure("getsockname", rc);
-  socket->local_ = net::SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&bound))
-                       .value_or(net::SocketAddress());
+  socket->local_ = net::FromSockaddr(reinterpret_cast<sockaddr*>(&bound)).value_or(net::Address());
   rc = uv_udp_recv_start(
       &b.udp,
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -47,7 +47,7 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::S
           return;
         }
         if (addr == nullptr || blk->closed) return;  // nothing more to read
-        auto from = net::SocketAddress::FromSockaddr(addr);
+        auto from = net::FromSockaddr(addr);
         if (!from) return;
         ++blk->stats.datagramsReceived;
         blk->stats.bytesReceived += static_cast<uint64_t>(nread);
@@ -68,12 +68,13 @@ UdpSocket::UdpSocket(Key, EventLoop& loop) : block_(NewHandleBlock<Block>()) {
 
 UdpSocket::~UdpSocket() { CloseHandle(*block_); }
 
-Status UdpSocket::SendTo(const net::SocketAddress& to, ByteSpan data) {
+Status UdpSocket::SendTo(const net::Address& to, ByteSpan data) {
   Block& b = *block_;
   if (b.closed) return Status::Fail("ERR_INVALID_STATE", "UDP socket is closed");
   uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data)),
                              static_cast<unsigned int>(data.size));
-  int rc = uv_udp_try_send(&b.udp, &buf, 1, to.sockaddr_ptr());
+  const net::Sockaddr dest = net::ToSockaddr(to);
+  int rc = uv_udp_try_send(&b.udp, &buf, 1, dest.get());
   if (rc >= 0) {
     ++b.stats.datagramsSent;
     b.stats.bytesSent += data.size;
@@ -88,7 +89,7 @@ Status UdpSocket::SendTo(const net::SocketAddress& to, ByteSpan data) {
   pending->socket = b.self;
   uv_buf_t copy = uv_buf_init(pending->bytes.data(), static_cast<unsigned int>(buf.len));
   pending->request.data = pending.get();
-  rc = uv_udp_send(&pending->request, &b.udp, &copy, 1, to.sockaddr_ptr(),
+  rc = uv_udp_send(&pending->request, &b.udp, &copy, 1, dest.get(),
                    [](uv_udp_send_t* req, int status) {
                      std::unique_ptr<PendingSend> done(static_cast<PendingSend*>(req->data));
                      auto* blk = static_cast<Block*>(done->socket.get());

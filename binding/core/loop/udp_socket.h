@@ -11,7 +11,7 @@
 #include "common/status.h"
 #include "loop/event_loop.h"
 #include "loop/handle.h"
-#include "net/socket_address.h"
+#include "net/address.h"
 
 namespace kvs::loop {
 
@@ -28,10 +28,10 @@ class UdpSocket {
   struct Key {};
 
  public:
-  using OnDatagram = std::function<void(const net::SocketAddress& from, ByteSpan data)>;
+  using OnDatagram = std::function<void(const net::Address& from, ByteSpan data)>;
 
   // Port 0 picks a free port. The callback may destroy the socket.
-  static Result<std::unique_ptr<UdpSocket>> Bind(EventLoop& loop, const net::SocketAddress& local,
+  static Result<std::unique_ptr<UdpSocket>> Bind(EventLoop& loop, const net::Address& local,
                                                  OnDatagram onDatagram);
   UdpSocket(Key, EventLoop& loop);
   ~UdpSocket();
@@ -39,8 +39,8 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   // Sends at once when the kernel takes it; otherwise copies and queues it in libuv.
-  Status SendTo(const net::SocketAddress& to, ByteSpan data);
-  const net::SocketAddress& local() const { return local_; }
+  Status SendTo(const net::Address& to, ByteSpan data);
+  const net::Address& local() const { return local_; }
   const UdpStats& stats() const { return block_->stats; }
 
  private:
@@ -53,7 +53,7 @@ class UdpSocket {
   };
 
   std::shared_ptr<Block> block_;
-  net::SocketAddress local_;
+  net::Address local_;
 };
 
 }  // namespace kvs::loop
