@@ -2,7 +2,7 @@
  * Signaling channels and their tags, held in memory and persisted as one JSON document in the
  * data directory. Every mutation is written atomically before the caller acknowledges it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { atomicWriteFileSync } from './atomic-file.js';
@@ -38,6 +38,11 @@ export class ChannelStore {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, 'channels.json');
+    // Temp files of writes cut short by a crash hold nothing acknowledged: clear them away.
+    for (const f of readdirSync(dataDir)) {
+      if (f.startsWith('.channels.json.') && f.endsWith('.tmp'))
+        rmSync(join(dataDir, f), { force: true });
+    }
     if (existsSync(this.file)) {
       const doc = JSON.parse(readFileSync(this.file, 'utf8')) as StoreFile;
       if (doc.format !== 1) throw new Error(`${this.file}: unknown format ${String(doc.format)}`);

@@ -43,7 +43,7 @@ export function controlClient(svc: LocalKvs, creds: Creds = svc.credentials): Ki
   return new KinesisVideoClient({
     region: svc.region,
     endpoint: svc.endpoint,
-    credentials: creds,
+    credentials: { ...creds },
     maxAttempts: 1,
     requestHandler: { httpsAgent: new Agent({ ca: svc.caCert }) },
   });
@@ -57,7 +57,7 @@ export function signalingClient(
   return new KinesisVideoSignalingClient({
     region: svc.region,
     endpoint,
-    credentials: creds,
+    credentials: { ...creds },
     maxAttempts: 1,
     requestHandler: { httpsAgent: new Agent({ ca: svc.caCert }) },
   });

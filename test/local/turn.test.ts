@@ -1,0 +1,136 @@
+/**
+ * TURN: the credentials GetIceServerConfig returns work against the coturn the service runs
+ * (checked with coturn's own `turnutils_uclient`), a tampered password does not, and without
+ * coturn the service says so and returns no TURN servers.
+ */
+import { execFile } from 'node:child_process';
+import { request } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateSignalingChannelCommand } from '@aws-sdk/client-kinesis-video';
+import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
+import type { LocalKvs } from '../../lib/local/index.js';
+import { findExecutable } from '../../lib/local/turn.js';
+import { controlClient, removeDir, signalingClient, startTestService } from './helpers.js';
+
+const uclient = findExecutable('turnutils_uclient');
+
+/** One allocation pair relaying 2 messages; resolves with the exit code. */
+function allocate(port: number, username: string, password: string, tls = false): Promise<number> {
+  const args = [...(tls ? ['-t', '-S'] : []), '-y', '-n', '2', '-m', '1', '-l', '100'];
+  args.push('-u', username, '-w', password, '-p', String(port), '127.0.0.1');
+  return new Promise((resolve) => {
+    execFile(uclient as string, args, { timeout: 30_000 }, (err) => {
+      resolve(err ? (typeof err.code === 'number' ? err.code : -1) : 0);
+    });
+  });
+}
+
+function metrics(svc: LocalKvs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(svc.metricsUrl, { ca: svc.caCert }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('TURN with coturn', () => {
+  let svc: LocalKvs;
+  let dataDir: string;
+  let arn: string;
+
+  beforeAll(async () => {
+    expect(
+      findExecutable('turnserver'),
+      'coturn (turnserver) must be installed: npm run setup',
+    ).toBeDefined();
+    expect(uclient, 'turnutils_uclient (coturn) must be installed').toBeDefined();
+    ({ svc, dataDir } = await startTestService({ turn: true }));
+    arn = (
+      await controlClient(svc).send(new CreateSignalingChannelCommand({ ChannelName: 'turn-1' }))
+    ).ChannelARN as string;
+  });
+
+  afterAll(async () => {
+    await svc?.stop({ graceful: false });
+    if (dataDir) removeDir(dataDir);
+  });
+
+  it('GetIceServerConfig returns coturn credentials in the KVS forms with TTL 300', async () => {
+    const r = await signalingClient(svc, svc.endpoint).send(
+      new GetIceServerConfigCommand({ ChannelARN: arn, ClientId: 'c', Service: 'TURN' }),
+    );
+    expect(r.IceServerList).toHaveLength(1);
+    const s = r.IceServerList?.[0];
+    expect(s?.Ttl).toBe(300);
+    expect(s?.Uris).toEqual([
+      expect.stringMatching(/^turn:127\.0\.0\.1:\d+\?transport=udp$/),
+      expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=udp$/),
+      expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=tcp$/),
+    ]);
+    const [expiry, tail] = (s?.Username ?? '').split(':') as [string, string];
+    const now = Math.floor(Date.now() / 1000);
+    expect(Number(expiry)).toBeGreaterThan(now + 200);
+    expect(Number(expiry)).toBeLessThanOrEqual(now + 301);
+    expect(Buffer.from(tail, 'base64').toString()).toBe(`v1:${arn}`);
+  });
+
+  it('an allocation with the returned credentials succeeds (UDP and TLS), a tampered password fails', async () => {
+    const r = await signalingClient(svc, svc.endpoint).send(
+      new GetIceServerConfigCommand({ ChannelARN: arn }),
+    );
+    const s = r.IceServerList?.[0];
+    const udpPort = Number(/:(\d+)\?/.exec(s?.Uris?.[0] ?? '')?.[1]);
+    const tlsPort = Number(/:(\d+)\?/.exec(s?.Uris?.[2] ?? '')?.[1]);
+    const user = s?.Username as string;
+    const pass = s?.Password as string;
+    expect(await allocate(udpPort, user, pass)).toBe(0);
+    expect(await allocate(tlsPort, user, pass, true)).toBe(0);
+    const tampered = `${pass.slice(0, -2)}${pass.endsWith('A=') ? 'B=' : 'A='}`;
+    expect(tampered).not.toBe(pass);
+    expect(await allocate(udpPort, user, tampered)).not.toBe(0);
+    // A username edited to live longer no longer matches its password either.
+    expect(
+      await allocate(
+        udpPort,
+        user.replace(/^\d+/, String(Number(user.split(':')[0]) + 1000)),
+        pass,
+      ),
+    ).not.toBe(0);
+
+    // TURNConnected counts the allocations coturn reports; its log arrives asynchronously.
+    let text = '';
+    for (let i = 0; i < 100; i++) {
+      text = await metrics(svc);
+      if (/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]/.test(text)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(text).toMatch(/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]\d*\n/);
+  });
+});
+
+describe('without coturn', () => {
+  it('says so at start and returns no TURN servers', async () => {
+    const { svc, dataDir, logs } = await startTestService({
+      turn: { binary: '/nonexistent/turnserver' },
+    });
+    try {
+      expect(svc.turn).toBeUndefined();
+      expect(svc.turnUnavailableReason).toMatch(/not installed/);
+      expect(logs.some((l) => /WARNING: coturn .* not installed/.test(l))).toBe(true);
+      const arn = (
+        await controlClient(svc).send(new CreateSignalingChannelCommand({ ChannelName: 'no-turn' }))
+      ).ChannelARN as string;
+      const r = await signalingClient(svc, svc.endpoint).send(
+        new GetIceServerConfigCommand({ ChannelARN: arn }),
+      );
+      expect(r.IceServerList).toEqual([]);
+    } finally {
+      await svc.stop({ graceful: false });
+      removeDir(dataDir);
+    }
+  });
+});
