@@ -12,7 +12,10 @@ import {
   ListSignalingChannelsCommand,
   type KinesisVideoClient,
 } from '@aws-sdk/client-kinesis-video';
-import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
+import {
+  GetIceServerConfigCommand,
+  SendAlexaOfferToMasterCommand,
+} from '@aws-sdk/client-kinesis-video-signaling';
 import type { LocalKvs } from '../../lib/local/index.js';
 import {
   closeAll,
@@ -125,10 +128,46 @@ describe('control- and data-plane quotas', () => {
     expect(bursts.every((b) => b.other.length === 0 && b.ok >= 2)).toBe(true);
   });
 
+  it('SendAlexaOfferToMaster TPS per channel', async () => {
+    const arn = (await kv.send(new CreateSignalingChannelCommand({ ChannelName: 'q-alexa' })))
+      .ChannelARN as string;
+    const master = await connect(svc, arn);
+    // The master answers every offer it gets, so the calls that pass the quota succeed.
+    master.ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { senderClientId?: string };
+      master.send({
+        action: 'SDP_ANSWER',
+        recipientClientId: m.senderClientId,
+        messagePayload: 'YQ==',
+      });
+    });
+    const sc = signalingClient(svc, svc.endpoint);
+    let i = 0;
+    try {
+      const bursts = await burstUntilLimited(
+        () =>
+          sc.send(
+            new SendAlexaOfferToMasterCommand({
+              ChannelARN: arn,
+              SenderClientId: `alexa-${i++}`,
+              MessagePayload: 'bw==',
+            }),
+          ),
+        6,
+        isChannelLimit,
+      );
+      const last = bursts[bursts.length - 1] as Burst;
+      expect(last.limited).toBeGreaterThan(0);
+      expect(bursts.every((b) => b.other.length === 0 && b.ok >= 2)).toBe(true);
+    } finally {
+      await closeAll(master);
+    }
+  });
+
   it('channels per account: AccountChannelLimitExceededException', async () => {
-    // q-ch and q-dp exist; the limit is 4. Creates go one by one to stay under the 3 TPS quota.
+    // q-ch, q-dp and q-alexa exist; the limit is 4. Creates go one by one (3 TPS quota).
     const results: string[] = [];
-    for (const name of ['q-a', 'q-b', 'q-c']) {
+    for (const name of ['q-a', 'q-b']) {
       for (let attempt = 0; attempt < 20; attempt++) {
         try {
           await kv.send(new CreateSignalingChannelCommand({ ChannelName: name }));
@@ -145,7 +184,7 @@ describe('control- and data-plane quotas', () => {
         }
       }
     }
-    expect(results).toEqual(['ok', 'ok', 'AccountChannelLimitExceededException']);
+    expect(results).toEqual(['ok', 'AccountChannelLimitExceededException']);
   });
 });
 
@@ -214,6 +253,29 @@ describe('signaling quotas', () => {
     // Concurrent bursts of six handshakes (at most five bursts) until the quota refuses one.
     for (let round = 0; round < 5 && refused.length === 0; round++) {
       const urls = await Promise.all(Array.from({ length: 6 }, () => presignedUrl(svc, arn, 't1')));
+      const settled = await Promise.allSettled(urls.map((u) => openWs(svc, u)));
+      for (const s of settled) {
+        if (s.status === 'rejected')
+          refused.push(s.reason as { status?: number; errorType?: string });
+      }
+      await closeAll(
+        ...settled
+          .filter((s) => s.status === 'fulfilled')
+          .map((s) => (s as PromiseFulfilledResult<WsProbe>).value),
+      );
+    }
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) {
+      expect(r.status).toBe(400);
+      expect(String(r.errorType)).toMatch(/^ClientLimitExceededException/);
+    }
+  });
+
+  it('ConnectAsMaster TPS per channel: 400 ClientLimitExceededException', async () => {
+    const arn = await channel();
+    const refused: { status?: number; errorType?: string }[] = [];
+    for (let round = 0; round < 5 && refused.length === 0; round++) {
+      const urls = await Promise.all(Array.from({ length: 6 }, () => presignedUrl(svc, arn)));
       const settled = await Promise.allSettled(urls.map((u) => openWs(svc, u)));
       for (const s of settled) {
         if (s.status === 'rejected')
