@@ -95,7 +95,9 @@ describe('control- and data-plane quotas', () => {
     );
     const last = bursts[bursts.length - 1] as Burst;
     expect(last.limited).toBeGreaterThan(0);
-    expect(bursts.every((b) => b.other.length === 0 && b.ok >= 3)).toBe(true);
+    // The first burst starts in a fresh window, so at least `limit` of it passes.
+    expect(bursts.every((b) => b.other.length === 0)).toBe(true);
+    expect(bursts[0]?.ok).toBeGreaterThanOrEqual(3);
   });
 
   it('channel-level TPS: ClientLimitExceededException past the limit', async () => {
@@ -109,9 +111,10 @@ describe('control- and data-plane quotas', () => {
     );
     const last = bursts[bursts.length - 1] as Burst;
     expect(last.limited).toBeGreaterThan(0);
-    expect(
-      bursts.every((b) => b.ok >= 2 && b.other.every((o) => o === 'ClientLimitExceededException')),
-    ).toBe(true);
+    expect(bursts.every((b) => b.other.every((o) => o === 'ClientLimitExceededException'))).toBe(
+      true,
+    );
+    expect(bursts[0]?.ok).toBeGreaterThanOrEqual(2);
   });
 
   it('GetIceServerConfig TPS per channel', async () => {
@@ -125,7 +128,8 @@ describe('control- and data-plane quotas', () => {
     );
     const last = bursts[bursts.length - 1] as Burst;
     expect(last.limited).toBeGreaterThan(0);
-    expect(bursts.every((b) => b.other.length === 0 && b.ok >= 2)).toBe(true);
+    expect(bursts.every((b) => b.other.length === 0)).toBe(true);
+    expect(bursts[0]?.ok).toBeGreaterThanOrEqual(2);
   });
 
   it('SendAlexaOfferToMaster TPS per channel', async () => {
@@ -158,7 +162,8 @@ describe('control- and data-plane quotas', () => {
       );
       const last = bursts[bursts.length - 1] as Burst;
       expect(last.limited).toBeGreaterThan(0);
-      expect(bursts.every((b) => b.other.length === 0 && b.ok >= 2)).toBe(true);
+      expect(bursts.every((b) => b.other.length === 0)).toBe(true);
+      expect(bursts[0]?.ok).toBeGreaterThanOrEqual(2);
     } finally {
       await closeAll(master);
     }
