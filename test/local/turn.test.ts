@@ -13,10 +13,19 @@ import { findExecutable } from '../../lib/local/turn.js';
 import { controlClient, removeDir, signalingClient, startTestService } from './helpers.js';
 
 const uclient = findExecutable('turnutils_uclient');
+let caFile: string | undefined;
 
 /** One allocation pair relaying 2 messages; resolves with the exit code. */
-function allocate(port: number, username: string, password: string, tls = false): Promise<number> {
-  const args = [...(tls ? ['-t', '-S'] : []), '-y', '-n', '2', '-m', '1', '-l', '100'];
+function allocate(
+  port: number,
+  username: string,
+  password: string,
+  secure: 'none' | 'tls' | 'dtls' = 'none',
+): Promise<number> {
+  const mode = { none: [], tls: ['-t', '-S'], dtls: ['-S'] }[secure];
+  // -c: no RTCP pair; each run still lingers ~5 s after its last packet, so runs go in parallel.
+  const args = [...mode, '-y', '-c', '-n', '2', '-m', '1', '-l', '100'];
+  if (secure !== 'none' && caFile) args.push('-E', caFile);
   args.push('-u', username, '-w', password, '-p', String(port), '127.0.0.1');
   return new Promise((resolve) => {
     execFile(uclient as string, args, { timeout: 30_000 }, (err) => {
@@ -49,6 +58,7 @@ describe('TURN with coturn', () => {
     ).toBeDefined();
     expect(uclient, 'turnutils_uclient (coturn) must be installed').toBeDefined();
     ({ svc, dataDir } = await startTestService({ turn: true }));
+    caFile = svc.caCertPath;
     arn = (
       await controlClient(svc).send(new CreateSignalingChannelCommand({ ChannelName: 'turn-1' }))
     ).ChannelARN as string;
@@ -78,7 +88,7 @@ describe('TURN with coturn', () => {
     expect(Buffer.from(tail, 'base64').toString()).toBe(`v1:${arn}`);
   });
 
-  it('an allocation with the returned credentials succeeds (UDP and TLS), a tampered password fails', async () => {
+  it('an allocation with the returned credentials succeeds (UDP, TLS and DTLS), a tampered password fails', async () => {
     const r = await signalingClient(svc, svc.endpoint).send(
       new GetIceServerConfigCommand({ ChannelARN: arn }),
     );
@@ -87,19 +97,20 @@ describe('TURN with coturn', () => {
     const tlsPort = Number(/:(\d+)\?/.exec(s?.Uris?.[2] ?? '')?.[1]);
     const user = s?.Username as string;
     const pass = s?.Password as string;
-    expect(await allocate(udpPort, user, pass)).toBe(0);
-    expect(await allocate(tlsPort, user, pass, true)).toBe(0);
     const tampered = `${pass.slice(0, -2)}${pass.endsWith('A=') ? 'B=' : 'A='}`;
     expect(tampered).not.toBe(pass);
-    expect(await allocate(udpPort, user, tampered)).not.toBe(0);
     // A username edited to live longer no longer matches its password either.
-    expect(
-      await allocate(
-        udpPort,
-        user.replace(/^\d+/, String(Number(user.split(':')[0]) + 1000)),
-        pass,
-      ),
-    ).not.toBe(0);
+    const stretched = user.replace(/^\d+/, String(Number(user.split(':')[0]) + 1000));
+    const codes = await Promise.all([
+      allocate(udpPort, user, pass),
+      allocate(tlsPort, user, pass, 'tls'),
+      allocate(tlsPort, user, pass, 'dtls'),
+      allocate(udpPort, user, tampered),
+      allocate(udpPort, stretched, pass),
+    ]);
+    expect(codes.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(codes[3]).not.toBe(0);
+    expect(codes[4]).not.toBe(0);
 
     // TURNConnected counts the allocations coturn reports; its log arrives asynchronously.
     let text = '';
