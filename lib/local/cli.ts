@@ -94,6 +94,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
         `  metrics         ${svc.metricsUrl}`,
         `  audit log       ${svc.auditLogPath}`,
         `  data dir        ${svc.dataDir}`,
+        `  admin           POST ${svc.endpoint}/local-admin/go-away | /local-admin/reconnect-ice-server (SigV4, these keys)`,
         'Ctrl-C stops it (GO_AWAY to clients, then their grace period); press twice to stop at once.',
         '',
       ].join('\n'),

@@ -26,6 +26,8 @@ export interface LocalPrincipal {
 export interface Principal extends CredentialRecord {
   userName: string;
   policies: PolicyDocument[];
+  /** Only the default key pair may call the local admin API. */
+  admin: boolean;
 }
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -59,7 +61,7 @@ export function defaultKeyPair(dataDir: string): { accessKeyId: string; secretAc
 export class CredentialTable {
   private readonly byKey = new Map<string, Principal>();
 
-  constructor(principals: LocalPrincipal[]) {
+  constructor(principals: LocalPrincipal[], adminKeyId?: string) {
     for (const p of principals) {
       if (!p.accessKeyId || !p.secretAccessKey)
         throw new Error('a principal needs accessKeyId and secretAccessKey');
@@ -69,6 +71,7 @@ export class CredentialTable {
         secretAccessKey: p.secretAccessKey,
         userName: p.userName ?? p.accessKeyId,
         policies: (p.policies ?? []).map((d) => validatePolicy(d)),
+        admin: p.accessKeyId === adminKeyId,
       };
       if (p.sessionToken !== undefined) rec.sessionToken = p.sessionToken;
       if (p.expiration !== undefined) rec.expiresAt = p.expiration.getTime();
@@ -90,6 +93,9 @@ export class CredentialTable {
       userName: 'local-admin',
       policies: [FULL_ACCESS_POLICY],
     };
-    return { table: new CredentialTable([defaultPrincipal, ...extra]), defaultPrincipal };
+    return {
+      table: new CredentialTable([defaultPrincipal, ...extra], kp.accessKeyId),
+      defaultPrincipal,
+    };
   }
 }

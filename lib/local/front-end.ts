@@ -132,6 +132,13 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
   const call: CallContext = {
     authorize: (resource) => {
       if (!principal) throw accessDenied('No principal.');
+      if (op.plane === 'admin') {
+        // Admin calls are the local service's own: only the default key pair may make them.
+        if (!principal.admin) {
+          throw accessDenied(`${principal.userName} may not call the local admin API.`, 403);
+        }
+        return;
+      }
       const action = `kinesisvideo:${op.name}`;
       if (evaluate(principal.policies, action, resource) !== 'Allow') {
         const msg = denyMessage(deps.svc, principal, action, resource);
@@ -150,7 +157,7 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
         status === 200,
         latency,
       );
-    } else {
+    } else if (op.plane === 'control') {
       try {
         deps.audit.write({
           eventName: op.name,

@@ -54,7 +54,8 @@ export interface CallContext {
 
 export interface Operation {
   name: string;
-  plane: 'control' | 'data';
+  /** `admin`: the local service's own test hooks, not part of the KVS API. */
+  plane: 'control' | 'data' | 'admin';
   run: (body: Json, svc: ServiceContext, call: CallContext) => unknown;
 }
 
@@ -379,7 +380,34 @@ const sendAlexaOfferToMaster: Operation = {
   },
 };
 
-/** Paths are case-sensitive and exactly the service model's. */
+function optionalArn(body: Json): string | undefined {
+  const arn = optString(body, 'ChannelARN');
+  return arn === undefined ? undefined : checkArn(arn);
+}
+
+/** Admin: GO_AWAY to one channel's connections (or all), closed after the grace period. */
+const adminGoAway: Operation = {
+  name: 'GoAway',
+  plane: 'admin',
+  run(body, svc, call) {
+    const arn = optionalArn(body);
+    call.authorize(arn ?? '*');
+    return { Connections: svc.hub.goAway(arn) };
+  },
+};
+
+/** Admin: RECONNECT_ICE_SERVER to one channel's connections (or all). */
+const adminReconnectIceServer: Operation = {
+  name: 'ReconnectIceServer',
+  plane: 'admin',
+  run(body, svc, call) {
+    const arn = optionalArn(body);
+    call.authorize(arn ?? '*');
+    return { Connections: svc.hub.reconnectIceServer(arn) };
+  },
+};
+
+/** Paths are case-sensitive and exactly the service model's (admin paths are ours). */
 export const ROUTES: ReadonlyMap<string, Operation> = new Map([
   ['/createSignalingChannel', createSignalingChannel],
   ['/describeSignalingChannel', describeSignalingChannel],
@@ -392,4 +420,6 @@ export const ROUTES: ReadonlyMap<string, Operation> = new Map([
   ['/ListTagsForResource', listTagsForResource],
   ['/v1/get-ice-server-config', getIceServerConfig],
   ['/v1/send-alexa-offer-to-master', sendAlexaOfferToMaster],
+  ['/local-admin/go-away', adminGoAway],
+  ['/local-admin/reconnect-ice-server', adminReconnectIceServer],
 ]);

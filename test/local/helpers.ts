@@ -1,10 +1,12 @@
 /** Shared fixtures for the local-service suites: a service on a temp data dir and real clients. */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { SigV4RequestSigner } from 'amazon-kinesis-video-streams-webrtc';
 import WebSocket from 'ws';
 import { startLocalKvs, type LocalKvs, type LocalKvsOptions } from '../../lib/local/index.js';
@@ -192,3 +194,78 @@ export async function closeAll(...probes: (WsProbe | undefined)[]): Promise<void
 }
 
 export const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64');
+
+type Source = string | ArrayBuffer | ArrayBufferView;
+
+const toBytes = (d: Source): string | Buffer =>
+  typeof d === 'string'
+    ? d
+    : d instanceof ArrayBuffer
+      ? Buffer.from(d)
+      : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+
+/** The hash the signer needs, over Node's crypto. */
+export class Sha256 {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: Source) {
+    this.h = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret ? createHmac('sha256', toBytes(this.secret)) : createHash('sha256');
+  }
+  update(d: Source): void {
+    this.h.update(toBytes(d));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.h.digest()));
+  }
+  reset(): void {
+    this.h = this.fresh();
+  }
+}
+
+/** POSTs JSON to the service, header-signed by the AWS SDK's signer; resolves status and body. */
+export async function signedPost(
+  svc: LocalKvs,
+  path: string,
+  body: unknown,
+  creds: Creds = svc.credentials,
+): Promise<{ status: number; errorType: string; body: Record<string, unknown> }> {
+  const url = new URL(svc.endpoint);
+  const text = JSON.stringify(body);
+  const signer = new SignatureV4({
+    service: 'kinesisvideo',
+    region: svc.region,
+    credentials: { ...creds },
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    query: {},
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body: text,
+  });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${svc.endpoint}${path}`,
+      { method: 'POST', ca: svc.caCert, headers: signed.headers },
+      (res) => {
+        let out = '';
+        res.on('data', (c: Buffer) => (out += c.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            errorType: String(res.headers['x-amzn-errortype'] ?? '').split(':')[0] as string,
+            body: JSON.parse(out) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}

@@ -18,6 +18,7 @@ import {
   presignedUrl,
   rejection,
   removeDir,
+  signedPost,
   startTestService,
   type WsProbe,
 } from './helpers.js';
@@ -373,6 +374,41 @@ describe('connections', () => {
       expect(await master.next()).toMatchObject({ messagePayload: 'bGFzdA==' });
     } finally {
       await closeAll(master, viewer);
+    }
+  });
+  it('offers the same admin calls over signed HTTP, to the default key pair only', async () => {
+    const arn = await channel();
+    const other = await channel();
+    const viewer = await connect(svc, arn, 'http-admin');
+    const bystander = await connect(svc, other, 'bystander');
+    try {
+      expect(
+        await signedPost(svc, '/local-admin/reconnect-ice-server', { ChannelARN: arn }),
+      ).toEqual({
+        status: 200,
+        errorType: '',
+        body: { Connections: 1 },
+      });
+      expect(await viewer.next()).toEqual({ messageType: 'RECONNECT_ICE_SERVER' });
+      expect(await signedPost(svc, '/local-admin/go-away', { ChannelARN: arn })).toMatchObject({
+        status: 200,
+        body: { Connections: 1 },
+      });
+      expect(await viewer.next()).toEqual({ messageType: 'GO_AWAY' });
+      // The other channel's client heard neither: its first message is this direct one.
+      svc.reconnectIceServer(other);
+      expect(await bystander.next()).toEqual({ messageType: 'RECONNECT_ICE_SERVER' });
+      const temp = {
+        accessKeyId: 'ASIATEMPORARY000001',
+        secretAccessKey: 'temp-secret',
+        sessionToken: 'session-token-1',
+      };
+      expect(await signedPost(svc, '/local-admin/go-away', {}, temp)).toMatchObject({
+        status: 403,
+        errorType: 'AccessDeniedException',
+      });
+    } finally {
+      await closeAll(viewer, bystander);
     }
   });
 });

@@ -3,7 +3,6 @@
  * signer) and URLs presigned by the official KVS JS SDK: what they sign verifies, and every
  * tampering, wrong key, skew, expiry and token mismatch is refused with the right code.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { SigV4RequestSigner } from 'amazon-kinesis-video-streams-webrtc';
@@ -19,35 +18,7 @@ import {
   type SigV4Request,
   type VerifyOptions,
 } from '../../lib/local/sigv4.js';
-
-type Source = string | ArrayBuffer | ArrayBufferView;
-
-const toBytes = (d: Source): string | Buffer =>
-  typeof d === 'string'
-    ? d
-    : d instanceof ArrayBuffer
-      ? Buffer.from(d)
-      : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-
-/** The hash the signer needs, over Node's crypto. */
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: Source) {
-    this.h = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret ? createHmac('sha256', toBytes(this.secret)) : createHash('sha256');
-  }
-  update(d: Source): void {
-    this.h.update(toBytes(d));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.h.digest()));
-  }
-  reset(): void {
-    this.h = this.fresh();
-  }
-}
+import { Sha256 } from './helpers.js';
 
 const HOST = '127.0.0.1:4443';
 const ALICE: CredentialRecord = {
