@@ -1,0 +1,79 @@
+// ICE over real sockets: gathers host candidates on the loop's UDP sockets, runs the agent
+// on the loop's clock, and demultiplexes what arrives (RFC 7983): STUN to the agent,
+// everything else (DTLS, SRTP, SRTCP) up to the owner. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+#include "ice/ice_agent.h"
+#include "loop/event_loop.h"
+#include "loop/timer.h"
+#include "loop/udp_socket.h"
+#include "sdp/candidate.h"
+
+namespace kvs::pc {
+
+// Which local addresses become host candidates. Tests restrict them to loopback; a device
+// can keep its cellular or VPN interface out.
+struct InterfaceFilter {
+  bool allowLoopback = false;
+  bool allowLinkLocal = false;
+  bool ipv6 = true;
+  // When not empty, only these addresses (numeric, e.g. "127.0.0.1") or interface names.
+  std::vector<std::string> only;
+};
+
+struct IceTransportConfig {
+  ice::IceAgentConfig agent;
+  InterfaceFilter interfaces;
+};
+
+class IceTransport {
+ public:
+  IceTransport(loop::EventLoop& loop, IceTransportConfig config);
+  ~IceTransport();
+
+  // Binds a socket per allowed interface and announces each host candidate, then the end.
+  void Gather();
+  bool gatheringComplete() const { return gatheringComplete_; }
+
+  void SetRemoteCredentials(const ice::IceCredentials& remote);
+  // Unusable candidates (mDNS, TCP) are skipped and reported in the Status; not fatal.
+  Status AddRemoteCandidate(const sdp::Candidate& candidate);
+  void SetRemoteEndOfCandidates();
+  void Restart(const ice::IceCredentials& local);
+
+  // Sends on the selected pair (or back where the peer's traffic came from before then).
+  Status Send(ByteSpan data);
+
+  ice::IceAgent& agent() { return agent_; }
+  const ice::IceAgent& agent() const { return agent_; }
+
+  std::function<void(const sdp::Candidate&)> onLocalCandidate;
+  std::function<void()> onGatheringComplete;
+  std::function<void(ice::IceState)> onStateChange;
+  std::function<void(ByteSpan)> onPacket;  // DTLS, SRTP or SRTCP from the peer
+
+ private:
+  void OnDatagram(int socketId, const net::Address& from, ByteSpan data);
+  void Flush();
+  void ScheduleTick();
+  bool IsKnownRemote(const net::Address& from) const;
+
+  loop::EventLoop& loop_;
+  IceTransportConfig config_;
+  ice::IceAgent agent_;
+  std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;
+  loop::Timer tick_;
+  bool gatheringComplete_ = false;
+  std::optional<ice::IceAgent::Route> fallbackRoute_;
+  std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection
+};
+
+}  // namespace kvs::pc

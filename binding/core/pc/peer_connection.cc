@@ -1,0 +1,473 @@
+#include "pc/peer_connection.h"
+
+#include <openssl/rand.h>
+
+#include "pc/candidate_convert.h"
+#include "sdp/candidate.h"
+#include "sdp/negotiate.h"
+#include "sdp/sdp_parser.h"
+#include "sdp/sdp_writer.h"
+
+namespace kvs::pc {
+namespace {
+
+// ice-char (RFC 8839): ALPHA / DIGIT / "+" / "/".
+std::string RandomIceString(size_t length) {
+  static const char kChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<uint8_t> bytes(length);
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  for (uint8_t b : bytes) out.push_back(kChars[b % 64]);
+  return out;
+}
+
+uint32_t RandomU32() {
+  uint32_t v = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  return v == 0 ? 1 : v;
+}
+
+std::string RandomSessionId() {
+  uint64_t v = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  return std::to_string(v >> 2);  // positive and below 2^62, as browsers emit
+}
+
+Status WrongState(const char* what, SignalingState s) {
+  return Status::Fail("ERR_INVALID_STATE",
+                      std::string(what) + " is not allowed in signaling state " + ToString(s));
+}
+
+}  // namespace
+
+const char* ToString(ConnectionState s) {
+  switch (s) {
+    case ConnectionState::kNew:
+      return "new";
+    case ConnectionState::kConnecting:
+      return "connecting";
+    case ConnectionState::kConnected:
+      return "connected";
+    case ConnectionState::kDisconnected:
+      return "disconnected";
+    case ConnectionState::kFailed:
+      return "failed";
+    case ConnectionState::kClosed:
+      return "closed";
+  }
+  return "new";
+}
+
+const char* ToString(SignalingState s) {
+  switch (s) {
+    case SignalingState::kStable:
+      return "stable";
+    case SignalingState::kHaveLocalOffer:
+      return "have-local-offer";
+    case SignalingState::kHaveRemoteOffer:
+      return "have-remote-offer";
+    case SignalingState::kClosed:
+      return "closed";
+  }
+  return "stable";
+}
+
+Result<std::unique_ptr<PeerConnection>> PeerConnection::Create(loop::EventLoop& loop,
+                                                                PeerConnectionConfig config) {
+  if (!config.certificate) {
+    auto cert = dtls::Certificate::GenerateEcdsaP256();
+    if (!cert.ok()) return cert.status();
+    config.certificate = cert.value();
+  }
+  return std::make_unique<PeerConnection>(Key{}, loop, std::move(config));
+}
+
+ice::IceCredentials PeerConnection::NewCredentials() {
+  return {RandomIceString(8), RandomIceString(24)};
+}
+
+PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig config)
+    : loop_(loop),
+      config_(std::move(config)),
+      certificate_(config_.certificate),
+      sessionId_(RandomSessionId()),
+      localCredentials_(NewCredentials()) {
+  IceTransportConfig iceConfig;
+  iceConfig.interfaces = config_.interfaces;
+  iceConfig.agent.local = localCredentials_;
+  iceConfig.agent.connectionCheckTimeoutMs = config_.connectionCheckTimeoutMs;
+  iceConfig.agent.nominationTimeoutMs = config_.nominationTimeoutMs;
+  iceConfig.agent.disconnectedTimeoutMs = config_.disconnectedTimeoutMs;
+  iceConfig.agent.failedTimeoutMs = config_.failedTimeoutMs;
+  ice_ = std::make_unique<IceTransport>(loop_, std::move(iceConfig));
+  dtls_ = std::make_unique<DtlsTransport>(loop_, *ice_, certificate_);
+
+  ice_->onLocalCandidate = [this](const sdp::Candidate& c) {
+    if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(c), FirstMid());
+  };
+  ice_->onGatheringComplete = [this] {
+    if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
+  };
+  ice_->onStateChange = [this](ice::IceState s) {
+    if (s == ice::IceState::kConnected) dtls_->Connect();
+    UpdateConnectionState();
+  };
+  ice_->onPacket = [this](ByteSpan data) {
+    const uint8_t first = data.data[0];
+    if (first >= 20 && first <= 63) dtls_->HandleDatagram(data);
+    // RTP and RTCP (128-191) are for the media layer, which is not wired yet.
+  };
+  dtls_->onStateChange = [this](dtls::DtlsState) { UpdateConnectionState(); };
+}
+
+PeerConnection::~PeerConnection() {
+  // No events from a connection that is going away.
+  onIceCandidate = nullptr;
+  onConnectionStateChange = nullptr;
+  onSignalingStateChange = nullptr;
+  Close();
+}
+
+std::string PeerConnection::FirstMid() const {
+  const sdp::SessionDescription* sd = pendingLocal_ ? &*pendingLocal_ : nullptr;
+  if (sd && !sd->media.empty() && sd->media[0].mid) return *sd->media[0].mid;
+  if (!transceivers_.empty() && !transceivers_[0].mid.empty()) return transceivers_[0].mid;
+  return dataMid_.value_or("0");
+}
+
+Result<size_t> PeerConnection::AddTransceiver(TransceiverInit init) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  for (auto c : init.codecs) {
+    if (sdp::InfoOf(c).kind != init.kind) {
+      return Status::Fail("ERR_INVALID_ARGUMENT",
+                          std::string("codec ") + sdp::InfoOf(c).name + " is not a " +
+                              sdp::MediaKindName(init.kind) + " codec");
+    }
+  }
+  Transceiver t;
+  t.init = std::move(init);
+  t.ssrc = RandomU32();
+  t.rtxSsrc = t.init.kind == sdp::MediaKind::kVideo ? RandomU32() : 0;
+  transceivers_.push_back(std::move(t));
+  return transceivers_.size() - 1;
+}
+
+sdp::LocalTransport PeerConnection::MakeLocalTransport() const {
+  sdp::LocalTransport t;
+  t.iceUfrag = localCredentials_.ufrag;
+  t.icePwd = localCredentials_.pwd;
+  t.fingerprintSha256 = certificate_->fingerprint();
+  t.trickle = true;
+  return t;
+}
+
+Result<std::string> PeerConnection::CreateOffer() {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  if (signalingState_ != SignalingState::kStable &&
+      signalingState_ != SignalingState::kHaveLocalOffer) {
+    return WrongState("createOffer", signalingState_);
+  }
+  int nextMid = 0;
+  auto takeMid = [&]() {
+    for (;;) {
+      const std::string mid = std::to_string(nextMid++);
+      bool used = dataMid_ == mid;
+      for (const auto& t : transceivers_) used |= t.mid == mid;
+      if (!used) return mid;
+    }
+  };
+  sdp::OfferSpec spec;
+  spec.sessionId = sessionId_;
+  spec.sessionVersion = ++sessionVersion_;
+  spec.transport = MakeLocalTransport();
+  for (auto& t : transceivers_) {
+    if (t.mid.empty()) t.mid = takeMid();
+    sdp::OfferedSection s;
+    s.kind = t.init.kind == sdp::MediaKind::kAudio ? sdp::SectionKind::kAudio
+                                                   : sdp::SectionKind::kVideo;
+    s.mid = t.mid;
+    s.direction = t.init.direction;
+    s.codecs = t.init.codecs;
+    if (t.init.direction == sdp::Direction::kSendRecv ||
+        t.init.direction == sdp::Direction::kSendOnly) {
+      s.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId,
+                                t.init.trackId};
+    }
+    spec.sections.push_back(std::move(s));
+  }
+  if (wantDataChannels_ && !dataMid_) dataMid_ = takeMid();
+  if (dataMid_) {
+    sdp::OfferedSection s;
+    s.kind = sdp::SectionKind::kApplication;
+    s.mid = *dataMid_;
+    spec.sections.push_back(std::move(s));
+  }
+  if (spec.sections.empty()) {
+    return Status::Fail("ERR_INVALID_STATE",
+                        "createOffer: nothing to negotiate; add a transceiver or a data channel");
+  }
+  auto sd = sdp::BuildOffer(spec);
+  if (!sd.ok()) return sd.status();
+  pendingLocal_ = sd.value();
+  return sdp::SerializeSessionDescription(sd.value());
+}
+
+Result<std::string> PeerConnection::CreateAnswer() {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  if (signalingState_ != SignalingState::kHaveRemoteOffer || !remote_) {
+    return WrongState("createAnswer", signalingState_);
+  }
+  sdp::AnswerSpec spec;
+  spec.sessionId = sessionId_;
+  spec.sessionVersion = ++sessionVersion_;
+  spec.transport = MakeLocalTransport();
+  // Our transceivers answer the offered m-lines of their kind, in order.
+  std::vector<bool> used(transceivers_.size(), false);
+  for (const auto& m : remote_->media) {
+    if (!m.mid || (m.media != "audio" && m.media != "video")) continue;
+    const sdp::MediaKind kind = m.media == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+    std::optional<size_t> match;
+    for (size_t i = 0; i < transceivers_.size() && !match; ++i) {
+      if (!used[i] && transceivers_[i].init.kind == kind &&
+          (transceivers_[i].mid.empty() || transceivers_[i].mid == *m.mid)) {
+        match = i;
+      }
+    }
+    sdp::AnswerPolicy policy;
+    if (match) {
+      used[*match] = true;
+      Transceiver& t = transceivers_[*match];
+      t.mid = *m.mid;
+      policy.direction = t.init.direction;
+      policy.codecs = t.init.codecs;
+      if (t.init.direction == sdp::Direction::kSendRecv ||
+          t.init.direction == sdp::Direction::kSendOnly) {
+        policy.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId,
+                                       t.init.trackId};
+      }
+    } else {
+      policy.direction = sdp::Direction::kRecvOnly;  // we can always receive
+    }
+    spec.byMid[*m.mid] = policy;
+  }
+  auto sd = sdp::BuildAnswer(*remote_, spec);
+  if (!sd.ok()) return sd.status();
+  pendingLocal_ = sd.value();
+  return sdp::SerializeSessionDescription(sd.value());
+}
+
+Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  auto parsed = sdp::ParseSessionDescription(text);
+  if (!parsed.ok()) return parsed.status();
+  const sdp::SessionDescription& sd = parsed.value();
+  if (type == SdpType::kOffer) {
+    if (signalingState_ != SignalingState::kStable &&
+        signalingState_ != SignalingState::kHaveLocalOffer) {
+      return WrongState("setLocalDescription(offer)", signalingState_);
+    }
+    isOfferer_ = true;
+    ice_->agent().SetRole(ice::IceRole::kControlling);
+    SetSignalingState(SignalingState::kHaveLocalOffer);
+  } else {
+    if (signalingState_ != SignalingState::kHaveRemoteOffer) {
+      return WrongState("setLocalDescription(answer)", signalingState_);
+    }
+    // Our answer's setup decides our DTLS role (RFC 5763 §5).
+    const sdp::MediaSection* first = nullptr;
+    for (const auto& m : sd.media) {
+      if (!m.rejected()) {
+        first = &m;
+        break;
+      }
+    }
+    if (first == nullptr) return Status::Fail("ERR_SDP_NEGOTIATION", "the answer rejects every m-line");
+    const auto setup = sdp::EffectiveTransport(sd, *first).setup.value_or(sdp::Setup::kActive);
+    dtlsRole_ = setup == sdp::Setup::kPassive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
+    UpdateTransceivers(sd, /*local=*/true);
+    SetSignalingState(SignalingState::kStable);
+  }
+  localSdp_ = text;
+  pendingLocal_ = sd;
+  StartTransportsIfReady();
+  if (!gatheringStarted_) {
+    gatheringStarted_ = true;
+    // After this call returns, as W3C orders it: the description first, then candidates.
+    loop_.Post([this] {
+      if (!closed_) ice_->Gather();
+    });
+  }
+  return Status::Ok();
+}
+
+Status PeerConnection::SetRemoteDescription(SdpType type, const std::string& text) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  auto parsed = sdp::ParseSessionDescription(text);
+  if (!parsed.ok()) return parsed.status();
+  const sdp::SessionDescription& sd = parsed.value();
+  if (type == SdpType::kOffer) {
+    if (signalingState_ != SignalingState::kStable &&
+        signalingState_ != SignalingState::kHaveRemoteOffer) {
+      return WrongState("setRemoteDescription(offer)", signalingState_);
+    }
+    isOfferer_ = false;
+    ice_->agent().SetRole(ice::IceRole::kControlled);
+  } else if (signalingState_ != SignalingState::kHaveLocalOffer) {
+    return WrongState("setRemoteDescription(answer)", signalingState_);
+  }
+  Status st = ApplyRemote(sd, type);
+  if (!st.ok()) return st;
+  remote_ = sd;
+  remoteSdp_ = text;
+  if (type == SdpType::kOffer) {
+    SetSignalingState(SignalingState::kHaveRemoteOffer);
+  } else {
+    UpdateTransceivers(sd, /*local=*/false);
+    SetSignalingState(SignalingState::kStable);
+  }
+  StartTransportsIfReady();
+  return Status::Ok();
+}
+
+Status PeerConnection::ApplyRemote(const sdp::SessionDescription& sd, SdpType type) {
+  const sdp::MediaSection* first = nullptr;
+  for (const auto& m : sd.media) {
+    if (!m.rejected()) {
+      first = &m;
+      break;
+    }
+  }
+  if (first == nullptr) return Status::Fail("ERR_SDP_NEGOTIATION", "no usable m-line in the remote description");
+  const sdp::TransportAttributes t = sdp::EffectiveTransport(sd, *first);
+  if (!t.iceUfrag || !t.icePwd) {
+    return Status::Fail("ERR_SDP_NEGOTIATION", "the remote description has no ice-ufrag/ice-pwd");
+  }
+  std::string fingerprint;
+  for (const auto& f : t.fingerprints) {
+    if (f.hashFunction == "sha-256" || f.hashFunction == "SHA-256") fingerprint = f.value;
+  }
+  if (fingerprint.empty()) {
+    return Status::Fail("ERR_SDP_NEGOTIATION", "the remote description has no sha-256 fingerprint");
+  }
+  if (!remoteFingerprint_.empty() && !dtls::FingerprintsEqual(fingerprint, remoteFingerprint_)) {
+    return Status::Fail("ERR_SDP_NEGOTIATION",
+                        "the remote fingerprint changed; a new DTLS association is not supported");
+  }
+  remoteFingerprint_ = fingerprint;
+  if (type == SdpType::kAnswer) {
+    const auto setup = t.setup.value_or(sdp::Setup::kActive);
+    dtlsRole_ = setup == sdp::Setup::kActive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
+  }
+  const ice::IceCredentials remote{*t.iceUfrag, *t.icePwd};
+  ice_->SetRemoteCredentials(remote);
+  for (const auto& m : sd.media) {
+    for (const auto& c : m.candidates) ice_->AddRemoteCandidate(c);  // unusable ones skipped
+    if (m.endOfCandidates) ice_->SetRemoteEndOfCandidates();
+  }
+  return Status::Ok();
+}
+
+void PeerConnection::UpdateTransceivers(const sdp::SessionDescription& sd, bool local) {
+  for (const auto& m : sd.media) {
+    if (!m.mid) continue;
+    if (m.media == "application") {
+      dataMid_ = *m.mid;
+      continue;
+    }
+    for (auto& t : transceivers_) {
+      if (t.mid != *m.mid) continue;
+      t.negotiatedCodecs = m.rejected() ? std::vector<sdp::NegotiatedCodec>{}
+                                        : sdp::NegotiatedCodecs(m);
+      if (m.direction) {
+        // The answer states the direction from the answerer's side.
+        const sdp::Direction d = *m.direction;
+        if (local) {
+          t.negotiatedDirection = d;
+        } else {
+          t.negotiatedDirection = d == sdp::Direction::kSendOnly   ? sdp::Direction::kRecvOnly
+                                  : d == sdp::Direction::kRecvOnly ? sdp::Direction::kSendOnly
+                                                                   : d;
+        }
+      }
+    }
+  }
+}
+
+Status PeerConnection::AddIceCandidate(const std::string& candidate) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  if (!remote_) {
+    return Status::Fail("ERR_INVALID_STATE",
+                        "addIceCandidate before setRemoteDescription: hold candidates until then");
+  }
+  if (candidate.empty()) {
+    ice_->SetRemoteEndOfCandidates();
+    return Status::Ok();
+  }
+  auto parsed = sdp::ParseCandidate(candidate);
+  if (!parsed.ok()) return parsed.status();
+  return ice_->AddRemoteCandidate(parsed.value());
+}
+
+void PeerConnection::RestartIce() {
+  if (closed_) return;
+  localCredentials_ = NewCredentials();
+  ice_->Restart(localCredentials_);
+  // The peer forgets our candidates with our old credentials: announce them again.
+  for (const auto& c : ice_->agent().localCandidates()) {
+    if (c.type == ice::CandidateType::kPeerReflexive) continue;
+    if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(ToSdp(c)), FirstMid());
+  }
+  if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
+}
+
+void PeerConnection::StartTransportsIfReady() {
+  if (!dtlsRole_ || remoteFingerprint_.empty() || dtls_->configured()) return;
+  Status st = dtls_->Configure(*dtlsRole_, remoteFingerprint_,
+                               {srtp::SrtpProfile::kAeadAes128Gcm,
+                                srtp::SrtpProfile::kAesCm128HmacSha1_80,
+                                srtp::SrtpProfile::kAesCm128HmacSha1_32});
+  if (!st.ok()) {
+    UpdateConnectionState();
+    return;
+  }
+  if (ice_->agent().state() == ice::IceState::kConnected) dtls_->Connect();
+}
+
+void PeerConnection::UpdateConnectionState() {
+  ConnectionState next;
+  const ice::IceState i = ice_->agent().state();
+  const dtls::DtlsState d = dtls_->state();
+  if (closed_) {
+    next = ConnectionState::kClosed;
+  } else if (i == ice::IceState::kFailed || d == dtls::DtlsState::kFailed) {
+    next = ConnectionState::kFailed;
+  } else if (i == ice::IceState::kDisconnected) {
+    next = ConnectionState::kDisconnected;
+  } else if (i == ice::IceState::kConnected && d == dtls::DtlsState::kConnected) {
+    next = ConnectionState::kConnected;
+  } else if (i == ice::IceState::kNew && d == dtls::DtlsState::kNew) {
+    next = ConnectionState::kNew;
+  } else {
+    next = ConnectionState::kConnecting;
+  }
+  if (next == connectionState_) return;
+  connectionState_ = next;
+  if (onConnectionStateChange) onConnectionStateChange(next);
+}
+
+void PeerConnection::SetSignalingState(SignalingState s) {
+  if (s == signalingState_) return;
+  signalingState_ = s;
+  if (onSignalingStateChange) onSignalingStateChange(s);
+}
+
+void PeerConnection::Close() {
+  if (closed_) return;
+  dtls_->Close();
+  closed_ = true;
+  SetSignalingState(SignalingState::kClosed);
+  UpdateConnectionState();
+}
+
+}  // namespace kvs::pc

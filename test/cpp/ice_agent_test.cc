@@ -1,0 +1,245 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ice/ice_agent.h"
+#include "stun/stun_codec.h"
+
+using kvs::ice::Candidate;
+using kvs::ice::CandidateType;
+using kvs::ice::IceAgent;
+using kvs::ice::IceAgentConfig;
+using kvs::ice::IceCredentials;
+using kvs::ice::IceRole;
+using kvs::ice::IceState;
+using kvs::net::Address;
+
+namespace {
+
+// Deterministic randomness per agent, so failures reproduce.
+kvs::ice::RandomSource Seeded(uint32_t seed) {
+  return [state = seed](uint8_t* out, size_t n) mutable {
+    for (size_t i = 0; i < n; ++i) {
+      state = state * 1664525u + 1013904223u;
+      out[i] = static_cast<uint8_t>(state >> 24);
+    }
+  };
+}
+
+Candidate Host(const std::string& ip, uint16_t port, int socketId, uint16_t localPref = 65535) {
+  Candidate c;
+  c.type = CandidateType::kHost;
+  c.address = *Address::Parse(ip, port);
+  c.base = c.address;
+  c.priority = kvs::ice::ComputePriority(CandidateType::kHost, localPref);
+  c.foundation = kvs::ice::ComputeFoundation(CandidateType::kHost, c.base, "",
+                                             kvs::ice::TransportProtocol::kUdp);
+  c.socketId = socketId;
+  return c;
+}
+
+// Two agents joined by an in-memory network of their host candidates. Each socket id maps
+// to one local address; packets to an address reach the agent that owns it.
+struct Net {
+  IceAgent* a;
+  IceAgent* b;
+  std::map<int, Address> aSockets, bSockets;
+  uint64_t now = 1000;
+  bool drop = false;
+  int delivered = 0;
+
+  void Deliver(IceAgent& from, const std::map<int, Address>& fromSockets, IceAgent& to,
+               const std::map<int, Address>& toSockets) {
+    for (auto& p : from.TakeOutgoing()) {
+      if (drop) continue;
+      for (const auto& [id, addr] : toSockets) {
+        if (addr == p.to) {
+          ++delivered;
+          to.HandleStun(id, fromSockets.at(p.socketId), kvs::ByteSpan(p.bytes), now);
+        }
+      }
+    }
+  }
+  // Advances time in 10 ms steps, delivering everything each step.
+  void Run(uint64_t ms) {
+    for (uint64_t t = 0; t < ms; t += 10) {
+      now += 10;
+      a->Tick(now);
+      b->Tick(now);
+      Deliver(*a, aSockets, *b, bSockets);
+      Deliver(*b, bSockets, *a, aSockets);
+    }
+  }
+};
+
+IceAgentConfig Config(IceRole role, const std::string& ufrag, const std::string& pwd) {
+  IceAgentConfig c;
+  c.role = role;
+  c.local = {ufrag, pwd};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("two agents connect over host candidates and agree on the pair") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(1));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(2));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  std::vector<IceState> aStates;
+  a.onStateChange = [&](IceState s) { aStates.push_back(s); };
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  REQUIRE(b.state() == IceState::kConnected);
+  CHECK(aStates == std::vector<IceState>{IceState::kChecking, IceState::kConnected});
+  CHECK(a.route()->remote == *Address::Parse("10.0.0.2", 6000));
+  CHECK(b.route()->remote == *Address::Parse("10.0.0.1", 5000));
+  const auto* pair = a.selectedPair();
+  REQUIRE(pair != nullptr);
+  CHECK(pair->nominated);
+  CHECK(pair->stats.responsesReceived >= 2);  // the ordinary check and the nomination
+  CHECK(pair->stats.roundTripTimeMeasurements >= 1);
+}
+
+TEST_CASE("a peer that learns no candidate connects through a peer-reflexive one") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(3));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(4));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());  // b learns nothing
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  REQUIRE(b.state() == IceState::kConnected);
+  REQUIRE(b.remoteCandidates().size() == 1);
+  CHECK(b.remoteCandidates()[0].type == CandidateType::kPeerReflexive);
+}
+
+TEST_CASE("two controlling agents resolve the role conflict and connect") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(5));
+  IceAgent b(Config(IceRole::kControlling, "bbbb", "bpasswordbpasswordbpass"), Seeded(6));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(1000);
+  CHECK(a.role() != b.role());
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(b.state() == IceState::kConnected);
+}
+
+TEST_CASE("a wrong password never connects and fails at the check timeout") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(7));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(8));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials({"bbbb", "not-the-password-at-all!"}, net.now);
+  b.SetRemoteCredentials({"aaaa", "not-the-password-at-all!"}, net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(3000);
+  CHECK(a.state() == IceState::kChecking);
+  CHECK(a.route() == std::nullopt);
+  net.Run(10000);  // past the 12 s connection-check timeout
+  CHECK(a.state() == IceState::kFailed);
+  CHECK(b.state() == IceState::kFailed);
+}
+
+TEST_CASE("checks are paced and the best pair wins among several") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(9));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(10));
+  Net net{&a,
+          &b,
+          {{0, *Address::Parse("10.0.0.1", 5000)}, {1, *Address::Parse("10.0.1.1", 5001)}},
+          {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0, 100));   // worse
+  a.AddLocalCandidate(Host("10.0.1.1", 5001, 1, 60000));  // better
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  for (const auto& c : a.localCandidates()) REQUIRE(b.AddRemoteCandidate(c, net.now).ok());
+  a.Tick(net.now);
+  CHECK(a.TakeOutgoing().size() == 1);  // one check per 50 ms interval, not a burst
+  net.Run(800);
+  REQUIRE(a.state() == IceState::kConnected);
+  CHECK(a.route()->socketId == 1);
+}
+
+TEST_CASE("consent: silence makes the connection disconnected, then failed") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(11));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(12));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  net.Run(20000);  // consent checks keep it alive
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(a.selectedPair()->stats.consentRequestsSent >= 3);
+  net.drop = true;
+  net.Run(31000);
+  CHECK(a.state() == IceState::kDisconnected);
+  net.drop = false;  // consent returns
+  net.Run(6000);
+  CHECK(a.state() == IceState::kConnected);
+  net.drop = true;
+  net.Run(46000);
+  CHECK(a.state() == IceState::kFailed);
+}
+
+TEST_CASE("an ICE restart on both sides reconnects with new credentials") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(13));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(14));
+  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+
+  a.Restart({"aaa2", "apassword2apassword2apa"});
+  CHECK(a.state() == IceState::kChecking);
+  // The new offer reaches b, which answers with new credentials of its own.
+  b.Restart({"bbb2", "bpassword2bpassword2bpa"});
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(500);
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(b.state() == IceState::kConnected);
+}
+
+TEST_CASE("garbage and unknown STUN are ignored without effect") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(15));
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  std::vector<uint8_t> junk(64, 0);
+  CHECK_FALSE(a.HandleStun(0, *Address::Parse("10.9.9.9", 1), kvs::ByteSpan(junk), 1));
+  kvs::stun::Message stray(kvs::stun::Method::kBinding, kvs::stun::Class::kSuccessResponse, {});
+  auto bytes = kvs::stun::Serialize(stray);
+  REQUIRE(bytes.ok());
+  a.HandleStun(0, *Address::Parse("10.9.9.9", 1), kvs::ByteSpan(bytes.value()), 1);
+  CHECK(a.state() == IceState::kNew);
+  CHECK(a.TakeOutgoing().empty());
+}

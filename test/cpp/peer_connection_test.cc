@@ -1,0 +1,183 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loop/event_loop.h"
+#include "pc/peer_connection.h"
+
+using kvs::pc::ConnectionState;
+using kvs::pc::PeerConnection;
+using kvs::pc::SdpType;
+
+namespace {
+
+// Two peer connections on one loop, host candidates on 127.0.0.1 only, signaling by direct
+// calls on the loop thread.
+struct Pair {
+  std::unique_ptr<kvs::loop::EventLoop> loop;
+  std::unique_ptr<PeerConnection> offerer;
+  std::unique_ptr<PeerConnection> answerer;
+  std::promise<void> bothConnected;
+  std::promise<ConnectionState> offererFinal;
+  bool offererDone = false, answererDone = false;
+  std::vector<ConnectionState> offererStates;
+
+  template <typename F>
+  void OnLoop(F fn) {
+    std::promise<void> done;
+    loop->Post([&] {
+      fn();
+      done.set_value();
+    });
+    REQUIRE(done.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  }
+};
+
+kvs::pc::PeerConnectionConfig LoopbackOnly() {
+  kvs::pc::PeerConnectionConfig c;
+  c.interfaces.only = {"127.0.0.1"};
+  return c;
+}
+
+void Wire(Pair& p) {
+  p.offerer->onIceCandidate = [&p](std::optional<std::string> c, const std::string&) {
+    if (c) REQUIRE(p.answerer->AddIceCandidate(*c).ok());
+  };
+  p.answerer->onIceCandidate = [&p](std::optional<std::string> c, const std::string&) {
+    if (c) REQUIRE(p.offerer->AddIceCandidate(*c).ok());
+  };
+  auto check = [&p] {
+    if (p.offererDone && p.answererDone) p.bothConnected.set_value();
+  };
+  p.offerer->onConnectionStateChange = [&p, check](ConnectionState s) {
+    p.offererStates.push_back(s);
+    if (s == ConnectionState::kConnected && !p.offererDone) {
+      p.offererDone = true;
+      check();
+    }
+  };
+  p.answerer->onConnectionStateChange = [&p, check](ConnectionState s) {
+    if (s == ConnectionState::kConnected && !p.answererDone) {
+      p.answererDone = true;
+      check();
+    }
+  };
+}
+
+// Offer/answer with a tamper hook on the answer text.
+void Negotiate(Pair& p, const std::function<std::string(std::string)>& tamperAnswer = nullptr) {
+  p.OnLoop([&] {
+    p.offerer->EnableDataChannels();
+    REQUIRE(p.offerer->AddTransceiver({kvs::sdp::MediaKind::kVideo, {}, kvs::sdp::Direction::kSendRecv, "v", "s"}).ok());
+    auto offer = p.offerer->CreateOffer();
+    REQUIRE_MESSAGE(offer.ok(), offer.status().message());
+    REQUIRE(p.offerer->SetLocalDescription(SdpType::kOffer, offer.value()).ok());
+    auto st = p.answerer->SetRemoteDescription(SdpType::kOffer, offer.value());
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    auto answer = p.answerer->CreateAnswer();
+    REQUIRE_MESSAGE(answer.ok(), answer.status().message());
+    REQUIRE(p.answerer->SetLocalDescription(SdpType::kAnswer, answer.value()).ok());
+    const std::string sent = tamperAnswer ? tamperAnswer(answer.value()) : answer.value();
+    st = p.offerer->SetRemoteDescription(SdpType::kAnswer, sent);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+  });
+}
+
+std::unique_ptr<Pair> NewPair() {
+  auto p = std::make_unique<Pair>();
+  auto loop = kvs::loop::EventLoop::Start();
+  REQUIRE(loop.ok());
+  p->loop = loop.take();
+  p->OnLoop([&] {
+    auto a = PeerConnection::Create(*p->loop, LoopbackOnly());
+    auto b = PeerConnection::Create(*p->loop, LoopbackOnly());
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    p->offerer = a.take();
+    p->answerer = b.take();
+  });
+  Wire(*p);
+  return p;
+}
+
+void Destroy(Pair& p) {
+  p.OnLoop([&] {
+    p.offerer.reset();
+    p.answerer.reset();
+  });
+  p.loop.reset();
+}
+
+}  // namespace
+
+TEST_CASE("two native peer connections connect over loopback with DTLS-SRTP") {
+  auto p = NewPair();
+  Negotiate(*p);
+  REQUIRE(p->bothConnected.get_future().wait_for(std::chrono::seconds(20)) ==
+          std::future_status::ready);
+  p->OnLoop([&] {
+    CHECK(p->offerer->connectionState() == ConnectionState::kConnected);
+    const auto* dtls = p->offerer->dtls().session();
+    REQUIRE(dtls != nullptr);
+    CHECK(dtls->protocolVersion() == "DTLSv1.2");
+    CHECK(dtls->selectedSrtpProfile() == kvs::srtp::SrtpProfile::kAeadAes128Gcm);
+    // The offerer (actpass) is the DTLS server when the answerer takes setup:active.
+    CHECK(dtls->role() == kvs::dtls::DtlsRole::kServer);
+    CHECK(p->answerer->dtls().session()->role() == kvs::dtls::DtlsRole::kClient);
+    CHECK(dtls->peerFingerprint() == p->answerer->localFingerprint());
+    const auto* pair = p->offerer->ice().agent().selectedPair();
+    REQUIRE(pair != nullptr);
+    CHECK(p->offerer->ice().agent().localCandidates()[static_cast<size_t>(pair->localIndex)]
+              .address.IpString() == "127.0.0.1");
+    CHECK(p->offerer->transceivers()[0].negotiatedCodecs.size() >= 1);
+  });
+  CHECK(p->offererStates.front() == ConnectionState::kConnecting);
+  CHECK(p->offererStates.back() == ConnectionState::kConnected);
+  Destroy(*p);
+}
+
+TEST_CASE("a fingerprint that does not match the certificate ends in failed") {
+  auto p = NewPair();
+  std::promise<ConnectionState> failed;
+  bool reported = false;
+  p->OnLoop([&] {
+    p->offerer->onConnectionStateChange = [&](ConnectionState s) {
+      if (s == ConnectionState::kFailed && !reported) {
+        reported = true;
+        failed.set_value(s);
+      }
+    };
+  });
+  Negotiate(*p, [](std::string answer) {
+    // Flip one hex digit of the fingerprint the offerer will check the answerer against.
+    const auto at = answer.find("a=fingerprint:sha-256 ");
+    REQUIRE(at != std::string::npos);
+    char& c = answer[at + 22];
+    c = c == 'A' ? 'B' : 'A';
+    return answer;
+  });
+  REQUIRE(failed.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  p->OnLoop([&] {
+    CHECK(p->offerer->connectionState() == ConnectionState::kFailed);
+    CHECK(p->offerer->dtls().failure().code() == "ERR_DTLS_FINGERPRINT_MISMATCH");
+  });
+  Destroy(*p);
+}
+
+TEST_CASE("out-of-order calls fail with the state named") {
+  auto p = NewPair();
+  p->OnLoop([&] {
+    auto answer = p->offerer->CreateAnswer();
+    REQUIRE_FALSE(answer.ok());
+    CHECK(answer.status().message().find("stable") != std::string::npos);
+    auto offer = p->offerer->CreateOffer();
+    CHECK(offer.status().message().find("nothing to negotiate") != std::string::npos);
+    CHECK(p->offerer->AddIceCandidate("candidate:1 1 udp 1 127.0.0.1 9 typ host").code() ==
+          "ERR_INVALID_STATE");
+  });
+  Destroy(*p);
+}
