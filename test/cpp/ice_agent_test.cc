@@ -86,7 +86,8 @@ IceAgentConfig Config(IceRole role, const std::string& ufrag, const std::string&
 TEST_CASE("two agents connect over host candidates and agree on the pair") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(1));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(2));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   std::vector<IceState> aStates;
   a.onStateChange = [&](IceState s) { aStates.push_back(s); };
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
@@ -111,7 +112,8 @@ TEST_CASE("two agents connect over host candidates and agree on the pair") {
 TEST_CASE("a peer that learns no candidate connects through a peer-reflexive one") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(3));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(4));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials(b.localCredentials(), net.now);
@@ -127,7 +129,8 @@ TEST_CASE("a peer that learns no candidate connects through a peer-reflexive one
 TEST_CASE("two controlling agents resolve the role conflict and connect") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(5));
   IceAgent b(Config(IceRole::kControlling, "bbbb", "bpasswordbpasswordbpass"), Seeded(6));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials(b.localCredentials(), net.now);
@@ -143,7 +146,8 @@ TEST_CASE("two controlling agents resolve the role conflict and connect") {
 TEST_CASE("a wrong password never connects and fails at the check timeout") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(7));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(8));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials({"bbbb", "not-the-password-at-all!"}, net.now);
@@ -165,7 +169,7 @@ TEST_CASE("checks are paced and the best pair wins among several") {
           &b,
           {{0, *Address::Parse("10.0.0.1", 5000)}, {1, *Address::Parse("10.0.1.1", 5001)}},
           {{0, *Address::Parse("10.0.0.2", 6000)}}};
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0, 100));   // worse
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0, 100));    // worse
   a.AddLocalCandidate(Host("10.0.1.1", 5001, 1, 60000));  // better
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials(b.localCredentials(), net.now);
@@ -182,7 +186,8 @@ TEST_CASE("checks are paced and the best pair wins among several") {
 TEST_CASE("consent: silence makes the connection disconnected, then failed") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(11));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(12));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials(b.localCredentials(), net.now);
@@ -208,7 +213,8 @@ TEST_CASE("consent: silence makes the connection disconnected, then failed") {
 TEST_CASE("an ICE restart on both sides reconnects with new credentials") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(13));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(14));
-  Net net{&a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
   b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
   a.SetRemoteCredentials(b.localCredentials(), net.now);

@@ -72,7 +72,10 @@ void Wire(Pair& p) {
 void Negotiate(Pair& p, const std::function<std::string(std::string)>& tamperAnswer = nullptr) {
   p.OnLoop([&] {
     p.offerer->EnableDataChannels();
-    REQUIRE(p.offerer->AddTransceiver({kvs::sdp::MediaKind::kVideo, {}, kvs::sdp::Direction::kSendRecv, "v", "s"}).ok());
+    REQUIRE(p.offerer
+                ->AddTransceiver(
+                    {kvs::sdp::MediaKind::kVideo, {}, kvs::sdp::Direction::kSendRecv, "v", "s"})
+                .ok());
     auto offer = p.offerer->CreateOffer();
     REQUIRE_MESSAGE(offer.ok(), offer.status().message());
     REQUIRE(p.offerer->SetLocalDescription(SdpType::kOffer, offer.value()).ok());
@@ -131,7 +134,9 @@ TEST_CASE("two native peer connections connect over loopback with DTLS-SRTP") {
     CHECK(dtls->peerFingerprint() == p->answerer->localFingerprint());
     const auto* pair = p->offerer->ice().agent().selectedPair();
     REQUIRE(pair != nullptr);
-    CHECK(p->offerer->ice().agent().localCandidates()[static_cast<size_t>(pair->localIndex)]
+    CHECK(p->offerer->ice()
+              .agent()
+              .localCandidates()[static_cast<size_t>(pair->localIndex)]
               .address.IpString() == "127.0.0.1");
     CHECK(p->offerer->transceivers()[0].negotiatedCodecs.size() >= 1);
   });

@@ -40,9 +40,9 @@ struct CandidatePair {
   int remoteIndex = -1;  // into the agent's remote candidates
   uint64_t priority = 0;
   PairState state = PairState::kFrozen;
-  bool nominated = false;         // both sides agreed on it (USE-CANDIDATE)
-  bool nominateOnSuccess = false; // controlled: USE-CANDIDATE arrived before our check
-  bool valid = false;             // a check on it succeeded
+  bool nominated = false;          // both sides agreed on it (USE-CANDIDATE)
+  bool nominateOnSuccess = false;  // controlled: USE-CANDIDATE arrived before our check
+  bool valid = false;              // a check on it succeeded
   PairStats stats;
 };
 

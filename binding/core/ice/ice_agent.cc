@@ -216,9 +216,8 @@ void IceAgent::StartCheck(size_t pairIndex, bool useCandidate, bool consent, uin
   stun::Message m(Method::kBinding, Class::kRequest, NewTransactionId());
   m.AddText(attr::kUsername, remoteCredentials_->ufrag + ":" + config_.local.ufrag);
   // RFC 8445 §7.1.1: the priority a peer-reflexive candidate learned from this check gets.
-  m.AddU32(attr::kPriority,
-           ComputePriority(CandidateType::kPeerReflexive, static_cast<uint16_t>(l.priority >> 8),
-                           l.component));
+  m.AddU32(attr::kPriority, ComputePriority(CandidateType::kPeerReflexive,
+                                            static_cast<uint16_t>(l.priority >> 8), l.component));
   if (config_.role == IceRole::kControlling) {
     m.AddU64(attr::kIceControlling, tieBreaker_);
     if (useCandidate) m.AddFlag(attr::kUseCandidate);
@@ -227,8 +226,14 @@ void IceAgent::StartCheck(size_t pairIndex, bool useCandidate, bool consent, uin
   }
   auto bytes = stun::SerializeWithIntegrity(m, SpanOf(remoteCredentials_->pwd));
   if (!bytes.ok()) return;
-  Transaction t{pairIndex, nowMs, nowMs + config_.checkInitialRtoMs, 1, config_.checkInitialRtoMs,
-                useCandidate, consent, bytes.value()};
+  Transaction t{pairIndex,
+                nowMs,
+                nowMs + config_.checkInitialRtoMs,
+                1,
+                config_.checkInitialRtoMs,
+                useCandidate,
+                consent,
+                bytes.value()};
   outgoing_.push_back({l.socketId, remote_[pair.remoteIndex].address, bytes.take()});
   transactions_[KeyOf(m.transactionId)] = std::move(t);
   if (!consent && pair.state != PairState::kSucceeded) pair.state = PairState::kInProgress;
@@ -356,7 +361,8 @@ void IceAgent::HandleResponse(int socketId, const net::Address& from, ByteSpan r
   if (local_[pair.localIndex].socketId != socketId || remote_[pair.remoteIndex].address != from) {
     return;
   }
-  if (!remoteCredentials_ || !stun::CheckMessageIntegrity(raw, SpanOf(remoteCredentials_->pwd)).ok()) {
+  if (!remoteCredentials_ ||
+      !stun::CheckMessageIntegrity(raw, SpanOf(remoteCredentials_->pwd)).ok()) {
     if (m.cls == Class::kSuccessResponse) return;  // forged or stale: keep waiting
   }
   transactions_.erase(it);
@@ -459,8 +465,8 @@ void IceAgent::Tick(uint64_t nowMs) {
     t.transmissions++;
     t.rtoMs = std::min<uint32_t>(t.rtoMs * 2, 1600);
     t.nextRetransmitMs = nowMs + t.rtoMs;
-    outgoing_.push_back({local_[pair.localIndex].socketId, remote_[pair.remoteIndex].address,
-                         t.bytes});
+    outgoing_.push_back(
+        {local_[pair.localIndex].socketId, remote_[pair.remoteIndex].address, t.bytes});
     pair.stats.requestsSent++;
     ++it;
   }
@@ -503,7 +509,8 @@ void IceAgent::Tick(uint64_t nowMs) {
     // Consent freshness (RFC 7675): a check every interval, jittered ±20%.
     if (nowMs >= nextConsentMs_) {
       StartCheck(*selected_, false, true, nowMs);
-      const uint32_t jitter = static_cast<uint32_t>(RandomU64() % (config_.consentIntervalMs / 5 + 1));
+      const uint32_t jitter =
+          static_cast<uint32_t>(RandomU64() % (config_.consentIntervalMs / 5 + 1));
       nextConsentMs_ = nowMs + config_.consentIntervalMs * 4 / 5 + 2 * jitter;
     }
     const uint64_t silent = nowMs - lastConsentMs_;

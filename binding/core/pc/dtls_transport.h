@@ -32,9 +32,7 @@ class DtlsTransport {
   // A datagram from ICE with a DTLS content type (RFC 7983: first byte 20-63).
   void HandleDatagram(ByteSpan data);
 
-  dtls::DtlsState state() const {
-    return session_ ? session_->state() : dtls::DtlsState::kNew;
-  }
+  dtls::DtlsState state() const { return session_ ? session_->state() : dtls::DtlsState::kNew; }
   const dtls::DtlsSession* session() const { return session_.get(); }
   const Status& failure() const { return failure_; }
   srtp::SrtpSession* srtpOutbound() { return srtpOut_.get(); }

@@ -46,11 +46,10 @@ void IceTransport::Gather() {
   for (const auto& iface : loop::ListInterfaces()) {
     if (!Allowed(config_.interfaces, iface)) continue;
     const int socketId = static_cast<int>(sockets_.size());
-    auto socket = loop::UdpSocket::Bind(
-        loop_, iface.address,
-        [this, socketId](const net::Address& from, ByteSpan data) {
-          OnDatagram(socketId, from, data);
-        });
+    auto socket = loop::UdpSocket::Bind(loop_, iface.address,
+                                        [this, socketId](const net::Address& from, ByteSpan data) {
+                                          OnDatagram(socketId, from, data);
+                                        });
     if (!socket.ok()) continue;  // e.g. an address that vanished meanwhile
     ice::Candidate c;
     c.type = ice::CandidateType::kHost;

@@ -13,8 +13,7 @@ namespace {
 
 // ice-char (RFC 8839): ALPHA / DIGIT / "+" / "/".
 std::string RandomIceString(size_t length) {
-  static const char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::vector<uint8_t> bytes(length);
   RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
   std::string out;
@@ -74,7 +73,7 @@ const char* ToString(SignalingState s) {
 }
 
 Result<std::unique_ptr<PeerConnection>> PeerConnection::Create(loop::EventLoop& loop,
-                                                                PeerConnectionConfig config) {
+                                                               PeerConnectionConfig config) {
   if (!config.certificate) {
     auto cert = dtls::Certificate::GenerateEcdsaP256();
     if (!cert.ok()) return cert.status();
@@ -140,9 +139,9 @@ Result<size_t> PeerConnection::AddTransceiver(TransceiverInit init) {
   if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
   for (auto c : init.codecs) {
     if (sdp::InfoOf(c).kind != init.kind) {
-      return Status::Fail("ERR_INVALID_ARGUMENT",
-                          std::string("codec ") + sdp::InfoOf(c).name + " is not a " +
-                              sdp::MediaKindName(init.kind) + " codec");
+      return Status::Fail("ERR_INVALID_ARGUMENT", std::string("codec ") + sdp::InfoOf(c).name +
+                                                      " is not a " + sdp::MediaKindName(init.kind) +
+                                                      " codec");
     }
   }
   Transceiver t;
@@ -184,15 +183,14 @@ Result<std::string> PeerConnection::CreateOffer() {
   for (auto& t : transceivers_) {
     if (t.mid.empty()) t.mid = takeMid();
     sdp::OfferedSection s;
-    s.kind = t.init.kind == sdp::MediaKind::kAudio ? sdp::SectionKind::kAudio
-                                                   : sdp::SectionKind::kVideo;
+    s.kind =
+        t.init.kind == sdp::MediaKind::kAudio ? sdp::SectionKind::kAudio : sdp::SectionKind::kVideo;
     s.mid = t.mid;
     s.direction = t.init.direction;
     s.codecs = t.init.codecs;
     if (t.init.direction == sdp::Direction::kSendRecv ||
         t.init.direction == sdp::Direction::kSendOnly) {
-      s.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId,
-                                t.init.trackId};
+      s.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId, t.init.trackId};
     }
     spec.sections.push_back(std::move(s));
   }
@@ -226,7 +224,8 @@ Result<std::string> PeerConnection::CreateAnswer() {
   std::vector<bool> used(transceivers_.size(), false);
   for (const auto& m : remote_->media) {
     if (!m.mid || (m.media != "audio" && m.media != "video")) continue;
-    const sdp::MediaKind kind = m.media == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+    const sdp::MediaKind kind =
+        m.media == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
     std::optional<size_t> match;
     for (size_t i = 0; i < transceivers_.size() && !match; ++i) {
       if (!used[i] && transceivers_[i].init.kind == kind &&
@@ -243,8 +242,8 @@ Result<std::string> PeerConnection::CreateAnswer() {
       policy.codecs = t.init.codecs;
       if (t.init.direction == sdp::Direction::kSendRecv ||
           t.init.direction == sdp::Direction::kSendOnly) {
-        policy.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId,
-                                       t.init.trackId};
+        policy.track =
+            sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId, t.init.trackId};
       }
     } else {
       policy.direction = sdp::Direction::kRecvOnly;  // we can always receive
@@ -282,7 +281,8 @@ Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text
         break;
       }
     }
-    if (first == nullptr) return Status::Fail("ERR_SDP_NEGOTIATION", "the answer rejects every m-line");
+    if (first == nullptr)
+      return Status::Fail("ERR_SDP_NEGOTIATION", "the answer rejects every m-line");
     const auto setup = sdp::EffectiveTransport(sd, *first).setup.value_or(sdp::Setup::kActive);
     dtlsRole_ = setup == sdp::Setup::kPassive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
     UpdateTransceivers(sd, /*local=*/true);
@@ -338,7 +338,8 @@ Status PeerConnection::ApplyRemote(const sdp::SessionDescription& sd, SdpType ty
       break;
     }
   }
-  if (first == nullptr) return Status::Fail("ERR_SDP_NEGOTIATION", "no usable m-line in the remote description");
+  if (first == nullptr)
+    return Status::Fail("ERR_SDP_NEGOTIATION", "no usable m-line in the remote description");
   const sdp::TransportAttributes t = sdp::EffectiveTransport(sd, *first);
   if (!t.iceUfrag || !t.icePwd) {
     return Status::Fail("ERR_SDP_NEGOTIATION", "the remote description has no ice-ufrag/ice-pwd");
@@ -377,8 +378,8 @@ void PeerConnection::UpdateTransceivers(const sdp::SessionDescription& sd, bool 
     }
     for (auto& t : transceivers_) {
       if (t.mid != *m.mid) continue;
-      t.negotiatedCodecs = m.rejected() ? std::vector<sdp::NegotiatedCodec>{}
-                                        : sdp::NegotiatedCodecs(m);
+      t.negotiatedCodecs =
+          m.rejected() ? std::vector<sdp::NegotiatedCodec>{} : sdp::NegotiatedCodecs(m);
       if (m.direction) {
         // The answer states the direction from the answerer's side.
         const sdp::Direction d = *m.direction;
@@ -423,10 +424,10 @@ void PeerConnection::RestartIce() {
 
 void PeerConnection::StartTransportsIfReady() {
   if (!dtlsRole_ || remoteFingerprint_.empty() || dtls_->configured()) return;
-  Status st = dtls_->Configure(*dtlsRole_, remoteFingerprint_,
-                               {srtp::SrtpProfile::kAeadAes128Gcm,
-                                srtp::SrtpProfile::kAesCm128HmacSha1_80,
-                                srtp::SrtpProfile::kAesCm128HmacSha1_32});
+  Status st =
+      dtls_->Configure(*dtlsRole_, remoteFingerprint_,
+                       {srtp::SrtpProfile::kAeadAes128Gcm, srtp::SrtpProfile::kAesCm128HmacSha1_80,
+                        srtp::SrtpProfile::kAesCm128HmacSha1_32});
   if (!st.ok()) {
     UpdateConnectionState();
     return;

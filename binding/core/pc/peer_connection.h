@@ -89,8 +89,7 @@ class PeerConnection {
   std::optional<std::string> remoteDescription() const { return remoteSdp_; }
 
   // A local candidate in "candidate:..." form with its m-line; nullopt at the end.
-  std::function<void(std::optional<std::string> candidate, const std::string& mid)>
-      onIceCandidate;
+  std::function<void(std::optional<std::string> candidate, const std::string& mid)> onIceCandidate;
   std::function<void(ConnectionState)> onConnectionStateChange;
   std::function<void(SignalingState)> onSignalingStateChange;
 
