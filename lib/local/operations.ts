@@ -72,16 +72,34 @@ export function channelInfo(c: Channel): Json {
   };
 }
 
-function channelOrThrow(svc: ServiceContext, arn: string): Channel {
+/**
+ * The common steps of a call on one channel: authorize against its ARN, find it (404), name it
+ * for metrics, and, for the APIs that have one, apply the channel-level TPS quota
+ * ("5 TPS [h]" in the control-plane table).
+ */
+function target(
+  svc: ServiceContext,
+  call: CallContext,
+  arn: string,
+  channelQuota?: { key: string; limit: number },
+): Channel {
+  call.authorize(arn);
   const c = svc.store.byArn(arn);
   if (!c) throw notFound();
+  call.channelName = c.name;
+  if (channelQuota) svc.rate(`${channelQuota.key}:${c.arn}`, channelQuota.limit, 'channel');
   return c;
 }
 
-/** The channel-level TPS quotas ("5 TPS [h]") of the control-plane table. */
-function channelRate(svc: ServiceContext, op: string, c: Channel): void {
-  svc.rate(`cp-channel:${op}:${c.arn}`, svc.limits.controlPlaneChannelTps, 'channel');
-}
+const cpQuota = (svc: ServiceContext, op: string): { key: string; limit: number } => ({
+  key: `cp-channel:${op}`,
+  limit: svc.limits.controlPlaneChannelTps,
+});
+
+const dpQuota = (svc: ServiceContext, op: string): { key: string; limit: number } => ({
+  key: `dp:${op}`,
+  limit: svc.limits.dataPlaneTpsPerChannel,
+});
 
 const createSignalingChannel: Operation = {
   name: 'CreateSignalingChannel',
@@ -137,13 +155,12 @@ const describeSignalingChannel: Operation = {
     }
     if (name !== undefined) checkChannelName(name);
     if (arn !== undefined) checkArn(arn);
-    const c = arn !== undefined ? svc.store.byArn(arn) : svc.store.byChannelName(name as string);
-    call.channelName = c?.name ?? name;
-    call.authorize(
-      c?.arn ?? arn ?? `arn:aws:kinesisvideo:${svc.region}:${svc.accountId}:channel/${name}/*`,
-    );
-    if (!c || (name !== undefined && c.name !== name)) throw notFound();
-    channelRate(svc, 'DescribeSignalingChannel', c);
+    // By name, the ARN to authorize against is the named channel's (a pattern if it is absent).
+    const byName = name !== undefined ? svc.store.byChannelName(name) : undefined;
+    const resource =
+      arn ?? byName?.arn ?? `arn:aws:kinesisvideo:${svc.region}:${svc.accountId}:channel/${name}/*`;
+    const c = target(svc, call, resource, cpQuota(svc, 'DescribeSignalingChannel'));
+    if (name !== undefined && c.name !== name) throw notFound();
     return { ChannelInfo: channelInfo(c) };
   },
 };
@@ -202,10 +219,7 @@ const updateSignalingChannel: Operation = {
     const arn = checkArn(reqString(body, 'ChannelARN'));
     const version = checkVersion(reqString(body, 'CurrentVersion'));
     const ttl = messageTtl(body);
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    channelRate(svc, 'UpdateSignalingChannel', c);
+    const c = target(svc, call, arn, cpQuota(svc, 'UpdateSignalingChannel'));
     if (c.version !== version) {
       throw versionMismatch(
         'The version of the channel does not match the CurrentVersion provided.',
@@ -223,10 +237,7 @@ const deleteSignalingChannel: Operation = {
     const arn = checkArn(reqString(body, 'ChannelARN'));
     const versionRaw = optString(body, 'CurrentVersion');
     const version = versionRaw === undefined ? undefined : checkVersion(versionRaw);
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    channelRate(svc, 'DeleteSignalingChannel', c);
+    const c = target(svc, call, arn, cpQuota(svc, 'DeleteSignalingChannel'));
     if (version !== undefined && c.version !== version) {
       throw versionMismatch(
         'The version of the channel does not match the CurrentVersion provided.',
@@ -266,9 +277,7 @@ const getSignalingChannelEndpoint: Operation = {
         protocols = p as string[];
       }
     }
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
+    target(svc, call, arn);
     if (protocols.includes('WEBRTC')) {
       throw invalidArgument(
         'The WEBRTC protocol needs a channel with media storage, which the local service does not offer.',
@@ -290,10 +299,7 @@ const tagResource: Operation = {
   run(body, svc, call) {
     const arn = checkArn(reqString(body, 'ResourceARN'), 'ResourceARN');
     const tags = tagList(body, 'Tags', 1) as Record<string, string>;
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    channelRate(svc, 'TagResource', c);
+    const c = target(svc, call, arn, cpQuota(svc, 'TagResource'));
     const merged = { ...c.tags, ...tags };
     if (Object.keys(merged).length > 50) {
       throw tagsLimit('A resource can have at most 50 tags.');
@@ -309,10 +315,7 @@ const untagResource: Operation = {
   run(body, svc, call) {
     const arn = checkArn(reqString(body, 'ResourceARN'), 'ResourceARN');
     const keys = tagKeyList(body);
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    channelRate(svc, 'UntagResource', c);
+    const c = target(svc, call, arn, cpQuota(svc, 'UntagResource'));
     const drop = new Set(keys);
     const tags = Object.fromEntries(Object.entries(c.tags).filter(([k]) => !drop.has(k)));
     svc.store.put({ ...c, tags });
@@ -327,10 +330,7 @@ const listTagsForResource: Operation = {
     const arn = checkArn(reqString(body, 'ResourceARN'), 'ResourceARN');
     const token = optString(body, 'NextToken');
     if (token !== undefined) checkNextToken(token);
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    channelRate(svc, 'ListTagsForResource', c);
+    const c = target(svc, call, arn, cpQuota(svc, 'ListTagsForResource'));
     // At most 50 tags: one page always holds them all, so no NextToken is ever returned.
     return { Tags: { ...c.tags } };
   },
@@ -351,10 +351,7 @@ const getIceServerConfig: Operation = {
     if (username !== undefined && (username.length < 1 || username.length > 256)) {
       throw invalidArgument('Username must be 1-256 characters.');
     }
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    svc.rate(`dp:GetIceServerConfig:${c.arn}`, svc.limits.dataPlaneTpsPerChannel, 'channel');
+    const c = target(svc, call, arn, dpQuota(svc, 'GetIceServerConfig'));
     return { IceServerList: svc.iceServers(c.arn) };
   },
 };
@@ -372,10 +369,7 @@ const sendAlexaOfferToMaster: Operation = {
     if (payload.length < 1 || payload.length > 10000) {
       throw invalidArgument('MessagePayload must be 1-10000 characters.');
     }
-    call.authorize(arn);
-    const c = channelOrThrow(svc, arn);
-    call.channelName = c.name;
-    svc.rate(`dp:SendAlexaOfferToMaster:${c.arn}`, svc.limits.dataPlaneTpsPerChannel, 'channel');
+    const c = target(svc, call, arn, dpQuota(svc, 'SendAlexaOfferToMaster'));
     return { Answer: await svc.hub.alexaOffer(c, sender, payload) };
   },
 };

@@ -26,6 +26,7 @@ import {
   closeAll,
   connect,
   controlClient,
+  fetchMetrics,
   rejection,
   removeDir,
   signalingClient,
@@ -764,15 +765,7 @@ describe('audit and metrics', () => {
     } finally {
       await closeAll(master, viewer);
     }
-    const text = await new Promise<string>((resolve, reject) => {
-      request(svc.metricsUrl, { ca: svc.caCert }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      })
-        .on('error', reject)
-        .end();
-    });
+    const text = await fetchMetrics(svc);
     expect(text).toContain('# TYPE kvs_signaling_failure summary');
     expect(text).toMatch(
       /kvs_signaling_failure_sum\{Operation="ConnectAsMaster",SignalingChannelName="metrics-1"\} 0\n/,

@@ -269,3 +269,16 @@ export async function signedPost(
     req.end(text);
   });
 }
+
+/** GETs `/metrics` (Prometheus text). */
+export function fetchMetrics(svc: LocalKvs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(svc.metricsUrl, { ca: svc.caCert }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
+  });
+}

@@ -252,12 +252,16 @@ describe('signaling quotas', () => {
     }
   });
 
-  it('ConnectAsViewer TPS per channel: 400 ClientLimitExceededException', async () => {
+  /** Concurrent bursts of six handshakes (at most five) until the connect quota refuses one. */
+  async function connectBurstRefusals(
+    clientId?: string,
+  ): Promise<{ status?: number; errorType?: string }[]> {
     const arn = await channel();
     const refused: { status?: number; errorType?: string }[] = [];
-    // Concurrent bursts of six handshakes (at most five bursts) until the quota refuses one.
     for (let round = 0; round < 5 && refused.length === 0; round++) {
-      const urls = await Promise.all(Array.from({ length: 6 }, () => presignedUrl(svc, arn, 't1')));
+      const urls = await Promise.all(
+        Array.from({ length: 6 }, () => presignedUrl(svc, arn, clientId)),
+      );
       const settled = await Promise.allSettled(urls.map((u) => openWs(svc, u)));
       for (const s of settled) {
         if (s.status === 'rejected')
@@ -269,35 +273,22 @@ describe('signaling quotas', () => {
           .map((s) => (s as PromiseFulfilledResult<WsProbe>).value),
       );
     }
-    expect(refused.length).toBeGreaterThan(0);
-    for (const r of refused) {
-      expect(r.status).toBe(400);
-      expect(String(r.errorType)).toMatch(/^ClientLimitExceededException/);
-    }
-  });
+    return refused;
+  }
 
-  it('ConnectAsMaster TPS per channel: 400 ClientLimitExceededException', async () => {
-    const arn = await channel();
-    const refused: { status?: number; errorType?: string }[] = [];
-    for (let round = 0; round < 5 && refused.length === 0; round++) {
-      const urls = await Promise.all(Array.from({ length: 6 }, () => presignedUrl(svc, arn)));
-      const settled = await Promise.allSettled(urls.map((u) => openWs(svc, u)));
-      for (const s of settled) {
-        if (s.status === 'rejected')
-          refused.push(s.reason as { status?: number; errorType?: string });
+  for (const [role, clientId] of [
+    ['ConnectAsViewer', 't1'],
+    ['ConnectAsMaster', undefined],
+  ] as const) {
+    it(`${role} TPS per channel: 400 ClientLimitExceededException`, async () => {
+      const refused = await connectBurstRefusals(clientId);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) {
+        expect(r.status).toBe(400);
+        expect(String(r.errorType)).toMatch(/^ClientLimitExceededException/);
       }
-      await closeAll(
-        ...settled
-          .filter((s) => s.status === 'fulfilled')
-          .map((s) => (s as PromiseFulfilledResult<WsProbe>).value),
-      );
-    }
-    expect(refused.length).toBeGreaterThan(0);
-    for (const r of refused) {
-      expect(r.status).toBe(400);
-      expect(String(r.errorType)).toMatch(/^ClientLimitExceededException/);
-    }
-  });
+    });
+  }
 
   it('SDP 5 TPS and ICE 20 TPS per connection: STATUS_RESPONSE ClientLimitExceededException', async () => {
     const arn = await channel();

@@ -4,13 +4,18 @@
  * coturn the service says so and returns no TURN servers.
  */
 import { execFile } from 'node:child_process';
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSignalingChannelCommand } from '@aws-sdk/client-kinesis-video';
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import type { LocalKvs } from '../../lib/local/index.js';
 import { findExecutable } from '../../lib/local/turn.js';
-import { controlClient, removeDir, signalingClient, startTestService } from './helpers.js';
+import {
+  controlClient,
+  fetchMetrics,
+  removeDir,
+  signalingClient,
+  startTestService,
+} from './helpers.js';
 
 const uclient = findExecutable('turnutils_uclient');
 let caFile: string | undefined;
@@ -31,18 +36,6 @@ function allocate(
     execFile(uclient as string, args, { timeout: 30_000 }, (err) => {
       resolve(err ? (typeof err.code === 'number' ? err.code : -1) : 0);
     });
-  });
-}
-
-function metrics(svc: LocalKvs): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(svc.metricsUrl, { ca: svc.caCert }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(body));
-    })
-      .on('error', reject)
-      .end();
   });
 }
 
@@ -115,7 +108,7 @@ describe('TURN with coturn', () => {
     // TURNConnected counts the allocations coturn reports; its log arrives asynchronously.
     let text = '';
     for (let i = 0; i < 100; i++) {
-      text = await metrics(svc);
+      text = await fetchMetrics(svc);
       if (/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]/.test(text)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
