@@ -1096,13 +1096,18 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     }
     this.metrics.call('delete', performance.now() - t);
     this.cache?.delete(this.cacheKey);
-    await this.close();
-    this.stateValue = S.DELETED;
-    this.emit('stateChange', S.DELETED, S.DISCONNECTED);
+    await this.shutdown();
+    this.setState(S.DELETED);
   }
 
   /** Ends the client: stops retries and timers, closes sockets, rejects queued sends. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    await this.shutdown();
+    this.setState(S.DISCONNECTED);
+  }
+
+  private async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.runAbort.abort();
@@ -1117,7 +1122,6 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     await Promise.all(sockets.map((s) => closeSocket(s)));
     this.api.close();
     this.holder.clear();
-    this.setState(S.DISCONNECTED);
   }
 }
 

@@ -308,6 +308,44 @@ describe('recovery', () => {
     }
   });
 
+  it('a deleted channel: DELETE → DELETED for the deleter; 404 on connect sends the others to DESCRIBE, then CREATE', async () => {
+    const master = make({ role: 'MASTER', channelName: 'recreated', createIfMissing: true });
+    await master.connect();
+    const oldArn = master.channelARN;
+    const states: string[] = [];
+    master.on('stateChange', (st) => states.push(st));
+    const admin = make({ role: 'VIEWER', channelName: 'recreated', clientId: 'admin' });
+    const adminStates: string[] = [];
+    admin.on('stateChange', (st) => adminStates.push(st));
+    const back = next(master, 'reconnect');
+    await admin.deleteChannel();
+    expect(admin.state).toBe('DELETED');
+    expect(adminStates.slice(-2)).toEqual(['DELETE', 'DELETED']);
+    expect(await back).toEqual(['connection-lost']);
+    await until(() => master.state === 'CONNECTED', 'the master is back on a new channel');
+    expect(master.channelARN).not.toBe(oldArn);
+    expect(states).toEqual([
+      'GET_CREDENTIALS',
+      'DESCRIBE', // from the cache
+      'GET_ENDPOINT', // from the cache
+      'GET_ICE_CONFIG',
+      'READY',
+      'CONNECTING', // 404: the channel is gone
+      'DESCRIBE', // 404 again
+      'CREATE',
+      'DESCRIBE',
+      'GET_ENDPOINT',
+      'GET_ICE_CONFIG',
+      'READY',
+      'CONNECTING',
+      'CONNECTED',
+    ]);
+    const m = master.getMetrics();
+    expect(m.numberOfReconnects).toBe(1);
+    expect(m.numberOfErrors).toBe(1);
+    expect(m.iceRefreshCount).toBe(2);
+  });
+
   for (const skewMs of [10 * 60_000, -10 * 60_000]) {
     it(`a clock ${skewMs > 0 ? 'ahead' : 'behind'} by 10 minutes is corrected from the service`, async () => {
       const channel = `skew${skewMs > 0 ? 'ahead' : 'behind'}`;
