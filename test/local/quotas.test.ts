@@ -382,7 +382,7 @@ describe('connection timers', () => {
   });
 
   it('GO_AWAY: the socket keeps working during the grace, then the service closes it', async () => {
-    const { svc, dataDir } = await startTestService({ limits: { goAwayGraceMs: 1500 } });
+    const { svc, dataDir } = await startTestService({ limits: { goAwayGraceMs: 4000 } });
     try {
       const kv = controlClient(svc);
       const arn = (await kv.send(new CreateSignalingChannelCommand({ ChannelName: 'goaway' })))
