@@ -55,6 +55,7 @@ class Connection {
   lifetimeTimer: NodeJS.Timeout | undefined;
   goAwayTimer: NodeJS.Timeout | undefined;
   closed = false;
+  detached = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -184,6 +185,9 @@ export class SignalingHub {
   }
 
   private detach(conn: Connection): void {
+    // 'error' and 'close' may both fire for one socket: count one disconnect.
+    if (conn.detached) return;
+    conn.detached = true;
     const started = this.now();
     conn.closed = true;
     conn.clearTimers();
