@@ -3,7 +3,10 @@
  * needs (endpoint, region, credentials, CA path). Ctrl-C stops it gracefully (GO_AWAY and the
  * grace period); a second Ctrl-C stops it at once.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { LocalPrincipal } from './credentials.js';
+import { DEFAULT_LIMITS, type LocalKvsLimits } from './limits.js';
 import { startLocalKvs, type LocalKvsOptions } from './service.js';
 
 const USAGE = `usage: kvs-webrtc local [options]
@@ -16,9 +19,38 @@ options:
   --data-dir <dir>    channels, credentials, TLS material, audit log (default ~/.kvs-webrtc/local)
   --region <region>   region the service answers for (default us-west-2)
   --no-turn           do not start coturn
+  --limit <k>=<n>     override one quota or timer (repeatable), e.g. --limit goAwayGraceMs=5000;
+                      names: ${Object.keys(DEFAULT_LIMITS).join(', ')}
+  --principals <file> JSON list of extra principals: {accessKeyId, secretAccessKey,
+                      sessionToken?, expiration? (ISO time), userName?, policies?}
   --json              print the connection details as one JSON line
   -h, --help          this text
 `;
+
+function parseLimits(specs: string[]): Partial<LocalKvsLimits> {
+  const out: Partial<LocalKvsLimits> = {};
+  for (const spec of specs) {
+    const m = /^(\w+)=(\d+(?:\.\d+)?)$/.exec(spec);
+    if (!m || !((m[1] as string) in DEFAULT_LIMITS)) {
+      throw new Error(
+        `bad --limit ${JSON.stringify(spec)}: want <name>=<number> with a known name`,
+      );
+    }
+    out[m[1] as keyof LocalKvsLimits] = Number(m[2]);
+  }
+  return out;
+}
+
+function loadPrincipals(file: string): LocalPrincipal[] {
+  const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (!Array.isArray(list)) throw new Error(`${file}: want a JSON list of principals`);
+  return list.map((p: Record<string, unknown>) => {
+    const out = { ...p } as unknown as LocalPrincipal;
+    // JSON has no dates: expiration comes as an ISO string.
+    if (typeof p['expiration'] === 'string') out.expiration = new Date(p['expiration']);
+    return out;
+  });
+}
 
 export async function runLocalCommand(argv: string[]): Promise<number> {
   let values;
@@ -31,6 +63,8 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         region: { type: 'string' },
         'no-turn': { type: 'boolean' },
+        limit: { type: 'string', multiple: true },
+        principals: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -63,6 +97,13 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   if (values['data-dir'] !== undefined) opts.dataDir = values['data-dir'];
   if (values.region !== undefined) opts.region = values.region;
   if (values['no-turn']) opts.turn = false;
+  try {
+    if (values.limit) opts.limits = parseLimits(values.limit);
+    if (values.principals !== undefined) opts.principals = loadPrincipals(values.principals);
+  } catch (e) {
+    process.stderr.write(`kvs-webrtc local: ${(e as Error).message}\n`);
+    return 1;
+  }
 
   const svc = await startLocalKvs(opts);
   if (values.json) {

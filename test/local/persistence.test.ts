@@ -4,7 +4,7 @@
  * what a client needs, and NODE_EXTRA_CA_CERTS is enough to trust the service.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,7 @@ import {
   ListSignalingChannelsCommand,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-kinesis-video';
-import { controlClient, removeDir, startTestService, tempDir } from './helpers.js';
+import { controlClient, rejection, removeDir, startTestService, tempDir } from './helpers.js';
 import { cleanupChildBuild, startChild, type ChildService } from './child.js';
 
 const dirs: string[] = [];
@@ -163,5 +163,65 @@ describe('kvs-webrtc local', () => {
     svc.child.kill('SIGTERM');
     const { code } = await svc.exited;
     expect(code).toBe(0);
+  });
+  it('takes --limit and --principals, and refuses an unknown limit', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const file = `${dataDir}-principals.json`;
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          accessKeyId: 'AKIACLIREADER000001',
+          secretAccessKey: 'cli-reader',
+          expiration: new Date(Date.now() + 3_600_000).toISOString(),
+          policies: [
+            { Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:List*', Resource: '*' }] },
+          ],
+        },
+      ]),
+    );
+    dirs.push(file);
+    const svc = await startChild([
+      '--data-dir',
+      dataDir,
+      '--no-turn',
+      '--limit',
+      'maxChannels=1',
+      '--principals',
+      file,
+    ]);
+    children.push(svc);
+    const kv = clientFor(svc.info);
+    await kv.send(new CreateSignalingChannelCommand({ ChannelName: 'only-one' }));
+    const full = await rejection(
+      kv.send(new CreateSignalingChannelCommand({ ChannelName: 'two' })),
+    );
+    expect(full.name).toBe('AccountChannelLimitExceededException');
+    const reader = clientFor({
+      ...svc.info,
+      accessKeyId: 'AKIACLIREADER000001',
+      secretAccessKey: 'cli-reader',
+    });
+    expect((await reader.send(new ListSignalingChannelsCommand({}))).ChannelInfoList).toHaveLength(
+      1,
+    );
+    expect(
+      (await rejection(reader.send(new CreateSignalingChannelCommand({ ChannelName: 'x' })))).name,
+    ).toBe('AccessDeniedException');
+    svc.child.kill('SIGTERM');
+    expect((await svc.exited).code).toBe(0);
+
+    const bad = await startChild([
+      '--data-dir',
+      dataDir,
+      '--no-turn',
+      '--limit',
+      'noSuchLimit=3',
+    ]).then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
+    expect(bad).toMatch(/bad --limit/);
   });
 });
