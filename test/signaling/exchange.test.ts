@@ -23,6 +23,7 @@ import {
   removeDir,
   startService,
   tempDir,
+  until,
 } from './helpers.js';
 
 let svc: LocalKvs;
@@ -173,6 +174,81 @@ describe('SignalingClient against the local service', () => {
     await viewer.sendSdpOffer(offer);
     await got;
     expect(events).toEqual(['offer:viewer-3', 'candidate:1:viewer-3', 'candidate:2:viewer-3']);
+  });
+
+  it('paces sends to the per-connection rates: 30 candidates at once all arrive; unpaced, the service refuses some', async () => {
+    const master = make({ role: 'MASTER', channelName: 'pacing', createIfMissing: true });
+    await master.connect();
+    const paced = make({ role: 'VIEWER', channelName: 'pacing', clientId: 'paced' });
+    const unpaced = make({
+      role: 'VIEWER',
+      channelName: 'pacing',
+      clientId: 'unpaced',
+      rates: { icePerSecond: 1000 },
+    });
+    await paced.connect();
+    await unpaced.connect();
+    const from = new Map<string, number>();
+    master.on('iceCandidate', (_c, sender) => from.set(sender, (from.get(sender) ?? 0) + 1));
+    const refused: string[] = [];
+    paced.on('statusResponse', (st) => refused.push(`paced:${st.errorType}`));
+    unpaced.on('statusResponse', (st) => refused.push(`unpaced:${st.errorType}`));
+    for (const v of [paced, unpaced]) {
+      const got = next(master, 'sdpOffer');
+      await v.sendSdpOffer(offer);
+      await got;
+    }
+    await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => paced.sendIceCandidate(candidate(i))),
+      ...Array.from({ length: 30 }, (_, i) => unpaced.sendIceCandidate(candidate(i))),
+    ]);
+    await until(() => (from.get('paced') ?? 0) === 30, 'all 30 paced candidates arrived');
+    await until(() => refused.length > 0, 'the service refused some unpaced candidates');
+    expect(refused.every((r) => r === 'unpaced:ClientLimitExceededException')).toBe(true);
+    expect(from.get('unpaced') ?? 0).toBeLessThan(30);
+    expect(paced.getMetrics()).toMatchObject({ numberOfMessagesSent: 31, numberOfErrors: 0 });
+    // Each refusal came back as a STATUS_RESPONSE, counted as an error.
+    expect(unpaced.getMetrics().numberOfErrors).toBe(refused.length);
+  });
+
+  it('connects through ConnectAsViewer throttling with backoff, and honours AbortSignal and disconnect()', async () => {
+    const master = make({ role: 'MASTER', channelName: 'crowd', createIfMissing: true });
+    await master.connect();
+    const viewers = Array.from({ length: 8 }, (_, i) =>
+      make({ role: 'VIEWER', channelName: 'crowd', clientId: `crowd-${i}` }),
+    );
+    // All READY first, so that the eight handshakes start together.
+    await Promise.all(viewers.map((v) => v.fetch()));
+    expect(viewers.every((v) => v.state === 'READY')).toBe(true);
+    await Promise.all(viewers.map((v) => v.connect()));
+    expect(viewers.every((v) => v.state === 'CONNECTED')).toBe(true);
+    const errors = viewers.reduce((n, v) => n + v.getMetrics().numberOfErrors, 0);
+    const retries = viewers.reduce((n, v) => n + v.getMetrics().apiCallRetryCount, 0);
+    // ConnectAsViewer is limited to 3 per second per channel: the rest were retried.
+    expect(errors).toBeGreaterThan(0);
+    expect(retries).toBe(errors);
+
+    const v = viewers[0] as SignalingClient;
+    await v.disconnect();
+    expect(v.state).toBe('READY');
+    const queued = v.sendIceCandidate(candidate(99));
+    expect(v.queuedMessages).toBe(1);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(v.connect(ac.signal)).rejects.toMatchObject({ code: 'ERR_KVS_ABORTED' });
+    const withdrawn = new AbortController();
+    const second = v.sendIceCandidate(candidate(98), undefined, { signal: withdrawn.signal });
+    withdrawn.abort();
+    await expect(second).rejects.toMatchObject({ code: 'ERR_KVS_ABORTED' });
+    await v.connect();
+    await queued;
+    expect(v.queuedMessages).toBe(0);
+    await v.close();
+    await expect(v.sendIceCandidate(candidate(1))).rejects.toMatchObject({
+      code: 'ERR_KVS_SIGNALING_CLOSED',
+    });
+    const dispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
+    if (dispose) expect(typeof (v as unknown as Record<symbol, unknown>)[dispose]).toBe('function');
   });
 
   it('with the file cache, a second start makes no Describe or GetSignalingChannelEndpoint call', async () => {
