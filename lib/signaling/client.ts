@@ -449,7 +449,12 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
                 `${state} failed: ${(e as Error).message}`,
                 undefined,
                 (e as Error).name,
-                classifyFailure(undefined, (e as { code?: string }).code ?? (e as Error).name),
+                classifyFailure(
+                  undefined,
+                  (e as Error).name === 'CredentialsProviderError'
+                    ? 'CredentialsProviderError'
+                    : ((e as { code?: string }).code ?? (e as Error).name),
+                ),
                 false,
                 { cause: e },
               );

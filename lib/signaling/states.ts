@@ -33,6 +33,8 @@ export type FailureKind =
   | 'invalid'; // any other 4xx: the request itself is wrong
 
 export function classifyFailure(status: number | undefined, name = ''): FailureKind {
+  // No credentials anywhere in the provider chain: retrying cannot help.
+  if (name === 'CredentialsProviderError') return 'invalid';
   if (/ClientLimitExceeded|Throttl|TooManyRequests/i.test(name) || status === 429)
     return 'throttled';
   if (status === 401 || status === 403) return 'auth';

@@ -152,6 +152,22 @@ describe('SignalingClient against the local service', () => {
     expect(
       () => new SignalingClient(clientOptions(svc, { role: 'VIEWER', channelName: 'x' })),
     ).toThrow(/clientId/);
+    // No credentials anywhere: fatal at once, not retried.
+    const noCreds = make({
+      role: 'MASTER',
+      channelName: 'exchange',
+      credentials: () =>
+        Promise.reject(
+          Object.assign(new Error('Could not load credentials'), {
+            name: 'CredentialsProviderError',
+          }),
+        ),
+    });
+    await expect(noCreds.connect()).rejects.toMatchObject({
+      code: 'ERR_KVS_SIGNALING_INVALID',
+      message: expect.stringMatching(/Could not load credentials/) as unknown,
+    });
+    expect(noCreds.getMetrics()).toMatchObject({ numberOfErrors: 1, apiCallRetryCount: 0 });
     expect(viewer.getMetrics().numberOfErrors).toBe(3);
     expect(master.getMetrics().numberOfErrors).toBe(3);
     expect(viewer.getMetrics().numberOfMessagesSent).toBe(0);

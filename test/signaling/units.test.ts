@@ -84,6 +84,8 @@ describe('state transitions', () => {
     expect(classifyFailure(400, 'InvalidArgumentException')).toBe('invalid');
     expect(classifyFailure(undefined, 'TimeoutError')).toBe('timeout');
     expect(classifyFailure(undefined, 'ECONNREFUSED')).toBe('network');
+    expect(classifyFailure(undefined, 'CredentialsProviderError')).toBe('invalid');
+    expect(recoveryFor('GET_CREDENTIALS', 'invalid', o).fatal).toBe(true);
   });
 });
 
