@@ -28,7 +28,15 @@ const options = [
   '--parallel',
   '2',
 ];
-// `build` configures once and then only recompiles what changed.
+// `build` configures once and then only recompiles what changed; a different deps prefix
+// (a changed recipe) needs a fresh configure.
+const cache = path.join(ROOT, 'build', 'CMakeCache.txt');
+const configuredPrefix = fs.existsSync(cache)
+  ? fs.readFileSync(cache, 'utf8').match(/^KVS_DEPS_PREFIX:PATH=(.*)$/m)?.[1]
+  : undefined;
+if (configuredPrefix !== undefined && configuredPrefix !== prefix) {
+  fs.rmSync(cache, { force: true });
+}
 run(process.execPath, [cmakeJs, 'build', ...options, ...(quiet ? ['--log-level', 'warn'] : [])], {
   cwd: ROOT,
   quiet,

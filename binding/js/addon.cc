@@ -6,6 +6,7 @@
 #include <string>
 
 #include "js/errors.h"
+#include "js/peer_connection_wrap.h"
 #include "selftest/dtls_srtp_selftest.h"
 #include "srtp/srtp_profile.h"
 #include "versions.h"
@@ -86,6 +87,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
   exports.Set("selfTest", Napi::Function::New(env, SelfTest, "selfTest"));
   exports.Set("_linkageProbe", Napi::Function::New(env, LinkageProbe, "_linkageProbe"));
+  PeerConnectionWrap::Init(env, exports);
   return exports;
 }
 

@@ -21,6 +21,16 @@ std::string RandomIceString(size_t length) {
   return out;
 }
 
+// Letters and digits: safe in every SDP token (msid ids, cnames).
+std::string RandomAlphanumeric(size_t length) {
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::vector<uint8_t> bytes(length);
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  for (uint8_t b : bytes) out.push_back(kChars[b % 62]);
+  return out;
+}
+
 uint32_t RandomU32() {
   uint32_t v = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
@@ -146,6 +156,9 @@ Result<size_t> PeerConnection::AddTransceiver(TransceiverInit init) {
   }
   Transceiver t;
   t.init = std::move(init);
+  // a=msid needs both: "-" is the W3C way of saying "no stream".
+  if (t.init.streamId.empty()) t.init.streamId = "-";
+  if (t.init.trackId.empty()) t.init.trackId = RandomAlphanumeric(16);
   t.ssrc = RandomU32();
   t.rtxSsrc = t.init.kind == sdp::MediaKind::kVideo ? RandomU32() : 0;
   transceivers_.push_back(std::move(t));
@@ -445,7 +458,10 @@ void PeerConnection::UpdateConnectionState() {
     next = ConnectionState::kFailed;
   } else if (i == ice::IceState::kDisconnected) {
     next = ConnectionState::kDisconnected;
-  } else if (i == ice::IceState::kConnected && d == dtls::DtlsState::kConnected) {
+  } else if (i == ice::IceState::kConnected &&
+             (d == dtls::DtlsState::kConnected || d == dtls::DtlsState::kClosed)) {
+    // W3C aggregation: a DTLS transport the peer closed counts with the connected ones;
+    // consent freshness then notices the peer is gone.
     next = ConnectionState::kConnected;
   } else if (i == ice::IceState::kNew && d == dtls::DtlsState::kNew) {
     next = ConnectionState::kNew;
@@ -465,8 +481,8 @@ void PeerConnection::SetSignalingState(SignalingState s) {
 
 void PeerConnection::Close() {
   if (closed_) return;
+  closed_ = true;  // first, so the DTLS close below reads as closing, not as a state change
   dtls_->Close();
-  closed_ = true;
   SetSignalingState(SignalingState::kClosed);
   UpdateConnectionState();
 }

@@ -1,0 +1,377 @@
+#include "js/peer_connection_wrap.h"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <variant>
+
+#include "js/addon_state.h"
+#include "js/errors.h"
+#include "pc/stats.h"
+
+namespace kvs::js {
+
+struct PeerConnectionWrap::Shared {
+  uint64_t id = 0;
+  AddonState* state = nullptr;
+  Napi::FunctionReference onEvent;  // JS thread only
+  bool closed = false;
+};
+
+namespace {
+
+using Deferred = std::shared_ptr<Napi::Promise::Deferred>;
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    throw ToJsError(info.Env(),
+                    Status::Fail("ERR_INVALID_ARGUMENT", std::string(name) + " must be a string"));
+  }
+  return info[i].As<Napi::String>();
+}
+
+pc::SdpType SdpTypeArg(const Napi::CallbackInfo& info, size_t i) {
+  const std::string type = StringArg(info, i, "type");
+  if (type == "offer") return pc::SdpType::kOffer;
+  if (type == "answer") return pc::SdpType::kAnswer;
+  throw ToJsError(info.Env(), Status::Fail("ERR_INVALID_ARGUMENT",
+                                           "type must be \"offer\" or \"answer\", got " + type));
+}
+
+// Runs `work` on the network thread against this connection, and settles the promise on the
+// JS thread with `toJs` of its result.
+template <typename T>
+Napi::Value RunOnLoop(Napi::Env env, AddonState& state, uint64_t id,
+                      std::function<Result<T>(pc::PeerConnection&)> work,
+                      std::function<Napi::Value(Napi::Env, const T&)> toJs) {
+  auto deferred = std::make_shared<Napi::Promise::Deferred>(env);
+  Napi::Promise promise = deferred->Promise();
+  std::shared_ptr<EventSink> sink = state.sink;
+  AddonState* s = &state;
+  const bool posted = state.loop->Post([s, id, sink, deferred, work, toJs] {
+    auto it = s->peerConnections.find(id);
+    std::shared_ptr<Result<T>> result =
+        it == s->peerConnections.end() ? std::make_shared<Result<T>>(Status::Fail(
+                                             "ERR_INVALID_STATE", "the peer connection is closed"))
+                                       : std::make_shared<Result<T>>(work(*it->second));
+    sink->Push([deferred, result, toJs](Napi::Env e) {
+      if (result->ok()) {
+        deferred->Resolve(toJs(e, result->value()));
+      } else {
+        deferred->Reject(ToJsError(e, result->status()).Value());
+      }
+    });
+  });
+  if (!posted) {
+    deferred->Reject(
+        ToJsError(env, Status::Fail("ERR_INVALID_STATE", "the network thread has stopped"))
+            .Value());
+  }
+  return promise;
+}
+
+Napi::Value ToJs(Napi::Env env, const pc::StatValue& v) {
+  if (const double* d = std::get_if<double>(&v)) return Napi::Number::New(env, *d);
+  if (const bool* b = std::get_if<bool>(&v)) return Napi::Boolean::New(env, *b);
+  return Napi::String::New(env, std::get<std::string>(v));
+}
+
+pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
+  pc::PeerConnectionConfig c;
+  auto u32 = [&](const char* key, uint32_t& out) {
+    if (o.Has(key) && o.Get(key).IsNumber()) out = o.Get(key).As<Napi::Number>().Uint32Value();
+  };
+  u32("connectionCheckTimeoutMs", c.connectionCheckTimeoutMs);
+  u32("nominationTimeoutMs", c.nominationTimeoutMs);
+  u32("disconnectedTimeoutMs", c.disconnectedTimeoutMs);
+  u32("failedTimeoutMs", c.failedTimeoutMs);
+  if (o.Has("interfaces") && o.Get("interfaces").IsObject()) {
+    Napi::Object f = o.Get("interfaces").As<Napi::Object>();
+    auto flag = [&](const char* key, bool& out) {
+      if (f.Has(key) && f.Get(key).IsBoolean()) out = f.Get(key).As<Napi::Boolean>();
+    };
+    flag("allowLoopback", c.interfaces.allowLoopback);
+    flag("allowLinkLocal", c.interfaces.allowLinkLocal);
+    flag("ipv6", c.interfaces.ipv6);
+    if (f.Has("only") && f.Get("only").IsArray()) {
+      Napi::Array only = f.Get("only").As<Napi::Array>();
+      for (uint32_t i = 0; i < only.Length(); ++i) {
+        c.interfaces.only.push_back(only.Get(i).ToString());
+      }
+    }
+  }
+  if (o.Has("certificate") && o.Get("certificate").IsObject()) {
+    Napi::Object cert = o.Get("certificate").As<Napi::Object>();
+    auto loaded = dtls::Certificate::FromPem(cert.Get("certificatePem").ToString(),
+                                             cert.Get("privateKeyPem").ToString());
+    if (!loaded.ok()) throw ToJsError(env, loaded.status());
+    c.certificate = loaded.value();
+  }
+  return c;
+}
+
+std::optional<sdp::Codec> CodecFromName(const std::string& name) {
+  for (auto c : {sdp::Codec::kH264, sdp::Codec::kH265, sdp::Codec::kVp8, sdp::Codec::kOpus,
+                 sdp::Codec::kPcmu, sdp::Codec::kPcma}) {
+    if (name == sdp::InfoOf(c).name) return c;
+  }
+  return std::nullopt;
+}
+
+std::optional<sdp::Direction> DirectionFromName(const std::string& name) {
+  for (auto d : {sdp::Direction::kSendRecv, sdp::Direction::kSendOnly, sdp::Direction::kRecvOnly,
+                 sdp::Direction::kInactive}) {
+    if (name == sdp::DirectionName(d)) return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(
+      env, "PeerConnection",
+      {
+          InstanceMethod<&PeerConnectionWrap::CreateOffer>("createOffer"),
+          InstanceMethod<&PeerConnectionWrap::CreateAnswer>("createAnswer"),
+          InstanceMethod<&PeerConnectionWrap::SetLocalDescription>("setLocalDescription"),
+          InstanceMethod<&PeerConnectionWrap::SetRemoteDescription>("setRemoteDescription"),
+          InstanceMethod<&PeerConnectionWrap::AddIceCandidate>("addIceCandidate"),
+          InstanceMethod<&PeerConnectionWrap::AddTransceiver>("addTransceiver"),
+          InstanceMethod<&PeerConnectionWrap::EnableDataChannels>("enableDataChannels"),
+          InstanceMethod<&PeerConnectionWrap::RestartIce>("restartIce"),
+          InstanceMethod<&PeerConnectionWrap::GetStats>("getStats"),
+          InstanceMethod<&PeerConnectionWrap::Close>("close"),
+      });
+  exports.Set("PeerConnection", cls);
+}
+
+// new PeerConnection(config, onEvent(type, a, b))
+PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<PeerConnectionWrap>(info), shared_(std::make_shared<Shared>()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
+                                      "new PeerConnection(config: object, onEvent: function)"));
+  }
+  pc::PeerConnectionConfig config = ConfigFrom(env, info[0].As<Napi::Object>());
+  AddonState& state = AddonState::Of(env);
+  shared_->id = state.nextId++;
+  shared_->state = &state;
+  shared_->onEvent = Napi::Persistent(info[1].As<Napi::Function>());
+  state.sink->Hold();
+
+  std::weak_ptr<Shared> weak = shared_;
+  std::shared_ptr<EventSink> sink = state.sink;
+  // Delivers an event to this object's onEvent, if it still exists.
+  auto emit = [weak, sink](std::function<std::vector<napi_value>(Napi::Env)> args) {
+    sink->Push([weak, args](Napi::Env e) {
+      std::shared_ptr<Shared> s = weak.lock();
+      if (!s || s->onEvent.IsEmpty()) return;
+      s->onEvent.Call(args(e));
+    });
+  };
+  const uint64_t id = shared_->id;
+  AddonState* st = &state;
+  state.loop->Post([st, id, config, emit] {
+    auto created = pc::PeerConnection::Create(*st->loop, config);
+    if (!created.ok()) {
+      const Status failure = created.status();
+      emit([failure](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "error"), ToJsError(e, failure).Value()};
+      });
+      return;
+    }
+    std::unique_ptr<pc::PeerConnection> pc = created.take();
+    pc->onIceCandidate = [emit](std::optional<std::string> candidate, const std::string& mid) {
+      emit([candidate, mid](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "icecandidate"),
+                candidate ? Napi::Value(Napi::String::New(e, *candidate)) : e.Null(),
+                Napi::String::New(e, mid)};
+      });
+    };
+    pc->onConnectionStateChange = [emit](pc::ConnectionState s) {
+      emit([s](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "connectionstatechange"), Napi::String::New(e, ToString(s))};
+      });
+    };
+    pc->onSignalingStateChange = [emit](pc::SignalingState s) {
+      emit([s](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "signalingstatechange"), Napi::String::New(e, ToString(s))};
+      });
+    };
+    st->peerConnections[id] = std::move(pc);
+  });
+}
+
+PeerConnectionWrap::~PeerConnectionWrap() {
+  if (!shared_->closed && shared_->state != nullptr) {
+    shared_->state->sink->Release();
+    AddonState* st = shared_->state;
+    const uint64_t id = shared_->id;
+    st->loop->Post([st, id] { st->peerConnections.erase(id); });
+  }
+  shared_->onEvent.Reset();
+}
+
+Napi::Value PeerConnectionWrap::CreateOffer(const Napi::CallbackInfo& info) {
+  return RunOnLoop<std::string>(
+      info.Env(), *shared_->state, shared_->id,
+      [](pc::PeerConnection& pc) { return pc.CreateOffer(); },
+      [](Napi::Env e, const std::string& sdp) { return Napi::String::New(e, sdp); });
+}
+
+Napi::Value PeerConnectionWrap::CreateAnswer(const Napi::CallbackInfo& info) {
+  return RunOnLoop<std::string>(
+      info.Env(), *shared_->state, shared_->id,
+      [](pc::PeerConnection& pc) { return pc.CreateAnswer(); },
+      [](Napi::Env e, const std::string& sdp) { return Napi::String::New(e, sdp); });
+}
+
+Napi::Value PeerConnectionWrap::SetLocalDescription(const Napi::CallbackInfo& info) {
+  const pc::SdpType type = SdpTypeArg(info, 0);
+  const std::string sdp = StringArg(info, 1, "sdp");
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id,
+      [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
+        Status st = pc.SetLocalDescription(type, sdp);
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+Napi::Value PeerConnectionWrap::SetRemoteDescription(const Napi::CallbackInfo& info) {
+  const pc::SdpType type = SdpTypeArg(info, 0);
+  const std::string sdp = StringArg(info, 1, "sdp");
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id,
+      [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
+        Status st = pc.SetRemoteDescription(type, sdp);
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+// Resolves with undefined, or with the reason a well-formed candidate was skipped.
+Napi::Value PeerConnectionWrap::AddIceCandidate(const Napi::CallbackInfo& info) {
+  const std::string candidate = StringArg(info, 0, "candidate");
+  return RunOnLoop<std::string>(
+      info.Env(), *shared_->state, shared_->id,
+      [candidate](pc::PeerConnection& pc) -> Result<std::string> {
+        Status st = pc.AddIceCandidate(candidate);
+        if (st.ok()) return std::string();
+        if (st.code() == "ERR_ICE_UNSUPPORTED_CANDIDATE") return st.message();
+        return st;
+      },
+      [](Napi::Env e, const std::string& skipped) {
+        return skipped.empty() ? e.Undefined() : Napi::Value(Napi::String::New(e, skipped));
+      });
+}
+
+// addTransceiver({ kind, codecs?: string[], direction?, trackId?, streamId? }) -> index
+Napi::Value PeerConnectionWrap::AddTransceiver(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT", "addTransceiver(init: object)"));
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  pc::TransceiverInit init;
+  const std::string kind = o.Get("kind").ToString();
+  if (kind != "audio" && kind != "video") {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
+                                      "kind must be \"audio\" or \"video\", got " + kind));
+  }
+  init.kind = kind == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+  if (o.Has("codecs") && o.Get("codecs").IsArray()) {
+    Napi::Array codecs = o.Get("codecs").As<Napi::Array>();
+    for (uint32_t i = 0; i < codecs.Length(); ++i) {
+      const std::string name = codecs.Get(i).ToString();
+      auto codec = CodecFromName(name);
+      if (!codec) {
+        throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT", "unknown codec " + name));
+      }
+      init.codecs.push_back(*codec);
+    }
+  }
+  if (o.Has("direction") && o.Get("direction").IsString()) {
+    const std::string name = o.Get("direction").ToString();
+    auto d = DirectionFromName(name);
+    if (!d) throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT", "unknown direction " + name));
+    init.direction = *d;
+  }
+  if (o.Has("trackId")) init.trackId = o.Get("trackId").ToString();
+  if (o.Has("streamId")) init.streamId = o.Get("streamId").ToString();
+  return RunOnLoop<size_t>(
+      env, *shared_->state, shared_->id,
+      [init](pc::PeerConnection& pc) { return pc.AddTransceiver(init); },
+      [](Napi::Env e, const size_t& index) {
+        return Napi::Number::New(e, static_cast<double>(index));
+      });
+}
+
+Napi::Value PeerConnectionWrap::EnableDataChannels(const Napi::CallbackInfo& info) {
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id,
+      [](pc::PeerConnection& pc) -> Result<bool> {
+        pc.EnableDataChannels();
+        return true;
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id,
+      [](pc::PeerConnection& pc) -> Result<bool> {
+        pc.RestartIce();
+        return true;
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+Napi::Value PeerConnectionWrap::GetStats(const Napi::CallbackInfo& info) {
+  AddonState* st = shared_->state;
+  return RunOnLoop<std::vector<pc::StatsObject>>(
+      info.Env(), *st, shared_->id,
+      [st](pc::PeerConnection& pc) -> Result<std::vector<pc::StatsObject>> {
+        const double nowEpoch =
+            static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+        const double offset = nowEpoch - static_cast<double>(st->loop->NowMs());
+        return pc::CollectStats(pc, nowEpoch, offset);
+      },
+      [](Napi::Env e, const std::vector<pc::StatsObject>& stats) {
+        Napi::Array out = Napi::Array::New(e, stats.size());
+        for (size_t i = 0; i < stats.size(); ++i) {
+          Napi::Object o = Napi::Object::New(e);
+          o.Set("type", stats[i].type);
+          o.Set("id", stats[i].id);
+          o.Set("timestamp", stats[i].timestamp);
+          for (const auto& [key, value] : stats[i].fields) o.Set(key, ToJs(e, value));
+          out.Set(static_cast<uint32_t>(i), o);
+        }
+        return Napi::Value(out);
+      });
+}
+
+Napi::Value PeerConnectionWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (shared_->closed) return Napi::Promise::Deferred::New(env).Promise();
+  AddonState* st = shared_->state;
+  const uint64_t id = shared_->id;
+  Napi::Value promise = RunOnLoop<bool>(
+      env, *st, id,
+      [](pc::PeerConnection& pc) -> Result<bool> {
+        pc.Close();
+        return true;
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+  // The close event above is delivered first; then the core object goes.
+  st->loop->Post([st, id] { st->peerConnections.erase(id); });
+  shared_->closed = true;
+  st->sink->Release();
+  return promise;
+}
+
+}  // namespace kvs::js

@@ -1,0 +1,35 @@
+// The N-API PeerConnection: marshals calls to the core object on the network thread and its
+// events back through the EventSink. No WebRTC logic lives here.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace kvs::js {
+
+class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit PeerConnectionWrap(const Napi::CallbackInfo& info);
+  ~PeerConnectionWrap() override;
+
+ private:
+  struct Shared;
+
+  Napi::Value CreateOffer(const Napi::CallbackInfo& info);
+  Napi::Value CreateAnswer(const Napi::CallbackInfo& info);
+  Napi::Value SetLocalDescription(const Napi::CallbackInfo& info);
+  Napi::Value SetRemoteDescription(const Napi::CallbackInfo& info);
+  Napi::Value AddIceCandidate(const Napi::CallbackInfo& info);
+  Napi::Value AddTransceiver(const Napi::CallbackInfo& info);
+  Napi::Value EnableDataChannels(const Napi::CallbackInfo& info);
+  Napi::Value RestartIce(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace kvs::js
