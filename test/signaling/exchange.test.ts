@@ -15,6 +15,7 @@ import {
 } from '../../lib/signaling/index.js';
 import {
   answer,
+  auditEvents,
   candidate,
   clientOptions,
   countAudit,
@@ -48,7 +49,20 @@ afterAll(async () => {
 
 describe('SignalingClient against the local service', () => {
   it('creates the channel, connects master and viewer, and exchanges offer, answer and candidates', async () => {
-    const master = make({ role: 'MASTER', channelName: 'exchange', createIfMissing: true });
+    const logLines: string[] = [];
+    const logger = {
+      debug: (m: string) => logLines.push(`debug ${m}`),
+      info: (m: string) => logLines.push(`info ${m}`),
+      warn: (m: string) => logLines.push(`warn ${m}`),
+      error: (m: string) => logLines.push(`error ${m}`),
+    };
+    const master = make({
+      role: 'MASTER',
+      channelName: 'exchange',
+      createIfMissing: true,
+      messageTtlSeconds: 30,
+      logger,
+    });
     const states: SignalingClientState[] = [];
     master.on('stateChange', (s) => states.push(s));
     await master.connect();
@@ -64,6 +78,13 @@ describe('SignalingClient against the local service', () => {
       'CONNECTING',
       'CONNECTED',
     ]);
+    // The channel was created with the requested message TTL; the injected logger saw the steps.
+    const created = auditEvents(svc).find((e) => e.eventName === 'CreateSignalingChannel');
+    expect(created?.requestParameters).toMatchObject({
+      channelName: 'exchange',
+      singleMasterConfiguration: { messageTtlSeconds: 30 },
+    });
+    expect(logLines).toContain('debug state CONNECTING -> CONNECTED');
     const viewer = make({ role: 'VIEWER', channelName: 'exchange', clientId: 'viewer-1' });
     await viewer.connect();
     expect(viewer.getCurrentState()).toBe('CONNECTED');

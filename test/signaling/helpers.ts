@@ -72,7 +72,13 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 20_00
 }
 
 /** Control-plane calls recorded in the service's CloudTrail-shaped audit log. */
-export function auditEvents(svc: LocalKvs): { eventName: string; errorCode?: string }[] {
+export interface AuditEvent {
+  eventName: string;
+  errorCode?: string;
+  requestParameters?: Record<string, unknown> | null;
+}
+
+export function auditEvents(svc: LocalKvs): AuditEvent[] {
   let text = '';
   try {
     text = readFileSync(svc.auditLogPath, 'utf8');
@@ -82,7 +88,7 @@ export function auditEvents(svc: LocalKvs): { eventName: string; errorCode?: str
   return text
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { eventName: string; errorCode?: string });
+    .map((l) => JSON.parse(l) as AuditEvent);
 }
 
 export function countAudit(svc: LocalKvs, eventName: string): number {
