@@ -367,10 +367,14 @@ Napi::Value PeerConnectionWrap::Close(const Napi::CallbackInfo& info) {
         return true;
       },
       [](Napi::Env e, const bool&) { return e.Undefined(); });
-  // The close event above is delivered first; then the core object goes.
-  st->loop->Post([st, id] { st->peerConnections.erase(id); });
+  // The close events above are delivered first; then the core object goes, and Node may
+  // exit once all of that has reached JS (whether or not the close itself succeeded).
+  std::shared_ptr<EventSink> sink = st->sink;
+  st->loop->Post([st, id, sink] {
+    st->peerConnections.erase(id);
+    sink->Push([sink](Napi::Env) { sink->Release(); });
+  });
   shared_->closed = true;
-  st->sink->Release();
   return promise;
 }
 
