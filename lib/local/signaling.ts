@@ -217,7 +217,9 @@ export class SignalingHub {
     const action = fields.get('action');
     const op: SignalingOperation | undefined =
       typeof action === 'string' ? ACTIONS[action] : undefined;
-    const corr = fields.get('correlationid');
+    // An empty correlationId is taken as none, as a client that always sends the key may.
+    const rawCorr = fields.get('correlationid');
+    const corr = rawCorr === '' || rawCorr === null ? undefined : rawCorr;
     const correlationId =
       typeof corr === 'string' && CORRELATION_ID_RE.test(corr) ? corr : undefined;
 

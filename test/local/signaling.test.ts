@@ -184,6 +184,18 @@ describe('routing', () => {
         messageType: 'SDP_ANSWER',
         messagePayload: b64({ type: 'answer' }),
       });
+      // Empty optional keys, as a client that always writes every key sends them.
+      viewer.send({
+        action: 'ICE_CANDIDATE',
+        RecipientClientId: '',
+        MessagePayload: 'Yw==',
+        CorrelationId: '',
+      });
+      expect(await master.next()).toEqual({
+        senderClientId: 'cap-viewer',
+        messageType: 'ICE_CANDIDATE',
+        messagePayload: 'Yw==',
+      });
     } finally {
       await closeAll(master, viewer);
     }
