@@ -4,6 +4,7 @@
  * must come back to CONNECTED with no queued message lost, and move numberOfReconnects,
  * iceRefreshCount and numberOfErrors as lib/signaling/README.md specifies.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { type ClientOptions } from 'ws';
 import type { LocalKvs } from '../../lib/local/index.js';
@@ -305,6 +306,46 @@ describe('recovery', () => {
       clients = [];
       await own.svc.stop({ graceful: false });
       removeDir(own.dataDir);
+    }
+  });
+
+  it('a handshake that times out sends the client back to GET_ENDPOINT', async () => {
+    // A TLS-less TCP listener on loopback that accepts and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const held: Socket[] = [];
+    silent.on('connection', (sock) => held.push(sock));
+    try {
+      let first = true;
+      const master = make({
+        role: 'MASTER',
+        channelName: 'timeout',
+        createIfMissing: true,
+        timeouts: { connectMs: 500 },
+        createWebSocket: (url, o) => {
+          const target = first ? url.replace(/^wss:\/\/[^/]+/, `wss://127.0.0.1:${port}`) : url;
+          first = false;
+          return new WebSocket(target, o);
+        },
+      });
+      const states: string[] = [];
+      master.on('stateChange', (st) => states.push(st));
+      const endpointsBefore = countAudit(svc, 'GetSignalingChannelEndpoint');
+      await master.connect();
+      expect(states.slice(-6)).toEqual([
+        'CONNECTING', // the handshake times out
+        'GET_ENDPOINT', // asked again, not from the cache
+        'GET_ICE_CONFIG',
+        'READY',
+        'CONNECTING',
+        'CONNECTED',
+      ]);
+      expect(countAudit(svc, 'GetSignalingChannelEndpoint')).toBe(endpointsBefore + 2);
+      expect(master.getMetrics()).toMatchObject({ numberOfErrors: 1, apiCallRetryCount: 1 });
+    } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise((r) => silent.close(r));
     }
   });
 
