@@ -47,8 +47,8 @@ export interface ChannelApiOptions {
   region: string;
   /** Control-plane endpoint override, e.g. the local service's `https://127.0.0.1:PORT`. */
   endpoint?: string | undefined;
-  /** PEM CA certificate(s) to trust besides the system store. */
-  caCert?: string | Buffer | undefined;
+  /** PEM CA certificates to trust (the caller includes the roots it wants kept). */
+  caCert?: string | Buffer | (string | Buffer)[] | undefined;
   credentials: CredentialSource;
   clock: SharedClock;
   /** TCP+TLS connect timeout of each call (C SDK: 2 s). */
@@ -234,7 +234,7 @@ export class ChannelApi {
   }
 
   /** The https Agent trusting the configured CA (the WebSocket uses the same trust). */
-  get caCert(): string | Buffer | undefined {
+  get caCert(): string | Buffer | (string | Buffer)[] | undefined {
     return this.opts.caCert;
   }
 

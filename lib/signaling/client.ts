@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import WebSocket, { type ClientOptions } from 'ws';
 import { ChannelApi, ChannelCallError, type SharedClock } from '../channel/api.js';
 import {
@@ -56,9 +57,12 @@ export interface SignalingClientOptions {
   credentials?: CredentialsInput;
   /** Control-plane endpoint override, e.g. the local service's `https://127.0.0.1:PORT`. */
   endpoint?: string;
-  /** PEM file of a CA to trust (like `AWS_KVS_CACERT_PATH`); the local service prints one. */
+  /**
+   * PEM file of a CA to trust besides Node's root store; the local service prints one. Default:
+   * `AWS_KVS_CACERT_PATH` when set, as the C SDK.
+   */
   caCertPath?: string;
-  /** PEM text of a CA to trust (instead of caCertPath). */
+  /** PEM text of a CA to trust besides Node's root store (instead of caCertPath). */
   caCert?: string | Buffer;
   /**
    * Endpoint cache: `'memory'` (default), `{ file }` for the C SDK's file cache (a restarted
@@ -202,7 +206,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   private readonly backoff: BackoffOptions;
   private readonly pacer: Pacer<Outgoing>;
   private readonly holder: CandidateHolder<IceCandidate>;
-  private readonly caCert: string | Buffer | undefined;
+  private readonly caCert: string[] | undefined;
 
   private channelArn: string | undefined;
   private wssEndpoint: string | undefined;
@@ -269,7 +273,10 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     this.metrics = new SignalingMetrics();
     this.creds = new CredentialSource(o.credentials, o.credentialRefreshMarginMs);
     this.clock = { offsetMs: o.systemClockOffset ?? 0 };
-    this.caCert = o.caCert ?? (o.caCertPath ? readFileSync(o.caCertPath) : undefined);
+    const caPath = o.caCertPath ?? process.env['AWS_KVS_CACERT_PATH'];
+    const extraCa = o.caCert ?? (caPath ? readFileSync(caPath, 'utf8') : undefined);
+    // Added to Node's root certificates, so the real service stays trusted too.
+    this.caCert = extraCa === undefined ? undefined : [...rootCertificates, String(extraCa)];
     this.api = new ChannelApi({
       region: o.region,
       endpoint: o.endpoint,

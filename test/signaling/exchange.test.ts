@@ -288,6 +288,31 @@ describe('SignalingClient against the local service', () => {
     if (dispose) expect(typeof (v as unknown as Record<symbol, unknown>)[dispose]).toBe('function');
   });
 
+  it('trusts the CA named by AWS_KVS_CACERT_PATH, in addition to the root store', async () => {
+    const noCa = clientOptions(svc, {
+      role: 'MASTER',
+      channelName: 'ca-env',
+      createIfMissing: true,
+      retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 50 },
+    });
+    delete noCa.caCertPath;
+    const previous = process.env['AWS_KVS_CACERT_PATH'];
+    try {
+      delete process.env['AWS_KVS_CACERT_PATH'];
+      const untrusting = new SignalingClient(noCa);
+      clients.push(untrusting);
+      await expect(untrusting.connect()).rejects.toThrow(/certificate/);
+      process.env['AWS_KVS_CACERT_PATH'] = svc.caCertPath;
+      const trusting = new SignalingClient(noCa);
+      clients.push(trusting);
+      await trusting.connect();
+      expect(trusting.state).toBe('CONNECTED');
+    } finally {
+      if (previous === undefined) delete process.env['AWS_KVS_CACERT_PATH'];
+      else process.env['AWS_KVS_CACERT_PATH'] = previous;
+    }
+  });
+
   it('with the file cache, a second start makes no Describe or GetSignalingChannelEndpoint call', async () => {
     const dir = tempDir('kvs-cache-');
     try {
