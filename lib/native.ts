@@ -35,10 +35,61 @@ export interface NativeSelfTestReport {
   sctp: { socketCreated: boolean };
 }
 
+/** Configuration as the native PeerConnection reads it (validated in lib/peer first). */
+export interface NativePeerConnectionConfig {
+  interfaces?: {
+    only?: string[];
+    allowLoopback?: boolean;
+    allowLinkLocal?: boolean;
+    ipv6?: boolean;
+  };
+  certificate?: { certificatePem: string; privateKeyPem: string };
+  connectionCheckTimeoutMs?: number;
+  nominationTimeoutMs?: number;
+  disconnectedTimeoutMs?: number;
+  failedTimeoutMs?: number;
+}
+
+export type NativeStat = { type: string; id: string; timestamp: number } & Record<
+  string,
+  string | number | boolean
+>;
+
+/** Events arrive as (type, ...args) through one callback per connection. */
+export type NativePeerConnectionEvent =
+  | ['icecandidate', string | null, string]
+  | ['connectionstatechange', string]
+  | ['signalingstatechange', string]
+  | ['error', Error];
+
+export interface NativePeerConnection {
+  createOffer(): Promise<string>;
+  createAnswer(): Promise<string>;
+  setLocalDescription(type: 'offer' | 'answer', sdp: string): Promise<void>;
+  setRemoteDescription(type: 'offer' | 'answer', sdp: string): Promise<void>;
+  /** Resolves with the reason when a well-formed candidate is skipped (mDNS, TCP). */
+  addIceCandidate(candidate: string): Promise<string | undefined>;
+  addTransceiver(init: {
+    kind: 'audio' | 'video';
+    codecs?: string[];
+    direction?: string;
+    trackId?: string;
+    streamId?: string;
+  }): Promise<number>;
+  enableDataChannels(): Promise<void>;
+  restartIce(): Promise<void>;
+  getStats(): Promise<NativeStat[]>;
+  close(): Promise<void>;
+}
+
 /** The shape of the N-API module; the C++ side (binding/js) only marshals. */
 export interface NativeAddon {
   versions(): NativeVersions;
   selfTest(profile: SrtpProfileName): NativeSelfTestReport;
+  PeerConnection: new (
+    config: NativePeerConnectionConfig,
+    onEvent: (...event: NativePeerConnectionEvent) => void,
+  ) => NativePeerConnection;
 }
 
 let cached: NativeAddon | undefined;

@@ -1,0 +1,125 @@
+import { KvsError } from '../errors.js';
+import type { NativePeerConnectionConfig } from '../native.js';
+
+/** RTCIceServer: `urls` may be one URL or several. */
+export interface PeerIceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Which local addresses become host candidates. */
+export interface InterfaceFilter {
+  /** Only these numeric addresses or interface names (for example `['127.0.0.1']`). */
+  only?: string[];
+  /** Loopback addresses are left out unless this is set (or they are listed in `only`). */
+  allowLoopback?: boolean;
+  allowLinkLocal?: boolean;
+  /** IPv6 host candidates; on by default. */
+  ipv6?: boolean;
+}
+
+export interface PeerConnectionConfig {
+  /** STUN and TURN servers. Accepted and validated; see the README for what is gathered. */
+  iceServers?: PeerIceServer[];
+  iceTransportPolicy?: 'all' | 'relay';
+  interfaces?: InterfaceFilter;
+  /** A pre-generated certificate (PEM); a fresh ECDSA P-256 one otherwise. */
+  certificate?: { certificatePem: string; privateKeyPem: string };
+  /** The C SDK's timers, in milliseconds. */
+  timeouts?: {
+    connectionCheck?: number;
+    nomination?: number;
+    disconnected?: number;
+    failed?: number;
+  };
+}
+
+/** The C SDK accepts up to 21 ICE servers (c-sdk.md §3). */
+export const MAX_ICE_SERVERS = 21;
+
+function invalid(message: string): KvsError {
+  return new KvsError('ERR_KVS_INVALID_ARGUMENT', `PeerConnection: ${message}`);
+}
+
+function checkIceServer(server: PeerIceServer, i: number): void {
+  const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
+  if (urls.length === 0) throw invalid(`iceServers[${i}].urls is empty`);
+  for (const url of urls) {
+    if (typeof url !== 'string' || !/^(stun|stuns|turn|turns):/.test(url)) {
+      throw invalid(
+        `iceServers[${i}].urls has ${JSON.stringify(url)}; expected a stun:, stuns:, turn: or turns: URL`,
+      );
+    }
+    if (
+      /^turns?:/.test(url) &&
+      (server.username === undefined || server.credential === undefined)
+    ) {
+      throw invalid(`iceServers[${i}] is a TURN server and needs username and credential`);
+    }
+  }
+}
+
+function checkTimeout(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > 3_600_000) {
+    throw invalid(`timeouts.${name} must be an integer number of milliseconds in 1..3600000`);
+  }
+  return value;
+}
+
+/** Validates a user configuration and turns it into the native one. */
+export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerConnectionConfig {
+  if (typeof config !== 'object' || config === null) throw invalid('config must be an object');
+  const servers = config.iceServers ?? [];
+  if (!Array.isArray(servers)) throw invalid('iceServers must be an array');
+  if (servers.length > MAX_ICE_SERVERS) {
+    throw invalid(`iceServers has ${servers.length} entries; at most ${MAX_ICE_SERVERS}`);
+  }
+  servers.forEach(checkIceServer);
+  const policy = config.iceTransportPolicy ?? 'all';
+  if (policy !== 'all' && policy !== 'relay') {
+    throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
+  }
+  if (policy === 'relay') {
+    // Relay candidates need the TURN client, which is not wired into ICE yet: refuse rather
+    // than gather nothing and fail later.
+    throw new KvsError(
+      'ERR_KVS_NOT_IMPLEMENTED',
+      'PeerConnection: iceTransportPolicy "relay" is not supported yet (no TURN relay candidates)',
+    );
+  }
+  const f = config.interfaces ?? {};
+  if (
+    f.only !== undefined &&
+    (!Array.isArray(f.only) || f.only.some((x) => typeof x !== 'string'))
+  ) {
+    throw invalid('interfaces.only must be an array of addresses or interface names');
+  }
+  const t = config.timeouts ?? {};
+  const out: NativePeerConnectionConfig = {
+    interfaces: {
+      ...(f.only ? { only: [...f.only] } : {}),
+      allowLoopback: f.allowLoopback ?? false,
+      allowLinkLocal: f.allowLinkLocal ?? false,
+      ipv6: f.ipv6 ?? true,
+    },
+  };
+  const timeouts = {
+    connectionCheckTimeoutMs: checkTimeout('connectionCheck', t.connectionCheck),
+    nominationTimeoutMs: checkTimeout('nomination', t.nomination),
+    disconnectedTimeoutMs: checkTimeout('disconnected', t.disconnected),
+    failedTimeoutMs: checkTimeout('failed', t.failed),
+  };
+  for (const [key, value] of Object.entries(timeouts)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  if (config.certificate) {
+    const { certificatePem, privateKeyPem } = config.certificate;
+    if (typeof certificatePem !== 'string' || typeof privateKeyPem !== 'string') {
+      throw invalid('certificate needs certificatePem and privateKeyPem strings');
+    }
+    out.certificate = { certificatePem, privateKeyPem };
+  }
+  return out;
+}

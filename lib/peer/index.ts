@@ -1,0 +1,17 @@
+export {
+  PeerConnection,
+  type PeerConnectionState,
+  type SignalingState,
+  type MediaKind,
+  type Codec,
+  type Direction,
+  type TransceiverInit,
+  type Stats,
+  type PeerConnectionEvents,
+} from './peer-connection.js';
+export {
+  MAX_ICE_SERVERS,
+  type PeerConnectionConfig,
+  type PeerIceServer,
+  type InterfaceFilter,
+} from './config.js';

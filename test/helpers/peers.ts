@@ -1,0 +1,77 @@
+import {
+  PeerConnection,
+  type PeerConnectionConfig,
+  type PeerConnectionState,
+} from '../../lib/index.js';
+
+/** Host candidates on 127.0.0.1 only: the tests' traffic never leaves loopback. */
+export const LOOPBACK: PeerConnectionConfig = { interfaces: { only: ['127.0.0.1'] } };
+
+/** Resolves when the connection reaches `state`; rejects on failed/closed or after `ms`. */
+export function waitForState(
+  pc: PeerConnection,
+  state: PeerConnectionState,
+  ms = 20_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (pc.connectionState === state) return resolve();
+    const timer = setTimeout(() => {
+      pc.off('connectionstatechange', on);
+      reject(new Error(`timed out waiting for ${state}; state is ${pc.connectionState}`));
+    }, ms);
+    function on(s: PeerConnectionState): void {
+      if (s === state) {
+        clearTimeout(timer);
+        pc.off('connectionstatechange', on);
+        resolve();
+      } else if ((s === 'failed' || s === 'closed') && state !== s) {
+        clearTimeout(timer);
+        pc.off('connectionstatechange', on);
+        reject(new Error(`connection went ${s} while waiting for ${state}`));
+      }
+    }
+    pc.on('connectionstatechange', on);
+  });
+}
+
+/**
+ * Trickles each side's candidates to the other, holding those that arrive before the
+ * other side has a remote description (as a signaling layer does). Returns the errors
+ * addIceCandidate raised, other than those of a connection already closed.
+ */
+export function trickle(a: PeerConnection, b: PeerConnection): Error[] {
+  const errors: Error[] = [];
+  const wire = (from: PeerConnection, to: PeerConnection) => {
+    const held: string[] = [];
+    const flush = () => {
+      while (held.length > 0 && to.remoteDescription) {
+        to.addIceCandidate(held.shift() ?? '').catch((err: Error) => {
+          if (to.signalingState !== 'closed') errors.push(err);
+        });
+      }
+    };
+    from.on('icecandidate', (c) => {
+      if (!c) return;
+      held.push(c.candidate);
+      flush();
+    });
+    to.on('signalingstatechange', flush);
+  };
+  wire(a, b);
+  wire(b, a);
+  return errors;
+}
+
+/** Offer from `offerer`, answer from `answerer`, with an optional edit of the answer. */
+export async function negotiate(
+  offerer: PeerConnection,
+  answerer: PeerConnection,
+  editAnswer: (sdp: string) => string = (s) => s,
+): Promise<void> {
+  const offer = await offerer.createOffer();
+  await offerer.setLocalDescription(offer);
+  await answerer.setRemoteDescription(offer);
+  const answer = await answerer.createAnswer();
+  await answerer.setLocalDescription(answer);
+  await offerer.setRemoteDescription({ type: 'answer', sdp: editAnswer(answer.sdp) });
+}

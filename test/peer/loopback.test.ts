@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KvsError, PeerConnection } from '../../lib/index.js';
+import { LOOPBACK, negotiate, trickle, waitForState } from '../helpers/peers.js';
+
+const open: PeerConnection[] = [];
+function pc(config = LOOPBACK): PeerConnection {
+  const p = new PeerConnection(config);
+  open.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((p) => p.close()));
+});
+
+describe('native to native on loopback', () => {
+  it('connects with DTLS 1.2 and SRTP keys, and reports it in stats', async () => {
+    const offerer = pc();
+    const answerer = pc();
+    const trickleErrors = trickle(offerer, answerer);
+    const states: string[] = [];
+    offerer.on('connectionstatechange', (s) => states.push(s));
+    await offerer.addTransceiver({ kind: 'video', direction: 'sendrecv' });
+    await offerer.addTransceiver('audio');
+    await offerer.enableDataChannels();
+    await negotiate(offerer, answerer);
+    await Promise.all([waitForState(offerer, 'connected'), waitForState(answerer, 'connected')]);
+    expect(states).toEqual(['connecting', 'connected']);
+    expect(trickleErrors).toEqual([]);
+
+    const stats = await offerer.getStats();
+    const transport = stats.get('transport-0');
+    expect(transport).toMatchObject({
+      type: 'transport',
+      dtlsState: 'connected',
+      tlsVersion: 'DTLSv1.2',
+      iceRole: 'controlling',
+      dtlsRole: 'server',
+      srtpCipher: 'AEAD_AES_128_GCM',
+    });
+    const pair = stats.get(String(transport?.selectedCandidatePairId));
+    expect(pair).toMatchObject({ type: 'candidate-pair', state: 'succeeded', nominated: true });
+    expect(Number(pair?.responsesReceived)).toBeGreaterThanOrEqual(1);
+    expect(Number(pair?.bytesReceived)).toBeGreaterThan(0); // the DTLS handshake
+    const local = stats.get(String(pair?.localCandidateId));
+    expect(local).toMatchObject({ address: '127.0.0.1', candidateType: 'host', protocol: 'udp' });
+
+    const answererTransport = (await answerer.getStats()).get('transport-0');
+    expect(answererTransport).toMatchObject({ iceRole: 'controlled', dtlsRole: 'client' });
+  });
+
+  it('connects the other way round, and with the answer following the offer', async () => {
+    const a = pc();
+    const b = pc();
+    trickle(a, b);
+    await b.addTransceiver({ kind: 'audio', codecs: ['PCMU'] });
+    await a.addTransceiver({ kind: 'audio' });
+    await negotiate(b, a);
+    await Promise.all([waitForState(a, 'connected'), waitForState(b, 'connected')]);
+    // The answer keeps the offer's single codec and its payload type.
+    expect(a.localDescription?.sdp).toMatch(/^m=audio 9 UDP\/TLS\/RTP\/SAVPF 0\r$/m);
+  });
+
+  it('fails when the certificate does not match the fingerprint in the SDP', async () => {
+    const offerer = pc();
+    const answerer = pc();
+    trickle(offerer, answerer);
+    await offerer.enableDataChannels();
+    await negotiate(offerer, answerer, (sdp) =>
+      sdp.replace(
+        /(a=fingerprint:sha-256 )([0-9A-F])/,
+        (_m, p: string, c: string) => p + (c === 'A' ? 'B' : 'A'),
+      ),
+    );
+    await waitForState(offerer, 'failed');
+    expect(offerer.connectionState).toBe('failed');
+  });
+
+  it('emits the gathered candidates and then null', async () => {
+    const p = pc();
+    const seen: (string | null)[] = [];
+    const done = new Promise<void>((resolve) =>
+      p.on('icecandidate', (c) => {
+        seen.push(c ? c.candidate : null);
+        if (!c) resolve();
+      }),
+    );
+    await p.enableDataChannels();
+    await p.setLocalDescription(await p.createOffer());
+    await done;
+    expect(seen.at(-1)).toBeNull();
+    expect(seen.slice(0, -1)).toEqual([
+      expect.stringMatching(/^candidate:\d+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/),
+    ]);
+  });
+
+  it('skips unusable remote candidates with a reason, and closes cleanly', async () => {
+    const a = pc();
+    const b = pc();
+    await a.enableDataChannels();
+    await negotiate(a, b);
+    const skipped = new Promise<[string, string]>((resolve) =>
+      a.on('candidateskipped', (c, why) => resolve([c, why])),
+    );
+    await a.addIceCandidate(
+      'candidate:1 1 udp 2122260223 4a1b2c3d-0000-4000-8000-000000000000.local 50000 typ host',
+    );
+    const [, why] = await skipped;
+    expect(why).toMatch(/mDNS/);
+    await a.close();
+    expect(a.connectionState).toBe('closed');
+    expect(a.signalingState).toBe('closed');
+    await expect(a.createOffer()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+  });
+});
+
+describe('bad input', () => {
+  it('names the field and the limit', async () => {
+    expect(() => new PeerConnection({ iceServers: [{ urls: 'http://x' }] })).toThrow(
+      /iceServers\[0\]\.urls/,
+    );
+    expect(
+      () => new PeerConnection({ iceServers: Array(22).fill({ urls: 'stun:127.0.0.1' }) }),
+    ).toThrow(/at most 21/);
+    expect(() => new PeerConnection({ iceServers: [{ urls: 'turn:127.0.0.1' }] })).toThrow(
+      /username and credential/,
+    );
+    expect(() => new PeerConnection({ timeouts: { failed: 0 } })).toThrow(/timeouts\.failed/);
+    expect(() => new PeerConnection({ iceTransportPolicy: 'relay' })).toThrow(KvsError);
+    const p = pc();
+    await expect(p.addTransceiver({ kind: 'video', codecs: ['opus'] })).rejects.toThrow(
+      /video codecs are H264, H265, VP8/,
+    );
+    await expect(
+      p.setRemoteDescription({ type: 'offer', sdp: 'v=0\r\nbogus\r\n' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_SDP_MALFORMED',
+      message: expect.stringMatching(/line 2/),
+    });
+    await expect(
+      p.setRemoteDescription({ type: 'offer', sdp: 'x'.repeat(25_001) }),
+    ).rejects.toThrow(/limit is 25000/);
+    await expect(p.createAnswer()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+  });
+});
