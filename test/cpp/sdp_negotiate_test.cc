@@ -363,3 +363,45 @@ TEST_CASE("codecs: H.264 profile-level-id classification (RFC 6184 Table 5)") {
         std::string("1"));
   CHECK_FALSE(kvs::sdp::FmtpParameter("apt=96", "profile-level-id").has_value());
 }
+
+TEST_CASE("interop: Chromium answers our offer with our payload types") {
+  // kvs-offer-av-dc.sdp is this offer, fed to Chromium by scripts/capture-chromium-sdp.mjs; the
+  // answer Chromium gave is chromium-answer-to-kvs-offer.sdp. Rebuilding it byte for byte keeps
+  // that evidence about the offer we produce today.
+  OfferSpec spec;
+  spec.sessionId = "123";
+  spec.transport.iceUfrag = "abcd";
+  spec.transport.icePwd = "abcdefghijklmnopqrstuvwx";
+  spec.transport.fingerprintSha256 = kFingerprint;
+  kvs::sdp::OfferedSection v;
+  v.kind = SectionKind::kVideo;
+  v.mid = "0";
+  v.codecs = {Codec::kH264, Codec::kVp8, Codec::kH265};
+  v.track = kvs::sdp::LocalTrack{1111, 2222, "cn", "s1", "v1"};
+  kvs::sdp::OfferedSection a;
+  a.kind = SectionKind::kAudio;
+  a.mid = "1";
+  a.track = kvs::sdp::LocalTrack{3333, 0, "cn", "s1", "a1"};
+  kvs::sdp::OfferedSection d;
+  d.kind = SectionKind::kApplication;
+  d.mid = "2";
+  spec.sections = {v, a, d};
+  auto offer = BuildOffer(spec);
+  REQUIRE(offer.ok());
+  CHECK(kvs::sdp::SerializeSessionDescription(offer.value()) == fx::kKvsOfferAvDc);
+
+  SessionDescription answer = Parse(fx::kChromiumAnswerToKvsOffer);
+  REQUIRE(answer.media.size() == 3);
+  CHECK(answer.bundleGroup()->mids == std::vector<std::string>{"0", "1", "2"});
+  // Chromium has no H.265 here; it keeps our H.264 125 (+126) and VP8 96 (+97).
+  CHECK(PayloadTypes(answer.media[0]) == std::vector<uint8_t>{125, 126, 96, 97});
+  CHECK(answer.media[0].findFormat(125)->fmtp ==
+        std::string("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"));
+  CHECK(PayloadTypes(answer.media[1]) == std::vector<uint8_t>{111, 0, 8});
+  CHECK(answer.media[2].sctpPort == uint16_t{5000});
+  for (const auto& m : answer.media) CHECK(m.transport.setup == Setup::kActive);
+  auto codecs = kvs::sdp::NegotiatedCodecs(answer.media[0]);
+  REQUIRE(codecs.size() == 2);
+  CHECK(codecs[0].codec == Codec::kH264);
+  CHECK(codecs[0].rtxPayloadType == uint8_t{126});
+}

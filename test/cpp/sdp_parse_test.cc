@@ -64,7 +64,8 @@ TEST_CASE("sdp: every fixture parses and round-trips") {
   for (auto text :
        {fx::kChromiumOfferAvDc, fx::kChromiumAnswerAvDc, fx::kChromiumOfferDatachannel,
         fx::kChromiumAnswerDatachannel, fx::kChromiumOfferRecvonly, fx::kChromiumAnswerRecvonly,
-        fx::kHandwrittenCSdkStyleOffer, fx::kHandwrittenFirefoxStyleOffer}) {
+        fx::kHandwrittenCSdkStyleOffer, fx::kHandwrittenFirefoxStyleOffer, fx::kKvsOfferAvDc,
+        fx::kChromiumAnswerToKvsOffer}) {
     CheckRoundTrip(text);
   }
 }
