@@ -323,6 +323,13 @@ TEST_CASE("sdp: a mid reused by a second m-line is rejected") {
   CHECK(ErrorOf(text) == "line 13: \"a=mid:0\": mid is used by an earlier m= section");
 }
 
+TEST_CASE("sdp: a bare a=mid without a value is kept, not taken as the mid (fuzzer finding)") {
+  SessionDescription sd = MustParse(kMinimal + "m=audio 9 UDP/TLS/RTP/SAVPF 0\na=mid\n");
+  CHECK_FALSE(sd.media[1].mid.has_value());
+  CHECK(sd.media[1].otherAttributes == std::vector<std::string>{"mid"});
+  CHECK(MustParse(kMinimal + "a=mid\n").media[0].mid == std::string("0"));
+}
+
 TEST_CASE("sdp: empty and headerless input") {
   CHECK(ErrorOf("") == "SDP is empty: no v=0 line");
   CHECK(ErrorOf("\r\n\r\n") == "SDP is empty: no v=0 line");
