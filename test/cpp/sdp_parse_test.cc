@@ -196,6 +196,21 @@ TEST_CASE("sdp: Firefox-style session-level transport applies to every m-line") 
   CHECK(video.endOfCandidates);
 }
 
+TEST_CASE("sdp: media-level transport attributes override the session's") {
+  std::string text =
+      Replace(kMinimal, "a=group:BUNDLE 0\n",
+              "a=group:BUNDLE 0\na=ice-ufrag:sess\na=ice-pwd:sessionpasswordsessionpw\n"
+              "a=setup:passive\na=fingerprint:sha-256 AA:BB\n");
+  SessionDescription sd = MustParse(text + "a=setup:active\n");
+  auto t = kvs::sdp::EffectiveTransport(sd, sd.media[0]);
+  CHECK(t.iceUfrag == std::string("abcd"));                    // the m-line's own
+  CHECK(t.icePwd == std::string("abcdefghijklmnopqrstuvwx"));  // the m-line's own
+  CHECK(t.setup == Setup::kActive);                            // the m-line's own
+  REQUIRE(t.fingerprints.size() == 1);
+  CHECK(t.fingerprints[0].value == "AA:BB");  // only the session has one
+  CheckRoundTrip(text);
+}
+
 TEST_CASE("sdp: LF endings, trailing whitespace and blank lines are tolerated") {
   std::string crlf(fx::kChromiumOfferAvDc);
   std::string lf;
