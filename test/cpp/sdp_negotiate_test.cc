@@ -171,6 +171,30 @@ TEST_CASE("offer: a data-channel-only offer, exact text") {
             "a=end-of-candidates\r\n");
 }
 
+TEST_CASE("offer: a stopped transceiver keeps its m-line, rejected and out of the bundle") {
+  OfferSpec spec;
+  spec.sessionId = "1";
+  spec.transport = Transport();
+  kvs::sdp::OfferedSection a;
+  a.kind = SectionKind::kAudio;
+  a.mid = "0";
+  a.stopped = true;
+  kvs::sdp::OfferedSection v;
+  v.kind = SectionKind::kVideo;
+  v.mid = "1";
+  spec.sections = {a, v};
+  auto offer = BuildOffer(spec);
+  REQUIRE(offer.ok());
+  const auto& sd = offer.value();
+  CHECK(sd.media[0].port == 0);
+  CHECK(sd.media[0].mid == std::string("0"));
+  CHECK(sd.media[0].formats == std::vector<std::string>{"111", "0", "8"});
+  CHECK_FALSE(sd.media[0].transport.iceUfrag.has_value());
+  CHECK(sd.media[1].port == 9);
+  CHECK(sd.bundleGroup()->mids == std::vector<std::string>{"1"});
+  CHECK(Parse(kvs::sdp::SerializeSessionDescription(sd)) == sd);
+}
+
 TEST_CASE("offer: inconsistent specs are refused") {
   OfferSpec spec;
   spec.sessionId = "1";

@@ -312,6 +312,8 @@ TEST_CASE("sdp: malformed input names the line") {
       {"a=mid:0\n", "a=mid:0\na=x\x1b[31m\n",
        "line 9: \"a=x\\x1b[31m\": contains a control character"},
       {"v=0\n", "v=1\n", "line 1: \"v=1\": only version 0 is supported"},
+      {"m=video 9 ", "m=vid\xc3\xa9o \xff ",
+       "line 6: \"m=vid\\xc3\\xa9o \\xff UDP/TLS/RTP/SAVPF 96\": port is not a number"},
       {"v=0\n", "", "line 1: \"o=- 123 2 IN IP4 127.0.0.1\": the first line must be v=0"},
       {"o=- 123 2 IN IP4 127.0.0.1\n", "o=- 123 two IN IP4 127.0.0.1\n",
        "line 2: \"o=- 123 two IN IP4 127.0.0.1\": session version is not a number"},
