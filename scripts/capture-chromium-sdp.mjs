@@ -15,7 +15,10 @@
 // to the offerer, and mDNS host-name obfuscation is disabled so Chromium does not multicast mDNS
 // announcements. Only createOffer/createAnswer/setLocalDescription/setRemoteDescription run.
 // Optional: pass a file of our own SDP offer as a second argument to check that Chromium accepts
-// it (setRemoteDescription + createAnswer); the answer is printed.
+// it (setRemoteDescription + createAnswer); the answer is written to
+// <output dir>/chromium-answer-to-kvs-offer.sdp. The offer used is kvs-offer-av-dc.sdp in the
+// fixtures, which sdp_negotiate_test checks BuildOffer still produces byte for byte:
+//   node .../capture-chromium-sdp.mjs <fixtures dir> <fixtures dir>/kvs-offer-av-dc.sdp
 
 /* global document, setTimeout, AudioContext, MediaStream, RTCPeerConnection -- used by the page-side functions run through page.evaluate() */
 import { createRequire } from 'node:module';
@@ -179,7 +182,10 @@ try {
   await page.setContent('<html><body>sdp capture</body></html>');
   if (ourOfferFile) {
     const sdp = readFileSync(ourOfferFile, 'utf8');
-    console.log(await page.evaluate(answerOurs, sdp));
+    const answer = await page.evaluate(answerOurs, sdp);
+    writeFileSync(path.join(outDir, 'chromium-answer-to-kvs-offer.sdp'), answer);
+    writeHeader(outDir);
+    console.log(answer);
   } else {
     mkdirSync(outDir, { recursive: true });
     const version = browser.version();

@@ -146,6 +146,22 @@ TEST_CASE("candidate: mDNS .local host names are kept as names and flagged") {
   CHECK_FALSE(fqdn.isMdns());
 }
 
+TEST_CASE("candidate: the C SDK's IPv4 and IPv6 forms, with its \"raddr ::/0\"") {
+  const std::string v4 =
+      "candidate:3306271862 1 udp 2130706431 10.0.0.5 50874 typ host raddr 0.0.0.0 rport 0 "
+      "generation 0 network-cost 999";
+  CheckRoundTrip(v4);
+  const std::string v6 =
+      "candidate:1947221432 1 udp 2130706175 2001:0DB8:0000:0000:0000:0000:0000:0005 50875 typ "
+      "host raddr ::/0 rport 0 generation 0 network-cost 999";
+  Candidate c = MustParse(v6);
+  CHECK(c.addressKind == AddressKind::kIpv6);
+  CHECK(c.relatedAddress == std::string("::/0"));
+  CheckRoundTrip(v6);
+  CHECK(ErrorOf("candidate:1 1 udp 1 ::1 1 typ host raddr ::/129 rport 0") ==
+        "candidate: raddr \"::/129\" is not an address");
+}
+
 TEST_CASE("candidate: IPv6 forms") {
   for (const char* addr : {"::1", "2001:db8::1", "fe80::1ff:fe23:4567:890a", "::ffff:192.0.2.1",
                            "2001:db8:0:0:0:0:2:1", "::"}) {

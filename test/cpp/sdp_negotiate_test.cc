@@ -171,6 +171,30 @@ TEST_CASE("offer: a data-channel-only offer, exact text") {
             "a=end-of-candidates\r\n");
 }
 
+TEST_CASE("offer: a stopped transceiver keeps its m-line, rejected and out of the bundle") {
+  OfferSpec spec;
+  spec.sessionId = "1";
+  spec.transport = Transport();
+  kvs::sdp::OfferedSection a;
+  a.kind = SectionKind::kAudio;
+  a.mid = "0";
+  a.stopped = true;
+  kvs::sdp::OfferedSection v;
+  v.kind = SectionKind::kVideo;
+  v.mid = "1";
+  spec.sections = {a, v};
+  auto offer = BuildOffer(spec);
+  REQUIRE(offer.ok());
+  const auto& sd = offer.value();
+  CHECK(sd.media[0].port == 0);
+  CHECK(sd.media[0].mid == std::string("0"));
+  CHECK(sd.media[0].formats == std::vector<std::string>{"111", "0", "8"});
+  CHECK_FALSE(sd.media[0].transport.iceUfrag.has_value());
+  CHECK(sd.media[1].port == 9);
+  CHECK(sd.bundleGroup()->mids == std::vector<std::string>{"1"});
+  CHECK(Parse(kvs::sdp::SerializeSessionDescription(sd)) == sd);
+}
+
 TEST_CASE("offer: inconsistent specs are refused") {
   OfferSpec spec;
   spec.sessionId = "1";
@@ -362,4 +386,46 @@ TEST_CASE("codecs: H.264 profile-level-id classification (RFC 6184 Table 5)") {
   CHECK(kvs::sdp::FmtpParameter("a=1; Packetization-Mode=1;x", "packetization-mode") ==
         std::string("1"));
   CHECK_FALSE(kvs::sdp::FmtpParameter("apt=96", "profile-level-id").has_value());
+}
+
+TEST_CASE("interop: Chromium answers our offer with our payload types") {
+  // kvs-offer-av-dc.sdp is this offer, fed to Chromium by scripts/capture-chromium-sdp.mjs; the
+  // answer Chromium gave is chromium-answer-to-kvs-offer.sdp. Rebuilding it byte for byte keeps
+  // that evidence about the offer we produce today.
+  OfferSpec spec;
+  spec.sessionId = "123";
+  spec.transport.iceUfrag = "abcd";
+  spec.transport.icePwd = "abcdefghijklmnopqrstuvwx";
+  spec.transport.fingerprintSha256 = kFingerprint;
+  kvs::sdp::OfferedSection v;
+  v.kind = SectionKind::kVideo;
+  v.mid = "0";
+  v.codecs = {Codec::kH264, Codec::kVp8, Codec::kH265};
+  v.track = kvs::sdp::LocalTrack{1111, 2222, "cn", "s1", "v1"};
+  kvs::sdp::OfferedSection a;
+  a.kind = SectionKind::kAudio;
+  a.mid = "1";
+  a.track = kvs::sdp::LocalTrack{3333, 0, "cn", "s1", "a1"};
+  kvs::sdp::OfferedSection d;
+  d.kind = SectionKind::kApplication;
+  d.mid = "2";
+  spec.sections = {v, a, d};
+  auto offer = BuildOffer(spec);
+  REQUIRE(offer.ok());
+  CHECK(kvs::sdp::SerializeSessionDescription(offer.value()) == fx::kKvsOfferAvDc);
+
+  SessionDescription answer = Parse(fx::kChromiumAnswerToKvsOffer);
+  REQUIRE(answer.media.size() == 3);
+  CHECK(answer.bundleGroup()->mids == std::vector<std::string>{"0", "1", "2"});
+  // Chromium has no H.265 here; it keeps our H.264 125 (+126) and VP8 96 (+97).
+  CHECK(PayloadTypes(answer.media[0]) == std::vector<uint8_t>{125, 126, 96, 97});
+  CHECK(answer.media[0].findFormat(125)->fmtp ==
+        std::string("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"));
+  CHECK(PayloadTypes(answer.media[1]) == std::vector<uint8_t>{111, 0, 8});
+  CHECK(answer.media[2].sctpPort == uint16_t{5000});
+  for (const auto& m : answer.media) CHECK(m.transport.setup == Setup::kActive);
+  auto codecs = kvs::sdp::NegotiatedCodecs(answer.media[0]);
+  REQUIRE(codecs.size() == 2);
+  CHECK(codecs[0].codec == Codec::kH264);
+  CHECK(codecs[0].rtxPayloadType == uint8_t{126});
 }

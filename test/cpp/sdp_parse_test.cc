@@ -64,7 +64,8 @@ TEST_CASE("sdp: every fixture parses and round-trips") {
   for (auto text :
        {fx::kChromiumOfferAvDc, fx::kChromiumAnswerAvDc, fx::kChromiumOfferDatachannel,
         fx::kChromiumAnswerDatachannel, fx::kChromiumOfferRecvonly, fx::kChromiumAnswerRecvonly,
-        fx::kHandwrittenCSdkStyleOffer, fx::kHandwrittenFirefoxStyleOffer}) {
+        fx::kHandwrittenCSdkStyleOffer, fx::kHandwrittenFirefoxStyleOffer, fx::kKvsOfferAvDc,
+        fx::kChromiumAnswerToKvsOffer}) {
     CheckRoundTrip(text);
   }
 }
@@ -195,6 +196,21 @@ TEST_CASE("sdp: Firefox-style session-level transport applies to every m-line") 
   CHECK(video.endOfCandidates);
 }
 
+TEST_CASE("sdp: media-level transport attributes override the session's") {
+  std::string text =
+      Replace(kMinimal, "a=group:BUNDLE 0\n",
+              "a=group:BUNDLE 0\na=ice-ufrag:sess\na=ice-pwd:sessionpasswordsessionpw\n"
+              "a=setup:passive\na=fingerprint:sha-256 AA:BB\n");
+  SessionDescription sd = MustParse(text + "a=setup:active\n");
+  auto t = kvs::sdp::EffectiveTransport(sd, sd.media[0]);
+  CHECK(t.iceUfrag == std::string("abcd"));                    // the m-line's own
+  CHECK(t.icePwd == std::string("abcdefghijklmnopqrstuvwx"));  // the m-line's own
+  CHECK(t.setup == Setup::kActive);                            // the m-line's own
+  REQUIRE(t.fingerprints.size() == 1);
+  CHECK(t.fingerprints[0].value == "AA:BB");  // only the session has one
+  CheckRoundTrip(text);
+}
+
 TEST_CASE("sdp: LF endings, trailing whitespace and blank lines are tolerated") {
   std::string crlf(fx::kChromiumOfferAvDc);
   std::string lf;
@@ -296,6 +312,8 @@ TEST_CASE("sdp: malformed input names the line") {
       {"a=mid:0\n", "a=mid:0\na=x\x1b[31m\n",
        "line 9: \"a=x\\x1b[31m\": contains a control character"},
       {"v=0\n", "v=1\n", "line 1: \"v=1\": only version 0 is supported"},
+      {"m=video 9 ", "m=vid\xc3\xa9o \xff ",
+       "line 6: \"m=vid\\xc3\\xa9o \\xff UDP/TLS/RTP/SAVPF 96\": port is not a number"},
       {"v=0\n", "", "line 1: \"o=- 123 2 IN IP4 127.0.0.1\": the first line must be v=0"},
       {"o=- 123 2 IN IP4 127.0.0.1\n", "o=- 123 two IN IP4 127.0.0.1\n",
        "line 2: \"o=- 123 two IN IP4 127.0.0.1\": session version is not a number"},
@@ -320,6 +338,13 @@ TEST_CASE("sdp: malformed input names the line") {
 TEST_CASE("sdp: a mid reused by a second m-line is rejected") {
   std::string text = kMinimal + "m=audio 9 UDP/TLS/RTP/SAVPF 0\na=mid:0\n";
   CHECK(ErrorOf(text) == "line 13: \"a=mid:0\": mid is used by an earlier m= section");
+}
+
+TEST_CASE("sdp: a bare a=mid without a value is kept, not taken as the mid (fuzzer finding)") {
+  SessionDescription sd = MustParse(kMinimal + "m=audio 9 UDP/TLS/RTP/SAVPF 0\na=mid\n");
+  CHECK_FALSE(sd.media[1].mid.has_value());
+  CHECK(sd.media[1].otherAttributes == std::vector<std::string>{"mid"});
+  CHECK(MustParse(kMinimal + "a=mid\n").media[0].mid == std::string("0"));
 }
 
 TEST_CASE("sdp: empty and headerless input") {

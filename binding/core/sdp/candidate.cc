@@ -163,7 +163,11 @@ Result<Candidate> ParseCandidate(std::string_view input) {
     std::string_view value = f[i + 1];
     Status st = Status::Ok();
     if (name == "raddr") {
-      if (!ClassifyAddress(value)) return Fail("raddr " + Quote(value) + " is not an address");
+      // The C SDK writes "raddr ::/0" for its IPv6 candidates, so a prefix length is tolerated.
+      auto prefixed = text::SplitOnce(value, '/');
+      bool valid = ClassifyAddress(prefixed.first).has_value() &&
+                   (!prefixed.found || text::ParseUnsigned(prefixed.second, 128).has_value());
+      if (!valid) return Fail("raddr " + Quote(value) + " is not an address");
       st = SetOnce(c.relatedAddress, std::string(value), name);
     } else if (name == "rport") {
       auto rport = text::ParseUnsigned(value, 65535);

@@ -249,6 +249,10 @@ Result<SessionDescription> BuildOffer(const OfferSpec& spec) {
     if (!mids.insert(s.mid).second) return Fail("mid \"" + s.mid + "\" is used twice");
     auto m = OfferMedia(s, spec.twcc);
     if (!m.ok()) return m.status();
+    if (s.stopped) {
+      sd.media.push_back(Rejected(m.value()));
+      continue;
+    }
     ApplyTransport(m.value(), spec.transport, Setup::kActpass);
     bundle.mids.push_back(s.mid);
     sd.media.push_back(m.take());

@@ -41,6 +41,8 @@ enum class SectionKind { kAudio, kVideo, kApplication };
 struct OfferedSection {
   SectionKind kind = SectionKind::kVideo;
   std::string mid;
+  // A stopped transceiver keeps its m-line in later offers, rejected (port 0, outside BUNDLE).
+  bool stopped = false;
   // Audio and video:
   Direction direction = Direction::kSendRecv;
   std::vector<Codec> codecs;  // preference order; empty = DefaultCodecs(kind)

@@ -390,7 +390,8 @@ Result<SessionDescription> ParseSessionDescription(std::string_view sdp,
       Status st = current ? ParseMediaAttribute(l, nv.first, nv.second, nv.found, *current)
                           : ParseSessionAttribute(l, nv.first, nv.second, nv.found, sd);
       if (!st.ok()) return st;
-      if (current && nv.first == "mid" && !mids.insert(*current->mid).second) {
+      // Only a valued a=mid sets the mid (a bare "a=mid" is kept as an unknown attribute).
+      if (current && nv.found && nv.first == "mid" && !mids.insert(*current->mid).second) {
         return LineError(l, "mid is used by an earlier m= section");
       }
       continue;

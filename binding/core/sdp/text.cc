@@ -164,7 +164,7 @@ std::string QuoteForError(std::string_view line) {
       break;
     }
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (u < 0x20 || u >= 0x7f) {
       static const char kHex[] = "0123456789abcdef";
       out += "\\x";
       out += kHex[u >> 4];

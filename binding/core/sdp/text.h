@@ -36,8 +36,9 @@ bool IsIpv6(std::string_view s);
 // A DNS name: labels of letters, digits and '-' (and '_', seen in the wild), separated by dots.
 bool IsHostname(std::string_view s);
 
-// Quotes a line for an error message: escapes control characters and truncates long lines, so a
-// hostile input cannot flood logs or inject terminal escapes.
+// Quotes a line for an error message: escapes control characters and non-ASCII bytes (which may
+// not be valid UTF-8) and truncates long lines, so a hostile input cannot flood logs, inject
+// terminal escapes or break the JS string the message becomes.
 std::string QuoteForError(std::string_view line);
 
 }  // namespace kvs::sdp::text
