@@ -33,6 +33,8 @@ import { defaultStunUrl, iceConfigFrom, type IceConfig, type IceServer } from '.
 import { consoleLogger, type Logger } from './logger.js';
 import { SignalingMetrics, type SignalingClientStats } from './metrics.js';
 import { DEFAULT_PACER, Pacer, type PaceClass } from './pacer.js';
+import { openSignalingSocket } from './connection.js';
+import { abortError, closedError } from './errors.js';
 import { presignSignalingUrl } from './presign.js';
 import {
   classifyFailure,
@@ -139,14 +141,6 @@ const CLS: Record<OutgoingAction, PaceClass> = {
   SDP_ANSWER: 'sdp',
   ICE_CANDIDATE: 'ice',
 };
-
-function closedError(): KvsError {
-  return new KvsError('ERR_KVS_SIGNALING_CLOSED', 'the signaling client is closed');
-}
-
-function abortError(): KvsError {
-  return new KvsError('ERR_KVS_ABORTED', 'the operation was aborted');
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -703,91 +697,13 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       date: new Date(Date.now() + this.clock.offsetMs),
     });
     const t = performance.now();
-    const wsOptions: ClientOptions = {
-      handshakeTimeout: this.opts.timeouts?.connectMs ?? 5000,
-      perMessageDeflate: false,
-      ...(this.caCert ? { ca: this.caCert } : {}),
-    };
-    const ws = this.opts.createWebSocket
-      ? this.opts.createWebSocket(url, wsOptions)
-      : new WebSocket(url, wsOptions);
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const done = (e?: Error): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        if (e) {
-          ws.removeAllListeners();
-          ws.on('error', () => undefined);
-          ws.terminate();
-          reject(e);
-        } else resolve();
-      };
-      const onAbort = (): void => done(abortError());
-      signal.addEventListener('abort', onAbort, { once: true });
-      ws.once('open', () => done());
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          if (body.length < 4096) body += c;
-        });
-        const finish = (): void => {
-          const status = res.statusCode ?? 0;
-          const errorType = String(res.headers['x-amzn-errortype'] ?? '').split(':')[0] ?? '';
-          const dateHeader = res.headers['date'];
-          let skewCorrected = false;
-          // Correct the clock from the service's Date header when it says the signature is off.
-          if (status === 403 && dateHeader && /Signature (expired|not yet current)/i.test(body)) {
-            const server = Date.parse(dateHeader);
-            if (
-              Number.isFinite(server) &&
-              Math.abs(Date.now() + this.clock.offsetMs - server) >= 60_000
-            ) {
-              this.clock.offsetMs = server - Date.now();
-              skewCorrected = true;
-            }
-          }
-          done(
-            new ChannelCallError(
-              `connect failed (HTTP ${status} ${errorType}): ${body.slice(0, 300)}`,
-              status,
-              errorType,
-              classifyFailure(status, errorType),
-              skewCorrected,
-            ),
-          );
-        };
-        res.on('end', finish);
-        res.on('error', finish);
-      });
-      ws.once('error', (e: Error & { code?: string }) =>
-        done(
-          new ChannelCallError(
-            `connect failed: ${e.message}`,
-            undefined,
-            e.code ?? e.name,
-            classifyFailure(
-              undefined,
-              e.code ?? (/timed? ?out/i.test(e.message) ? 'Timeout' : e.name),
-            ),
-            false,
-            { cause: e },
-          ),
-        ),
-      );
-      ws.once('close', () =>
-        done(
-          new ChannelCallError(
-            'the socket closed during the handshake',
-            undefined,
-            'Closed',
-            'network',
-            false,
-          ),
-        ),
-      );
+    const ws = await openSignalingSocket({
+      url,
+      handshakeTimeoutMs: this.opts.timeouts?.connectMs ?? 5000,
+      ca: this.caCert,
+      signal,
+      clock: this.clock,
+      createWebSocket: this.opts.createWebSocket,
     });
     if (this.closed) {
       ws.terminate();
