@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ice/ice_agent.h"
+#include "net/sockaddr.h"
 #include "stun/stun_codec.h"
 
 using kvs::ice::Candidate;
@@ -247,5 +248,29 @@ TEST_CASE("garbage and unknown STUN are ignored without effect") {
   REQUIRE(bytes.ok());
   a.HandleStun(0, *Address::Parse("10.9.9.9", 1), kvs::ByteSpan(bytes.value()), 1);
   CHECK(a.state() == IceState::kNew);
+  CHECK(a.TakeOutgoing().empty());
+}
+
+TEST_CASE("loopback candidates pair only with loopback candidates") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(16));
+  a.AddLocalCandidate(Host("127.0.0.1", 5000, 0));
+  a.AddLocalCandidate(Host("10.0.0.1", 5001, 1));
+  a.SetRemoteCredentials({"bbbb", "bpasswordbpasswordbpass"}, 1);
+  REQUIRE(a.AddRemoteCandidate(Host("192.0.2.2", 6000, -1), 1).ok());
+  REQUIRE(a.AddRemoteCandidate(Host("127.0.0.1", 6001, -1), 1).ok());
+  REQUIRE(a.pairs().size() == 2);
+  for (const auto& p : a.pairs()) {
+    CHECK(kvs::net::IsLoopback(a.localCandidates()[static_cast<size_t>(p.localIndex)].address) ==
+          kvs::net::IsLoopback(a.remoteCandidates()[static_cast<size_t>(p.remoteIndex)].address));
+  }
+  // A check from a non-loopback source on the loopback socket gets no answer at all.
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(17));
+  b.AddLocalCandidate(Host("192.0.2.2", 6000, 0));
+  b.SetRemoteCredentials(a.localCredentials(), 1);
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[1], 1).ok());
+  b.Tick(100);
+  auto checks = b.TakeOutgoing();
+  REQUIRE(checks.size() == 1);
+  a.HandleStun(0, *Address::Parse("192.0.2.2", 6000), kvs::ByteSpan(checks[0].bytes), 100);
   CHECK(a.TakeOutgoing().empty());
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/sockaddr.h"
 #include "stun/stun_codec.h"
 #include "stun/stun_integrity.h"
 
@@ -163,6 +164,9 @@ void IceAgent::AddPair(size_t localIndex, size_t remoteIndex) {
   const Candidate& l = local_[localIndex];
   const Candidate& r = remote_[remoteIndex];
   if (l.address.family() != r.address.family() || l.transport != r.transport) return;
+  // A loopback socket reaches nothing but this host's loopback: pairing it with any other
+  // address would only send checks to this machine's own interfaces, or fail.
+  if (net::IsLoopback(l.address) != net::IsLoopback(r.address)) return;
   // Server-reflexive locals share their base's socket: the host pair already covers them.
   if (l.type == CandidateType::kServerReflexive) return;
   for (const auto& p : pairs_) {
@@ -309,10 +313,11 @@ void IceAgent::HandleRequest(int socketId, const net::Address& from, ByteSpan ra
       return;
     }
   }
-  SendResponse(socketId, from, m, std::nullopt);
-
   auto localIndex = FindLocalBySocket(socketId);
   if (!localIndex) return;
+  // Same rule as pairing: no answer from a loopback socket to a non-loopback source.
+  if (net::IsLoopback(local_[*localIndex].address) != net::IsLoopback(from)) return;
+  SendResponse(socketId, from, m, std::nullopt);
   auto pairIndex = FindPair(socketId, from);
   if (!pairIndex) {
     // A source we were not told about: a peer-reflexive candidate (RFC 8445 §7.3.1.3).
