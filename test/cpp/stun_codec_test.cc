@@ -94,6 +94,7 @@ TEST_CASE("net::Address parses, prints and orders literal addresses") {
   CHECK_FALSE(net::Address::Parse("192.0.2", 1));
   CHECK_FALSE(net::Address::Parse("[::1]", 1));
   CHECK_FALSE(net::Address::Parse("example.org", 1));
+  CHECK_FALSE(net::Address::Parse(std::string_view("1.2.3.4\0x", 9), 1));
   CHECK_FALSE(net::Address::Parse(std::string(100, '1'), 1));
   CHECK(Addr("10.0.0.1", 5) != Addr("10.0.0.1", 6));
   CHECK(Addr("10.0.0.1", 5) < Addr("10.0.0.2", 1));
@@ -421,7 +422,9 @@ TEST_CASE("FINGERPRINT must be last; what follows MESSAGE-INTEGRITY is ignored")
   // Attributes between MESSAGE-INTEGRITY and FINGERPRINT are ignored by Parse and do not
   // disturb the integrity check (the fingerprint covers them).
   const auto noFp = Ok(SerializeWithIntegrity(m, key, false));
-  auto tail = Cat({noFp, Tlv(attr::kPriority, Hex("00 00 00 09")), Tlv(0x0042, {})});
+  // Even malformed ones: they are not processed at all.
+  auto tail = Cat({noFp, Tlv(attr::kPriority, Hex("00 00 00 09")), Tlv(0x0042, {}),
+                   Tlv(attr::kXorMappedAddress, {}), Tlv(attr::kMessageIntegrity, Hex("00"))});
   tail[3] = static_cast<uint8_t>(tail.size() - kHeaderSize);
   const Message p = Ok(Parse(tail));
   CHECK_FALSE(p.Has(attr::kPriority));

@@ -100,18 +100,21 @@ Result<Message> Parse(ByteSpan d) {
       return Status::Fail("ERR_STUN_FINGERPRINT_NOT_LAST",
                           std::string(name ? name : "an attribute") + " follows FINGERPRINT");
     }
+    // Ignored attributes are skipped unchecked; the ones that count are checked first.
+    const bool counts =
+        t == attr::kFingerprint || (!m.hadMessageIntegritySha256 &&
+                                    (t == attr::kMessageIntegritySha256 || !m.hadMessageIntegrity));
+    if (!counts) continue;
     Status value = CheckAttributeValue(t, walker.value());
     if (!value.ok()) return value;
     if (t == attr::kFingerprint) {
       m.hadFingerprint = true;
       continue;
     }
-    if (m.hadMessageIntegritySha256) continue;  // only FINGERPRINT counts after it
     if (t == attr::kMessageIntegritySha256) {
       m.hadMessageIntegritySha256 = true;
       continue;
     }
-    if (m.hadMessageIntegrity) continue;  // ignored after MESSAGE-INTEGRITY
     if (t == attr::kMessageIntegrity) {
       m.hadMessageIntegrity = true;
       continue;
