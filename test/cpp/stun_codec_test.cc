@@ -374,6 +374,12 @@ TEST_CASE("malformed known attribute values are rejected with their own codes") 
       {"MESSAGE-INTEGRITY-SHA256 of 36 bytes",
        Tlv(attr::kMessageIntegritySha256, std::vector<uint8_t>(36, 0)),
        "ERR_STUN_ATTRIBUTE_LENGTH"},
+      {"USERHASH of 20 bytes", Tlv(attr::kUserhash, std::vector<uint8_t>(20, 0)),
+       "ERR_STUN_ATTRIBUTE_LENGTH"},
+      {"PASSWORD-ALGORITHM parameters overrun", Tlv(attr::kPasswordAlgorithm, Hex("00 02 00 04")),
+       "ERR_STUN_ATTRIBUTE_LENGTH"},
+      {"PASSWORD-ALGORITHM of 2 bytes", Tlv(attr::kPasswordAlgorithm, Hex("00 02")),
+       "ERR_STUN_ATTRIBUTE_LENGTH"},
       {"FINGERPRINT of 8 bytes", Tlv(attr::kFingerprint, std::vector<uint8_t>(8, 0)),
        "ERR_STUN_ATTRIBUTE_LENGTH"},
   };

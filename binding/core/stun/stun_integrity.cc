@@ -24,16 +24,20 @@ constexpr std::array<uint32_t, 256> MakeCrcTable() {
 }
 constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 
-Key Digest(const EVP_MD* md, std::string_view u, std::string_view r, std::string_view p) {
+Key DigestOf(const EVP_MD* md, const std::string& text) {
   crypto::EnsureOpenSslInitialised();
-  std::string text;
-  text.reserve(u.size() + r.size() + p.size() + 2);
-  text.append(u).append(":").append(r).append(":").append(p);
   Key out(EVP_MAX_MD_SIZE);
   unsigned int n = 0;
   if (EVP_Digest(text.data(), text.size(), out.data(), &n, md, nullptr) != 1) n = 0;
   out.resize(n);
   return out;
+}
+
+Key Digest(const EVP_MD* md, std::string_view u, std::string_view r, std::string_view p) {
+  std::string text;
+  text.reserve(u.size() + r.size() + p.size() + 2);
+  text.append(u).append(":").append(r).append(":").append(p);
+  return DigestOf(md, text);
 }
 
 template <size_t N>
@@ -81,6 +85,13 @@ Key LongTermKey(std::string_view username, std::string_view realm, std::string_v
 Key LongTermKeySha256(std::string_view username, std::string_view realm,
                       std::string_view password) {
   return Digest(EVP_sha256(), username, realm, password);
+}
+
+std::vector<uint8_t> Userhash(std::string_view username, std::string_view realm) {
+  std::string text;
+  text.reserve(username.size() + realm.size() + 1);
+  text.append(username).append(":").append(realm);
+  return DigestOf(EVP_sha256(), text);
 }
 
 uint32_t Crc32(ByteSpan data) {

@@ -25,6 +25,9 @@ Key LongTermKey(std::string_view username, std::string_view realm, std::string_v
 // The same with PASSWORD-ALGORITHM SHA-256 (RFC 8489 §18.5.1.2): SHA-256 of that string.
 Key LongTermKeySha256(std::string_view username, std::string_view realm, std::string_view password);
 
+// USERHASH (RFC 8489 §14.4): SHA-256(username ":" realm).
+std::vector<uint8_t> Userhash(std::string_view username, std::string_view realm);
+
 // Verifies the first MESSAGE-INTEGRITY of a raw message (header already valid).
 //   ERR_STUN_NO_INTEGRITY       no MESSAGE-INTEGRITY attribute
 //   ERR_STUN_INTEGRITY_MISMATCH the HMAC does not match the key
