@@ -153,15 +153,20 @@ Result<std::vector<uint8_t>> Serialize(const Message& m, const EncodeOptions& o)
     return Status::Fail("ERR_STUN_TOO_LARGE",
                         "message of " + std::to_string(final) + " bytes after the header");
   }
+  if ((o.messageIntegrity || o.messageIntegritySha256) && o.key.size == 0) return EmptyKey();
   if (o.messageIntegrity) {
     w.PatchU16(2, static_cast<uint16_t>(lengthUpTo(24)));
     const auto mac = HmacSha1(o.key, out);
-    AppendAttribute(w, attr::kMessageIntegrity, ByteSpan(mac.data(), mac.size()), 0);
+    if (!mac.ok()) return mac.status();
+    AppendAttribute(w, attr::kMessageIntegrity, ByteSpan(mac.value().data(), mac.value().size()),
+                    0);
   }
   if (o.messageIntegritySha256) {
     w.PatchU16(2, static_cast<uint16_t>(lengthUpTo(36)));
     const auto mac = HmacSha256(o.key, out);
-    AppendAttribute(w, attr::kMessageIntegritySha256, ByteSpan(mac.data(), mac.size()), 0);
+    if (!mac.ok()) return mac.status();
+    AppendAttribute(w, attr::kMessageIntegritySha256,
+                    ByteSpan(mac.value().data(), mac.value().size()), 0);
   }
   w.PatchU16(2, static_cast<uint16_t>(final));
   if (o.fingerprint) {
