@@ -361,6 +361,23 @@ TEST_CASE("TURN stream de-framer yields whole messages however the stream is cut
   CHECK(Ok(ParseChannelData(expected[4].bytes)).data.size == 301);
 }
 
+TEST_CASE("a frame is delivered as soon as its last byte arrives, even an empty one") {
+  for (auto framing : {StreamFraming::kTurn, StreamFraming::kRfc4571}) {
+    const auto frame = framing == StreamFraming::kTurn ? Ok(SerializeChannelData(0x4000, {}, true))
+                                                       : Ok(FrameRfc4571({}));
+    for (size_t cut = 1; cut < frame.size(); ++cut) {
+      StreamDeframer d(framing);
+      size_t frames = 0;
+      auto count = [&](FrameKind, ByteSpan) { ++frames; };
+      REQUIRE(d.Push(ByteSpan(frame).sub(0, cut), count).ok());
+      CHECK(frames == 0);
+      REQUIRE(d.Push(ByteSpan(frame).sub(cut, frame.size() - cut), count).ok());
+      CHECK(frames == 1);
+      CHECK(d.buffered() == 0);
+    }
+  }
+}
+
 TEST_CASE("TURN stream de-framer fails on a desynchronised or oversized stream, and stays failed") {
   auto sink = [](FrameKind, ByteSpan) {};
   {
