@@ -92,6 +92,44 @@ TEST_CASE("ICE Binding request: attributes, integrity with the remote password, 
   CHECK(Ok(Serialize(BindingRequest(kTid))).size() == kHeaderSize);
 }
 
+TEST_CASE("AuthenticateIceRequest: fingerprint, then presence, then username and HMAC") {
+  const Key localPwd = ShortTermKey("local-password-0123456");
+  IceCheck check;
+  check.username = "LOCL:REMO";
+  check.priority = 7;
+  check.tieBreaker = 1;
+  const Message req = IceBindingRequest(kTid, check);
+  auto verdict = [&](const std::vector<uint8_t>& wire, std::string_view ufrag = "LOCL") {
+    const auto parsed = Parse(wire);
+    REQUIRE(parsed.ok());
+    return AuthenticateIceRequest(wire, parsed.value(), ufrag, localPwd);
+  };
+  const auto good = Ok(SerializeWithIntegrity(req, localPwd));
+  CHECK(verdict(good).ok());
+  CHECK(ErrorResponseCodeFor(verdict(good)) == 0);
+
+  const auto noFp = Ok(SerializeWithIntegrity(req, localPwd, false));
+  CHECK(verdict(noFp).code() == "ERR_STUN_NO_FINGERPRINT");
+  CHECK(ErrorResponseCodeFor(verdict(noFp)) == 0);
+
+  EncodeOptions fpOnly;
+  fpOnly.fingerprint = true;
+  const auto noMi = Ok(Serialize(req, fpOnly));
+  CHECK(verdict(noMi).code() == "ERR_STUN_BAD_REQUEST");
+  CHECK(ErrorResponseCodeFor(verdict(noMi)) == 400);
+
+  Message anonymous(Method::kBinding, Class::kRequest, kTid);
+  anonymous.AddU32(attr::kPriority, 7);
+  CHECK(verdict(Ok(SerializeWithIntegrity(anonymous, localPwd))).code() == "ERR_STUN_BAD_REQUEST");
+
+  CHECK(verdict(good, "LOC").code() == "ERR_STUN_UNAUTHORIZED");  // prefix, not the ufrag
+  CHECK(verdict(good, "REMO").code() == "ERR_STUN_UNAUTHORIZED");
+  CHECK(verdict(good, "LOCL:REMO").code() == "ERR_STUN_UNAUTHORIZED");
+  const auto wrongPwd = Ok(SerializeWithIntegrity(req, ShortTermKey("another-password-12345")));
+  CHECK(verdict(wrongPwd).code() == "ERR_STUN_UNAUTHORIZED");
+  CHECK(ErrorResponseCodeFor(verdict(wrongPwd)) == 401);
+}
+
 TEST_CASE("a request with unknown comprehension-required attributes gets a 420 naming them") {
   Message req(Method::kAllocate, Class::kRequest, kTid);
   req.AddBytes(0x0031, Hex("00 00 00 01")).AddRequestedTransport(kTransportUdp).AddFlag(0x0044);
@@ -321,6 +359,23 @@ TEST_CASE("TURN stream de-framer yields whole messages however the stream is cut
   // The frames parse.
   CHECK(CheckMessageIntegrity(expected[0].bytes, Bytes("k")).ok());
   CHECK(Ok(ParseChannelData(expected[4].bytes)).data.size == 301);
+}
+
+TEST_CASE("a frame is delivered as soon as its last byte arrives, even an empty one") {
+  for (auto framing : {StreamFraming::kTurn, StreamFraming::kRfc4571}) {
+    const auto frame = framing == StreamFraming::kTurn ? Ok(SerializeChannelData(0x4000, {}, true))
+                                                       : Ok(FrameRfc4571({}));
+    for (size_t cut = 1; cut < frame.size(); ++cut) {
+      StreamDeframer d(framing);
+      size_t frames = 0;
+      auto count = [&](FrameKind, ByteSpan) { ++frames; };
+      REQUIRE(d.Push(ByteSpan(frame).sub(0, cut), count).ok());
+      CHECK(frames == 0);
+      REQUIRE(d.Push(ByteSpan(frame).sub(cut, frame.size() - cut), count).ok());
+      CHECK(frames == 1);
+      CHECK(d.buffered() == 0);
+    }
+  }
 }
 
 TEST_CASE("TURN stream de-framer fails on a desynchronised or oversized stream, and stays failed") {

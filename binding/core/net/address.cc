@@ -25,6 +25,7 @@ Address Address::Ipv6(const std::array<uint8_t, 16>& ip, uint16_t port) {
 
 std::optional<Address> Address::Parse(std::string_view ip, uint16_t port) {
   if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  if (ip.find('\0') != std::string_view::npos) return std::nullopt;
   char text[INET6_ADDRSTRLEN] = {};
   std::memcpy(text, ip.data(), ip.size());
   std::array<uint8_t, 4> v4{};

@@ -65,26 +65,22 @@ void StreamDeframer::Emit(ByteSpan frame, const Sink& sink) const {
 Status StreamDeframer::Push(ByteSpan chunk, const Sink& sink) {
   if (!failure_.ok()) return failure_;
   size_t pos = 0;
-  // First finish the frame begun in an earlier chunk, a header's worth at a time until its
-  // size is known, then up to its end.
-  while (!buffer_.empty() && pos < chunk.size) {
+  // First finish the frame begun in an earlier chunk, a byte at a time until its header says
+  // its size, then up to its end. A frame is emitted as soon as its last byte is in.
+  while (!buffer_.empty()) {
     size_t size = 0;
     Status s = FrameSize(buffer_, size);
     if (!s.ok()) return Fail(s);
+    if (size != 0 && buffer_.size() == size) {
+      Emit(buffer_, sink);
+      buffer_.clear();
+      break;
+    }
+    if (pos == chunk.size) return Status::Ok();
     const size_t want = size == 0 ? 1 : size - buffer_.size();
     const size_t take = std::min(want, chunk.size - pos);
     buffer_.insert(buffer_.end(), chunk.data + pos, chunk.data + pos + take);
     pos += take;
-    if (size != 0 && buffer_.size() == size) {
-      Emit(buffer_, sink);
-      buffer_.clear();
-    }
-  }
-  if (!buffer_.empty()) {
-    // The chunk ended inside the frame; a header completed by its last bytes is checked now.
-    size_t size = 0;
-    Status s = FrameSize(buffer_, size);
-    return s.ok() ? s : Fail(s);
   }
   // Then whole frames straight from the chunk, without copying.
   while (pos < chunk.size) {

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "crypto/openssl.h"
+#include "stun/stun_integrity.h"
 
 namespace kvs::stun {
 namespace {
@@ -50,6 +51,31 @@ IceCheckAttributes ReadIceCheck(const Message& request) {
   out.controlled = request.GetU64(attr::kIceControlled);
   out.useCandidate = request.Has(attr::kUseCandidate);
   return out;
+}
+
+Status AuthenticateIceRequest(ByteSpan raw, const Message& request, std::string_view localUfrag,
+                              ByteSpan localKey) {
+  Status fingerprint = CheckFingerprint(raw);
+  if (!fingerprint.ok()) return fingerprint;
+  auto username = request.GetText(attr::kUsername);
+  if (!username || !request.hadMessageIntegrity) {
+    return Status::Fail("ERR_STUN_BAD_REQUEST", !username ? "no USERNAME" : "no MESSAGE-INTEGRITY");
+  }
+  if (username->size() <= localUfrag.size() ||
+      username->substr(0, localUfrag.size()) != localUfrag ||
+      (*username)[localUfrag.size()] != ':') {
+    return Status::Fail("ERR_STUN_UNAUTHORIZED",
+                        "USERNAME \"" + std::string(*username) + "\" is not for this agent");
+  }
+  Status integrity = CheckMessageIntegrity(raw, localKey);
+  if (!integrity.ok()) return Status::Fail("ERR_STUN_UNAUTHORIZED", integrity.message());
+  return Status::Ok();
+}
+
+uint16_t ErrorResponseCodeFor(const Status& check) {
+  if (check.code() == "ERR_STUN_BAD_REQUEST") return error::kBadRequest;
+  if (check.code() == "ERR_STUN_UNAUTHORIZED") return error::kUnauthorized;
+  return 0;
 }
 
 Message BindingSuccess(const TransactionId& tid, const net::Address& mapped) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/bytes.h"
@@ -44,6 +45,17 @@ struct IceCheckAttributes {
   bool useCandidate = false;
 };
 IceCheckAttributes ReadIceCheck(const Message& request);
+
+// The receiving agent's checks of a Binding request (RFC 8445 §7.3, RFC 8489 §9.1.3), on
+// the raw bytes it arrived as and their parse. In order:
+//   ERR_STUN_NO_FINGERPRINT, ERR_STUN_FINGERPRINT_MISMATCH  not an ICE check: drop silently
+//   ERR_STUN_BAD_REQUEST   no USERNAME or no MESSAGE-INTEGRITY: answer 400
+//   ERR_STUN_UNAUTHORIZED  USERNAME is not "localUfrag:..." or the HMAC fails with the local
+//                          password: answer 401
+Status AuthenticateIceRequest(ByteSpan raw, const Message& request, std::string_view localUfrag,
+                              ByteSpan localKey);
+// The error response code a failed check calls for (400, 401), or 0 to drop silently.
+uint16_t ErrorResponseCodeFor(const Status& check);
 
 // Success answer with the request's source as XOR-MAPPED-ADDRESS.
 Message BindingSuccess(const TransactionId& tid, const net::Address& mapped);

@@ -100,18 +100,21 @@ Result<Message> Parse(ByteSpan d) {
       return Status::Fail("ERR_STUN_FINGERPRINT_NOT_LAST",
                           std::string(name ? name : "an attribute") + " follows FINGERPRINT");
     }
+    // Ignored attributes are skipped unchecked; the ones that count are checked first.
+    const bool counts =
+        t == attr::kFingerprint || (!m.hadMessageIntegritySha256 &&
+                                    (t == attr::kMessageIntegritySha256 || !m.hadMessageIntegrity));
+    if (!counts) continue;
     Status value = CheckAttributeValue(t, walker.value());
     if (!value.ok()) return value;
     if (t == attr::kFingerprint) {
       m.hadFingerprint = true;
       continue;
     }
-    if (m.hadMessageIntegritySha256) continue;  // only FINGERPRINT counts after it
     if (t == attr::kMessageIntegritySha256) {
       m.hadMessageIntegritySha256 = true;
       continue;
     }
-    if (m.hadMessageIntegrity) continue;  // ignored after MESSAGE-INTEGRITY
     if (t == attr::kMessageIntegrity) {
       m.hadMessageIntegrity = true;
       continue;
@@ -150,15 +153,20 @@ Result<std::vector<uint8_t>> Serialize(const Message& m, const EncodeOptions& o)
     return Status::Fail("ERR_STUN_TOO_LARGE",
                         "message of " + std::to_string(final) + " bytes after the header");
   }
+  if ((o.messageIntegrity || o.messageIntegritySha256) && o.key.size == 0) return EmptyKey();
   if (o.messageIntegrity) {
     w.PatchU16(2, static_cast<uint16_t>(lengthUpTo(24)));
     const auto mac = HmacSha1(o.key, out);
-    AppendAttribute(w, attr::kMessageIntegrity, ByteSpan(mac.data(), mac.size()), 0);
+    if (!mac.ok()) return mac.status();
+    AppendAttribute(w, attr::kMessageIntegrity, ByteSpan(mac.value().data(), mac.value().size()),
+                    0);
   }
   if (o.messageIntegritySha256) {
     w.PatchU16(2, static_cast<uint16_t>(lengthUpTo(36)));
     const auto mac = HmacSha256(o.key, out);
-    AppendAttribute(w, attr::kMessageIntegritySha256, ByteSpan(mac.data(), mac.size()), 0);
+    if (!mac.ok()) return mac.status();
+    AppendAttribute(w, attr::kMessageIntegritySha256,
+                    ByteSpan(mac.value().data(), mac.value().size()), 0);
   }
   w.PatchU16(2, static_cast<uint16_t>(final));
   if (o.fingerprint) {

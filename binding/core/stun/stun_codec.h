@@ -70,6 +70,7 @@ struct EncodeOptions {
 
 // Serializes a message, computing the integrity attributes and FINGERPRINT last.
 //   ERR_STUN_TOO_LARGE  an attribute value or the whole message exceeds 16-bit lengths
+//   ERR_STUN_EMPTY_KEY  integrity asked for with an empty key
 Result<std::vector<uint8_t>> Serialize(const Message& message, const EncodeOptions& options);
 // No integrity, no fingerprint.
 Result<std::vector<uint8_t>> Serialize(const Message& message);

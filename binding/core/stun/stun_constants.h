@@ -55,10 +55,14 @@ constexpr uint16_t kEvenPort = 0x0018;
 constexpr uint16_t kRequestedTransport = 0x0019;
 constexpr uint16_t kDontFragment = 0x001A;
 constexpr uint16_t kMessageIntegritySha256 = 0x001C;
+constexpr uint16_t kPasswordAlgorithm = 0x001D;
+constexpr uint16_t kUserhash = 0x001E;
 constexpr uint16_t kXorMappedAddress = 0x0020;
 constexpr uint16_t kReservationToken = 0x0022;
 constexpr uint16_t kPriority = 0x0024;
 constexpr uint16_t kUseCandidate = 0x0025;
+constexpr uint16_t kPasswordAlgorithms = 0x8002;
+constexpr uint16_t kAlternateDomain = 0x8003;
 constexpr uint16_t kSoftware = 0x8022;
 constexpr uint16_t kAlternateServer = 0x8023;
 constexpr uint16_t kFingerprint = 0x8028;
@@ -89,6 +93,10 @@ constexpr uint16_t kRoleConflict = 487;
 constexpr uint16_t kServerError = 500;
 constexpr uint16_t kInsufficientCapacity = 508;
 }  // namespace error
+
+// PASSWORD-ALGORITHM values (RFC 8489 §18.5).
+constexpr uint16_t kPasswordAlgorithmMd5 = 0x0001;
+constexpr uint16_t kPasswordAlgorithmSha256 = 0x0002;
 
 // REQUESTED-TRANSPORT protocol numbers (IANA).
 constexpr uint8_t kTransportUdp = 17;

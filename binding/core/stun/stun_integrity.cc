@@ -24,11 +24,8 @@ constexpr std::array<uint32_t, 256> MakeCrcTable() {
 }
 constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 
-Key Digest(const EVP_MD* md, std::string_view u, std::string_view r, std::string_view p) {
+Key DigestOf(const EVP_MD* md, const std::string& text) {
   crypto::EnsureOpenSslInitialised();
-  std::string text;
-  text.reserve(u.size() + r.size() + p.size() + 2);
-  text.append(u).append(":").append(r).append(":").append(p);
   Key out(EVP_MAX_MD_SIZE);
   unsigned int n = 0;
   if (EVP_Digest(text.data(), text.size(), out.data(), &n, md, nullptr) != 1) n = 0;
@@ -36,15 +33,26 @@ Key Digest(const EVP_MD* md, std::string_view u, std::string_view r, std::string
   return out;
 }
 
+Key Digest(const EVP_MD* md, std::string_view u, std::string_view r, std::string_view p) {
+  std::string text;
+  text.reserve(u.size() + r.size() + p.size() + 2);
+  text.append(u).append(":").append(r).append(":").append(p);
+  return DigestOf(md, text);
+}
+
 template <size_t N>
-std::array<uint8_t, N> Hmac(const EVP_MD* md, ByteSpan key, ByteSpan data) {
+Result<std::array<uint8_t, N>> Hmac(const EVP_MD* md, ByteSpan key, ByteSpan data) {
   crypto::EnsureOpenSslInitialised();
   std::array<uint8_t, N> out{};
   unsigned int n = 0;
   // HMAC() with a null key pointer would refuse; an empty key is legal HMAC input.
   static const uint8_t kEmpty = 0;
-  HMAC(md, key.size ? key.data : &kEmpty, static_cast<int>(key.size),
-       data.size ? data.data : &kEmpty, data.size, out.data(), &n);
+  // A failure must never leave a zero MAC that an attacker's zero attribute would match.
+  if (HMAC(md, key.size ? key.data : &kEmpty, static_cast<int>(key.size),
+           data.size ? data.data : &kEmpty, data.size, out.data(), &n) == nullptr ||
+      n != N) {
+    return Status::Fail("ERR_STUN_CRYPTO", "HMAC failed: " + crypto::TakeOpenSslErrors());
+  }
   return out;
 }
 
@@ -72,6 +80,10 @@ std::vector<uint8_t> HashedPrefix(ByteSpan message, const AttributeWalker& at) {
 
 }  // namespace
 
+Status EmptyKey() {
+  return Status::Fail("ERR_STUN_EMPTY_KEY", "no key: an empty password or a failed derivation");
+}
+
 Key ShortTermKey(std::string_view password) { return Key(password.begin(), password.end()); }
 
 Key LongTermKey(std::string_view username, std::string_view realm, std::string_view password) {
@@ -83,21 +95,29 @@ Key LongTermKeySha256(std::string_view username, std::string_view realm,
   return Digest(EVP_sha256(), username, realm, password);
 }
 
+std::vector<uint8_t> Userhash(std::string_view username, std::string_view realm) {
+  std::string text;
+  text.reserve(username.size() + realm.size() + 1);
+  text.append(username).append(":").append(realm);
+  return DigestOf(EVP_sha256(), text);
+}
+
 uint32_t Crc32(ByteSpan data) {
   uint32_t c = 0xFFFFFFFFu;
   for (size_t i = 0; i < data.size; ++i) c = kCrcTable[(c ^ data.data[i]) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
-std::array<uint8_t, 20> HmacSha1(ByteSpan key, ByteSpan data) {
+Result<std::array<uint8_t, 20>> HmacSha1(ByteSpan key, ByteSpan data) {
   return Hmac<20>(EVP_sha1(), key, data);
 }
 
-std::array<uint8_t, 32> HmacSha256(ByteSpan key, ByteSpan data) {
+Result<std::array<uint8_t, 32>> HmacSha256(ByteSpan key, ByteSpan data) {
   return Hmac<32>(EVP_sha256(), key, data);
 }
 
 Status CheckMessageIntegrity(ByteSpan message, ByteSpan key) {
+  if (key.size == 0) return EmptyKey();
   AttributeWalker at(message);
   Status found = FindAttribute(message, attr::kMessageIntegrity, at);
   if (found.code() == "ERR_STUN_NOT_FOUND") {
@@ -110,13 +130,15 @@ Status CheckMessageIntegrity(ByteSpan message, ByteSpan key) {
         "MESSAGE-INTEGRITY is " + std::to_string(at.value().size) + " bytes, expected 20");
   }
   const auto mac = HmacSha1(key, HashedPrefix(message, at));
-  if (CRYPTO_memcmp(mac.data(), at.value().data, mac.size()) != 0) {
+  if (!mac.ok()) return mac.status();
+  if (CRYPTO_memcmp(mac.value().data(), at.value().data, mac.value().size()) != 0) {
     return Status::Fail("ERR_STUN_INTEGRITY_MISMATCH", "MESSAGE-INTEGRITY does not match");
   }
   return Status::Ok();
 }
 
 Status CheckMessageIntegritySha256(ByteSpan message, ByteSpan key) {
+  if (key.size == 0) return EmptyKey();
   AttributeWalker at(message);
   Status found = FindAttribute(message, attr::kMessageIntegritySha256, at);
   if (found.code() == "ERR_STUN_NOT_FOUND") {
@@ -129,7 +151,8 @@ Status CheckMessageIntegritySha256(ByteSpan message, ByteSpan key) {
                         "MESSAGE-INTEGRITY-SHA256 is " + std::to_string(n) + " bytes");
   }
   const auto mac = HmacSha256(key, HashedPrefix(message, at));
-  if (CRYPTO_memcmp(mac.data(), at.value().data, n) != 0) {
+  if (!mac.ok()) return mac.status();
+  if (CRYPTO_memcmp(mac.value().data(), at.value().data, n) != 0) {
     return Status::Fail("ERR_STUN_INTEGRITY_MISMATCH", "MESSAGE-INTEGRITY-SHA256 does not match");
   }
   return Status::Ok();

@@ -25,7 +25,12 @@ Key LongTermKey(std::string_view username, std::string_view realm, std::string_v
 // The same with PASSWORD-ALGORITHM SHA-256 (RFC 8489 §18.5.1.2): SHA-256 of that string.
 Key LongTermKeySha256(std::string_view username, std::string_view realm, std::string_view password);
 
+// USERHASH (RFC 8489 §14.4): SHA-256(username ":" realm).
+std::vector<uint8_t> Userhash(std::string_view username, std::string_view realm);
+
 // Verifies the first MESSAGE-INTEGRITY of a raw message (header already valid).
+//   ERR_STUN_EMPTY_KEY          the key is empty (an empty password, or a key derivation that
+//                               failed): nothing verifies with it
 //   ERR_STUN_NO_INTEGRITY       no MESSAGE-INTEGRITY attribute
 //   ERR_STUN_INTEGRITY_MISMATCH the HMAC does not match the key
 // and the header and TLV codes of stun_codec.h.
@@ -38,9 +43,13 @@ Status CheckMessageIntegritySha256(ByteSpan message, ByteSpan key);
 //   ERR_STUN_FINGERPRINT_MISMATCH  the CRC does not match
 Status CheckFingerprint(ByteSpan message);
 
+// The ERR_STUN_EMPTY_KEY status.
+Status EmptyKey();
+
 // Building blocks, exposed for the serializer and the tests.
 uint32_t Crc32(ByteSpan data);  // ISO-HDLC CRC-32, as zlib and RFC 1952
-std::array<uint8_t, 20> HmacSha1(ByteSpan key, ByteSpan data);
-std::array<uint8_t, 32> HmacSha256(ByteSpan key, ByteSpan data);
+// ERR_STUN_CRYPTO if OpenSSL fails (then the checks fail too).
+Result<std::array<uint8_t, 20>> HmacSha1(ByteSpan key, ByteSpan data);
+Result<std::array<uint8_t, 32>> HmacSha256(ByteSpan key, ByteSpan data);
 
 }  // namespace kvs::stun

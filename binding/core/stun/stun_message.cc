@@ -97,6 +97,14 @@ const char* AttributeName(uint16_t type) {
       return "DONT-FRAGMENT";
     case attr::kMessageIntegritySha256:
       return "MESSAGE-INTEGRITY-SHA256";
+    case attr::kPasswordAlgorithm:
+      return "PASSWORD-ALGORITHM";
+    case attr::kUserhash:
+      return "USERHASH";
+    case attr::kPasswordAlgorithms:
+      return "PASSWORD-ALGORITHMS";
+    case attr::kAlternateDomain:
+      return "ALTERNATE-DOMAIN";
     case attr::kXorMappedAddress:
       return "XOR-MAPPED-ADDRESS";
     case attr::kReservationToken:
@@ -265,6 +273,20 @@ Status CheckAttributeValue(uint16_t type, ByteSpan value) {
     case attr::kFingerprint:
       s = ExpectLength(value, kFingerprintSize);
       break;
+    case attr::kUserhash:
+      s = ExpectLength(value, 32);
+      break;
+    case attr::kPasswordAlgorithm: {
+      // Algorithm, parameters length, parameters (padded to 4 inside the value).
+      ByteReader r(value);
+      r.u16();
+      const size_t params = r.u16();
+      if (!r.ok() || value.size != 4 + ((params + 3) & ~size_t{3})) {
+        s = Fail("ERR_STUN_ATTRIBUTE_LENGTH", "value is " + std::to_string(value.size) +
+                                                  " bytes, inconsistent with its parameters");
+      }
+      break;
+    }
     case attr::kPriority:
     case attr::kLifetime:
     case attr::kChannelNumber:

@@ -57,6 +57,7 @@ class Message {
   bool Has(uint16_t type) const { return Find(type) != nullptr; }
 
   // Typed reads: nullopt when absent or malformed (Parse() rejects malformed known ones).
+  // Text and byte views point into this message.
   std::optional<net::Address> GetAddress(uint16_t type) const;  // MAPPED-ADDRESS, ALTERNATE-SERVER
   std::optional<net::Address> GetXorAddress(uint16_t type) const;  // XOR-*-ADDRESS
   std::vector<net::Address> GetAllXorAddresses(uint16_t type) const;
@@ -79,7 +80,7 @@ class Message {
   Message& AddU32(uint16_t type, uint32_t value);
   Message& AddU64(uint16_t type, uint64_t value);
   Message& AddFlag(uint16_t type);  // empty value: USE-CANDIDATE, DONT-FRAGMENT
-  Message& AddErrorCode(uint16_t code, std::string_view reason);
+  Message& AddErrorCode(uint16_t code, std::string_view reason);  // code 300..699
   Message& AddUnknownAttributes(const std::vector<uint16_t>& types);
   Message& AddChannelNumber(uint16_t channel);
   Message& AddRequestedTransport(uint8_t protocol);

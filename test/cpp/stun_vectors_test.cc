@@ -1,5 +1,5 @@
-// RFC 5769 test vectors, typed from the RFC's text. Parsed, verified on the raw bytes, every
-// field checked, and rebuilt from the same inputs byte for byte.
+// RFC 5769 test vectors and RFC 8489 Appendix B.1 (as corrected), typed from the RFC text.
+// Parsed, verified on the raw bytes, every field checked, and rebuilt byte for byte.
 #include <doctest/doctest.h>
 
 #include "stun/stun_codec.h"
@@ -205,10 +205,58 @@ TEST_CASE("RFC 5769 2.4: sample request with long-term authentication") {
 TEST_CASE("CRC-32 and HMAC building blocks match their standard check values") {
   CHECK(Crc32(Bytes("123456789")) == 0xCBF43926u);  // the CRC-32 catalogue's check value
   // RFC 2202 test case 2 (HMAC-SHA1) and RFC 4231 test case 2 (HMAC-SHA256).
-  const auto sha1 = HmacSha1(Bytes("Jefe"), Bytes("what do ya want for nothing?"));
+  const auto sha1 = Ok(HmacSha1(Bytes("Jefe"), Bytes("what do ya want for nothing?")));
   CHECK(std::vector<uint8_t>(sha1.begin(), sha1.end()) ==
         Hex("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
-  const auto sha256 = HmacSha256(Bytes("Jefe"), Bytes("what do ya want for nothing?"));
+  const auto sha256 = Ok(HmacSha256(Bytes("Jefe"), Bytes("what do ya want for nothing?")));
   CHECK(std::vector<uint8_t>(sha256.begin(), sha256.end()) ==
         Hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+}
+
+// RFC 8489 Appendix B.1 as corrected by erratum 6268 (the published vector has a wrong length
+// field and lacks PASSWORD-ALGORITHM): USERHASH and MESSAGE-INTEGRITY-SHA256 with the SHA-256
+// long-term key. Same user, realm and (prepared) password as RFC 5769 2.4.
+TEST_CASE("RFC 8489 B.1 (erratum 6268): request with USERHASH and MESSAGE-INTEGRITY-SHA256") {
+  const std::vector<uint8_t> vector = Hex(R"(
+    00 01 00 90  21 12 a4 42  78 ad 34 33  c6 ad 72 c0  29 da 41 2e
+    00 1e 00 20  4a 3c f3 8f  ef 69 92 bd  a9 52 c6 78  04 17 da 0f
+                 24 81 94 15  56 9e 60 b2  05 c4 6e 41  40 7f 17 04
+    00 15 00 29  6f 62 4d 61  74 4a 6f 73  32 41 41 41  43 66 2f 2f  34 39 39 6b
+                 39 35 34 64  36 4f 4c 33  34 6f 4c 39  46 53 54 76  79 36 34 73
+                 41 00 00 00
+    00 14 00 0b  65 78 61 6d  70 6c 65 2e  6f 72 67 00
+    00 1d 00 04  00 02 00 00
+    00 1c 00 20  b5 c7 bf 00  5b 6c 52 a2  1c 51 c5 e8  92 f8 19 24
+                 13 62 96 cb  92 7c 43 14  93 09 27 8c  c6 51 8e 65)");
+  const char* const nonce = "obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA";
+  CHECK(IsStunMessage(vector));
+  const Message m = Ok(Parse(vector));
+  CHECK(m.Is(Method::kBinding, Class::kRequest));
+  CHECK(m.unknownRequired.empty());
+  CHECK(m.hadMessageIntegritySha256);
+  CHECK_FALSE(m.hadMessageIntegrity);
+  const auto userhash = m.GetBytes(attr::kUserhash);
+  REQUIRE(userhash);
+  CHECK(std::vector<uint8_t>(userhash->data, userhash->data + userhash->size) ==
+        Userhash(kMatrixUsername, "example.org"));
+  CHECK(m.GetText(attr::kNonce) == nonce);
+  CHECK(m.GetText(attr::kRealm) == "example.org");
+  CHECK(m.GetBytes(attr::kPasswordAlgorithm).has_value());
+
+  const Key key = LongTermKeySha256(kMatrixUsername, "example.org", "TheMatrIX");
+  CHECK(CheckMessageIntegritySha256(vector, key).ok());
+  CHECK(
+      CheckMessageIntegritySha256(vector, LongTermKey(kMatrixUsername, "example.org", "TheMatrIX"))
+          .code() == "ERR_STUN_INTEGRITY_MISMATCH");
+  CHECK(CheckMessageIntegrity(vector, key).code() == "ERR_STUN_NO_INTEGRITY");
+
+  Message rebuilt(Method::kBinding, Class::kRequest, m.transactionId);
+  rebuilt.AddBytes(attr::kUserhash, Userhash(kMatrixUsername, "example.org"))
+      .AddText(attr::kNonce, nonce)
+      .AddText(attr::kRealm, "example.org")
+      .AddBytes(attr::kPasswordAlgorithm, Hex("00 02 00 00"));
+  EncodeOptions o;
+  o.messageIntegritySha256 = true;
+  o.key = key;
+  CHECK(Ok(Serialize(rebuilt, o)) == vector);
 }
