@@ -185,6 +185,8 @@ function earliest(
  * is. `close()` (or `await using`) ends it.
  */
 export class SignalingClient extends EventEmitter<SignalingClientEvents> {
+  /** `await using client = new SignalingClient(...)` closes it (where the runtime has the symbol). */
+  declare [Symbol.asyncDispose]: () => Promise<void>;
   readonly role: SignalingRole;
   readonly clientId: string | undefined;
   readonly region: string;

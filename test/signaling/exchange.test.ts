@@ -284,8 +284,12 @@ describe('SignalingClient against the local service', () => {
     await expect(v.sendIceCandidate(candidate(1))).rejects.toMatchObject({
       code: 'ERR_KVS_SIGNALING_CLOSED',
     });
-    const dispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
-    if (dispose) expect(typeof (v as unknown as Record<symbol, unknown>)[dispose]).toBe('function');
+    // Symbol.asyncDispose (Node 20 here) closes a client like close().
+    const other = viewers[1] as SignalingClient;
+    expect(other.state).toBe('CONNECTED');
+    await other[Symbol.asyncDispose]();
+    expect(other.state).toBe('DISCONNECTED');
+    await expect(other.connect()).rejects.toMatchObject({ code: 'ERR_KVS_SIGNALING_CLOSED' });
   });
 
   it('trusts the CA named by AWS_KVS_CACERT_PATH, in addition to the root store', async () => {
