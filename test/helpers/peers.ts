@@ -75,3 +75,30 @@ export async function negotiate(
   await answerer.setLocalDescription(answer);
   await offerer.setRemoteDescription({ type: 'answer', sdp: editAnswer(answer.sdp) });
 }
+
+/**
+ * A place to put remote candidates for `pc` from another stack: held until `pc` has a
+ * remote description, then added in order. Errors (other than after close) are collected.
+ */
+export function candidateSink(pc: PeerConnection): {
+  add(candidate: string): void;
+  errors: Error[];
+} {
+  const errors: Error[] = [];
+  const held: string[] = [];
+  const flush = () => {
+    while (held.length > 0 && pc.remoteDescription) {
+      pc.addIceCandidate(held.shift() ?? '').catch((err: Error) => {
+        if (pc.signalingState !== 'closed') errors.push(err);
+      });
+    }
+  };
+  pc.on('signalingstatechange', flush);
+  return {
+    add(candidate: string) {
+      held.push(candidate);
+      flush();
+    },
+    errors,
+  };
+}

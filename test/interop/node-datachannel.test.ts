@@ -1,7 +1,7 @@
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PeerConnection } from '../../lib/index.js';
-import { LOOPBACK, waitForState } from '../helpers/peers.js';
+import { LOOPBACK, candidateSink, waitForState } from '../helpers/peers.js';
 
 // node-datachannel 0.33 (libdatachannel): host candidates bound to 127.0.0.1 only.
 type NdcPeer = InstanceType<typeof nodeDataChannel.PeerConnection>;
@@ -43,7 +43,8 @@ describe('interop with node-datachannel 0.33', () => {
         if (theirsReady) theirs.addRemoteCandidate(c.candidate, c.sdpMid ?? '0');
         else held.push(c.candidate);
       });
-      theirs.onLocalCandidate((candidate) => void ours.addIceCandidate(candidate));
+      const toOurs = candidateSink(ours);
+      theirs.onLocalCandidate((candidate) => toOurs.add(candidate));
       const theirAnswer = new Promise<string>((resolve) =>
         theirs.onLocalDescription((sdp, type) => {
           if (type === 'answer') resolve(sdp);
@@ -58,6 +59,7 @@ describe('interop with node-datachannel 0.33', () => {
       for (const c of held.splice(0)) theirs.addRemoteCandidate(c, '0');
       await ours.setRemoteDescription({ type: 'answer', sdp: await theirAnswer });
       await Promise.all([waitForState(ours, 'connected'), theirState]);
+      expect(toOurs.errors).toEqual([]);
       const transport = (await ours.getStats()).get('transport-0');
       expect(transport).toMatchObject({ dtlsState: 'connected', tlsVersion: 'DTLSv1.2' });
     } finally {
@@ -70,12 +72,8 @@ describe('interop with node-datachannel 0.33', () => {
     const ours = new PeerConnection(LOOPBACK);
     const theirs = new nodeDataChannel.PeerConnection('theirs', NDC_CONFIG);
     try {
-      const held: string[] = [];
-      let oursReady = false;
-      theirs.onLocalCandidate((candidate) => {
-        if (oursReady) void ours.addIceCandidate(candidate);
-        else held.push(candidate);
-      });
+      const toOurs = candidateSink(ours);
+      theirs.onLocalCandidate((candidate) => toOurs.add(candidate));
       ours.on('icecandidate', (c) => {
         if (c) theirs.addRemoteCandidate(c.candidate, c.sdpMid ?? '0');
       });
@@ -90,13 +88,12 @@ describe('interop with node-datachannel 0.33', () => {
       theirs.addTrack(video);
       theirs.setLocalDescription();
       await ours.setRemoteDescription({ type: 'offer', sdp: await theirOffer });
-      oursReady = true;
-      for (const c of held.splice(0)) await ours.addIceCandidate(c);
       await ours.addTransceiver({ kind: 'video', direction: 'sendrecv' });
       const answer = await ours.createAnswer();
       await ours.setLocalDescription(answer);
       theirs.setRemoteDescription(answer.sdp, 'answer');
       await Promise.all([waitForState(ours, 'connected'), theirState]);
+      expect(toOurs.errors).toEqual([]);
       // The answer follows the offer's payload type for H.264.
       expect(answer.sdp).toMatch(/^a=rtpmap:96 H264\/90000\r$/m);
     } finally {

@@ -67,19 +67,20 @@ void IceTransport::Gather() {
   }
   gatheringComplete_ = true;
   ScheduleTick();
+  Pump();
   if (onGatheringComplete) onGatheringComplete();
 }
 
 void IceTransport::SetRemoteCredentials(const ice::IceCredentials& remote) {
   agent_.SetRemoteCredentials(remote, loop_.NowMs());
-  Flush();
+  Pump();
 }
 
 Status IceTransport::AddRemoteCandidate(const sdp::Candidate& candidate) {
   auto converted = FromSdp(candidate);
   if (!converted.ok()) return converted.status();
   Status st = agent_.AddRemoteCandidate(converted.take(), loop_.NowMs());
-  Flush();
+  Pump();
   return st;
 }
 
@@ -103,7 +104,7 @@ void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan d
   const uint64_t now = loop_.NowMs();
   if (first < 4) {
     agent_.HandleStun(socketId, from, data, now);
-    Flush();
+    Pump();
     return;
   }
   // Only peers ICE knows of may talk DTLS or media to us.
@@ -121,6 +122,13 @@ Status IceTransport::Send(ByteSpan data) {
   }
   agent_.NoteDataSent(data.size, loop_.NowMs());
   return sockets_[static_cast<size_t>(route->socketId)]->SendTo(route->remote, data);
+}
+
+// Lets the agent act on what just happened (a check to send, a pair to nominate) now rather
+// than at the next tick; its own pacing still spaces ordinary checks.
+void IceTransport::Pump() {
+  agent_.Tick(loop_.NowMs());
+  Flush();
 }
 
 void IceTransport::Flush() {

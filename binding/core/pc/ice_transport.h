@@ -62,6 +62,7 @@ class IceTransport {
 
  private:
   void OnDatagram(int socketId, const net::Address& from, ByteSpan data);
+  void Pump();
   void Flush();
   void ScheduleTick();
   bool IsKnownRemote(const net::Address& from) const;
