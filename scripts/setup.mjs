@@ -26,6 +26,8 @@ export const DEBIAN_PACKAGES = [
   'doctest-dev', // C++ unit tests
   'clang-format', // C++ formatting check in npm run lint
   'coturn', // the local service's TURN relay
+  'chromium', // interop tests against a real browser (driven by playwright-core)
+  'iproute2', // network namespaces for the browser interop tests and the benchmark
 ];
 
 function missingDebianPackages() {

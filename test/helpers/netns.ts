@@ -1,0 +1,31 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+
+/** The one address of the test host that runInNetns makes. */
+export const NETNS_ADDRESS = '10.99.0.1';
+
+/**
+ * Runs `node <args>` in a private network namespace whose only interface is a veth pair with
+ * 10.99.0.1/24 and a default route (Chromium and libwebrtc never gather loopback, and gather
+ * nothing without a route). Nothing sent inside can reach any real interface.
+ */
+export function runInNetns(args: string[], timeoutMs: number): SpawnSyncReturns<string> {
+  const setup = [
+    'ip link set lo up',
+    'ip link add kvst0 type veth peer name kvst1',
+    `ip addr add ${NETNS_ADDRESS}/24 dev kvst0`,
+    'ip link set kvst0 up',
+    'ip link set kvst1 up',
+    'ip route add default dev kvst0',
+    'exec "$@"',
+  ].join(' && ');
+  return spawnSync('unshare', ['--net', 'sh', '-c', setup, 'netns', process.execPath, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+}
+
+/** True when this process may make network namespaces (root with CAP_SYS_ADMIN). */
+export function canMakeNetns(): boolean {
+  return spawnSync('unshare', ['--net', 'true']).status === 0;
+}
