@@ -5,18 +5,12 @@ import { versions } from './versions.js';
 const USAGE = `usage: kvs-webrtc <command>
 
 commands:
-  demo        print the linked library versions and run the native self-test
+  demo        a master and a viewer on the embedded local KVS service connect their
+              peer connections over loopback (after the native self-test)
+  local       run the local KVS service in the foreground (--help for options)
   versions    print the linked library versions as JSON
   self-test   run the DTLS-SRTP self-test for every SRTP profile
 `;
-
-function printVersions(): void {
-  const v = versions();
-  console.log(`OpenSSL  ${v.openssl} (${v.opensslPlatform})`);
-  console.log(`libsrtp2 ${v.libsrtp2}`);
-  console.log(`usrsctp  ${v.usrsctp}`);
-  console.log(`N-API    ${v.napi}`);
-}
 
 function runSelfTest(): void {
   for (const r of selfTest()) {
@@ -32,8 +26,7 @@ async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case 'demo':
-      printVersions();
-      runSelfTest();
+      await (await import('./demo.js')).runDemo();
       return 0;
     case 'versions':
       console.log(JSON.stringify(versions(), null, 2));

@@ -43,12 +43,18 @@ describe('the built package', () => {
     expect(fs.existsSync(path.join(ROOT, pkg.types))).toBe(true);
   });
 
-  it('has a kvs-webrtc command whose demo prints versions and passes the self-test', () => {
+  it('has a kvs-webrtc command whose demo connects a master and a viewer through the local service', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     const r = node([path.join(ROOT, pkg.bin['kvs-webrtc']), 'demo']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^OpenSSL\s+OpenSSL 3\./m);
-    expect(r.stdout.match(/^self-test .* ok: DTLSv1\.2/gm)).toHaveLength(3);
+    expect(r.stdout).toMatch(/^kvs-webrtc: OpenSSL 3\./m);
+    expect(r.stdout.match(/^self-test .*: ok \(DTLSv1\.2/gm)).toHaveLength(3);
+    expect(r.stdout).toMatch(/^master and viewer connected to channel /m);
+    expect(r.stdout).toMatch(/^Connection established in [\d.]+ ms/m);
+    expect(r.stdout).toMatch(/^viewer transport: DTLSv1\.2 .*, SRTP \w+/m);
+    expect(r.stdout).toMatch(
+      /^viewer signaling metrics: [1-9]\d* sent, [1-9]\d* received, 0 errors/m,
+    );
   });
 
   it('fails with a usage message on an unknown command', () => {
