@@ -416,6 +416,7 @@ TEST_CASE("TURN client: Close deletes the allocation with a zero-lifetime Refres
   CHECK_FALSE(h.closed);
   h.client.HandleIncoming(h.server.Ok200(req), 1010);
   CHECK(h.closed);
+  CHECK(h.client.counters().deallocations == 1);
   CHECK(h.client.state() == TurnState::kClosed);
   CHECK(h.client.AddPermission(Addr("127.0.0.1", 1), 1020).code() == "ERR_INVALID_STATE");
 }

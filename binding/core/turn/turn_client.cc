@@ -211,6 +211,7 @@ void TurnClient::OnSuccess(Transaction& t, const stun::Message& m, uint64_t nowM
       return;
     }
     case Kind::kDeallocate:
+      ++counters_.deallocations;
       Finish();
       return;
     case Kind::kPermission: {

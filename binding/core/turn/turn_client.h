@@ -89,8 +89,9 @@ class TurnClient {
   bool HasPermission(const net::Address& peer) const;
   std::optional<uint16_t> ChannelFor(const net::Address& peer) const;
   struct Counters {
-    uint64_t allocations = 0;  // successful Allocate answers
-    uint64_t refreshes = 0;    // successful Refresh answers (lifetime > 0)
+    uint64_t allocations = 0;    // successful Allocate answers
+    uint64_t refreshes = 0;      // successful Refresh answers (lifetime > 0)
+    uint64_t deallocations = 0;  // the server confirmed the deletion
     uint64_t permissionRefreshes = 0;
     uint64_t channelRefreshes = 0;
     uint64_t retransmissions = 0;
