@@ -300,3 +300,54 @@ TEST_CASE("TURN with coturn: a short lifetime is refreshed before it ends") {
   r.Exchange("after refresh");  // still allocated on the server
   CHECK(r.Errors().empty());
 }
+
+TEST_CASE("TURN with coturn: an expired nonce (438) is renewed and the request goes through") {
+  Coturn server(CoturnOptions{false, {"--stale-nonce=1"}});
+  Relay r;
+  REQUIRE(r.Start(ConfigFor(server, TurnTransport::kTcp, false)).ok());
+  REQUIRE_MESSAGE(r.WaitAllocated(), r.Errors());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // the nonce is now stale
+  r.Exchange("with a fresh nonce");                              // CreatePermission meets 438 first
+  CHECK(r.Counters().staleNonces >= 1);
+  CHECK(r.Errors().empty());
+}
+
+TEST_CASE("TURN over TCP: the server going away is ERR_TURN_CONNECTION_CLOSED") {
+  Coturn server;
+  Relay r;
+  REQUIRE(r.Start(ConfigFor(server, TurnTransport::kTcp, true)).ok());
+  REQUIRE_MESSAGE(r.WaitAllocated(), r.Errors());
+  server.Stop();
+  REQUIRE(r.WaitUntil([&] { return !r.errors.empty(); }));
+  CHECK(r.errors[0].code() == "ERR_TURN_CONNECTION_CLOSED");
+  CHECK(r.OnLoop([&] { return r.connection->state(); }) == TurnState::kFailed);
+}
+
+TEST_CASE("TURN over UDP: an unanswered Allocate is retransmitted, then ERR_TURN_TIMEOUT") {
+  TurnConnectionConfig config;
+  config.server = Loopback(kvs::testing::FreeLoopbackPort());  // nobody listens there
+  config.client.username = "u";
+  config.client.password = "p";
+  config.client.initialRtoMs = 50;
+  config.client.maxTransmissions = 3;
+  config.client.lastWaitRtos = 4;  // 50 + 100 + 200 ms
+  Relay r;
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(r.Start(config).ok());
+  REQUIRE(r.WaitUntil([&] { return !r.errors.empty(); }));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(r.errors[0].code() == "ERR_TURN_TIMEOUT");
+  CHECK(r.Counters().retransmissions == 2);
+  CHECK(elapsed >= std::chrono::milliseconds(340));
+  CHECK(elapsed < std::chrono::seconds(5));
+}
+
+TEST_CASE("TURN over TCP: a refused connection is reported") {
+  TurnConnectionConfig config;
+  config.server = Loopback(kvs::testing::FreeLoopbackPort());
+  config.client.transport = TurnTransport::kTcp;
+  Relay r;
+  REQUIRE(r.Start(config).ok());
+  REQUIRE(r.WaitUntil([&] { return !r.errors.empty(); }));
+  CHECK(r.errors[0].code() == "ERR_SOCKET");
+}

@@ -80,9 +80,11 @@ Status TurnConnection::Open() {
       Finish();
       return;
     }
-    TransportFailed(
-        s.ok() ? Status::Fail("ERR_TURN_CONNECTION_CLOSED", "the TURN server closed the connection")
-               : s);
+    // EOF or a reset: either way the stream and the allocation's 5-tuple are gone.
+    TransportFailed(Status::Fail("ERR_TURN_CONNECTION_CLOSED",
+                                 s.ok()
+                                     ? "the TURN server closed the connection"
+                                     : "the connection to the TURN server failed: " + s.message()));
   };
   auto tcp = loop::TcpSocket::Connect(loop_, server, config_.connectTimeoutMs, std::move(cb));
   if (!tcp.ok()) return tcp.status();

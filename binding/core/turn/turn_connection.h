@@ -36,9 +36,9 @@ struct TurnConnectionCallbacks {
   std::function<void(const net::Address& relayed, const net::Address& mapped)> onAllocated;
   std::function<void(const net::Address& peer, ByteSpan data)> onData;
   // The TurnClient's codes (ERR_TURN_*), and the transport's: ERR_SOCKET,
-  // ERR_SOCKET_TIMEOUT (connect), ERR_TLS_*, ERR_TURN_CONNECTION_CLOSED (the server closed
-  // the stream), ERR_STUN_STREAM_DESYNC. Per-peer codes (ERR_TURN_PERMISSION,
-  // ERR_TURN_CHANNEL) leave the connection usable; the others end it.
+  // ERR_SOCKET_TIMEOUT (connect), ERR_TLS_*, ERR_TURN_CONNECTION_CLOSED (the stream to
+  // the server ended: closed or reset), ERR_STUN_STREAM_DESYNC. Per-peer codes
+  // (ERR_TURN_PERMISSION, ERR_TURN_CHANNEL) leave the connection usable; the others end it.
   std::function<void(const Status& error)> onError;
   std::function<void()> onClosed;
 };
