@@ -446,3 +446,21 @@ TEST_CASE("TURN client: junk, stray answers and truncated input are dropped") {
   CHECK(h.client.state() == TurnState::kAllocated);
   CHECK(h.received.empty());
 }
+
+TEST_CASE("TURN client: a 401 with a new nonce on a later request is answered like a 438") {
+  Harness h;
+  h.Allocate();
+  h.client.Tick(570000);
+  h.server.nonce = "nonce-after-401";
+  h.client.HandleIncoming(h.server.Challenge(Server::Read(h.One()), 401), 570000);
+  auto raw = h.One();
+  h.server.ExpectAuthenticated(raw);
+  h.client.HandleIncoming(h.server.Ok200(Server::Read(raw)), 570000);
+  CHECK(h.client.counters().refreshes == 1);
+  // A 401 that repeats the nonce we used means the credentials are wrong.
+  h.client.Tick(2 * 570000);
+  h.client.HandleIncoming(h.server.Challenge(Server::Read(h.One()), 401), 2 * 570000);
+  CHECK(h.client.state() == TurnState::kFailed);
+  REQUIRE(h.errors.size() == 1);
+  CHECK(h.errors[0].code() == "ERR_TURN_AUTH");
+}

@@ -165,9 +165,12 @@ void TurnClient::HandleResponse(ByteSpan raw, const stun::Message& m, uint64_t n
     Send(t.kind, std::move(t.build), nowMs, t.peer, t.channel, t.nonceRetries);
     return;
   }
-  if (e.code == error::kStaleNonce && t.nonceRetries < kMaxNonceRetries) {
+  // 438, or a 401 carrying a nonce other than ours (some servers answer an expired nonce so):
+  // the same request again with the new nonce, a bounded number of times.
+  if ((e.code == error::kStaleNonce || e.code == error::kUnauthorized) &&
+      t.nonceRetries < kMaxNonceRetries) {
     auto c = stun::ReadChallenge(m);
-    if (c.ok()) {
+    if (c.ok() && (e.code == error::kStaleNonce || c.value().nonce != nonce_)) {
       ++counters_.staleNonces;
       nonce_ = c.value().nonce;
       if (!c.value().realm.empty() && c.value().realm != realm_) {
@@ -287,8 +290,8 @@ void TurnClient::OnFailure(Transaction& t, const Status& why) {
 void TurnClient::Fail(Status status) {
   if (state_ == TurnState::kFailed || state_ == TurnState::kClosed) return;
   state_ = TurnState::kFailed;
+  // Only the transactions: Fail() can run while the permission or channel maps are walked.
   transactions_.clear();
-  permissions_.clear();
   if (onError) onError(status);
 }
 
