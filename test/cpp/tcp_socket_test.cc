@@ -12,6 +12,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "loop/event_loop.h"
 #include "loop/tcp_socket.h"
@@ -247,4 +248,51 @@ TEST_CASE("TCP socket: the owner may destroy the socket from its data callback")
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   ::close(server);
   CHECK(OnLoop(*loop, [&] { return socket == nullptr; }));
+}
+
+TEST_CASE("TCP socket: a connection the server never accepts times out as ERR_SOCKET_TIMEOUT") {
+  // Linux drops SYNs to a listener whose accept queue is full: fill a backlog-0 queue with
+  // connections nobody accepts, and the next connect hangs on loopback until our timeout.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  REQUIRE(::listen(fd, 0) == 0);
+  socklen_t len = sizeof sa;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 2; ++i) {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ::connect(c, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    fillers.push_back(c);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto loop = NewLoop();
+  std::promise<Status> connected;
+  std::unique_ptr<TcpSocket> socket;
+  const auto start = std::chrono::steady_clock::now();
+  OnLoop(*loop, [&] {
+    TcpCallbacks cb;
+    cb.onConnect = [&](const Status& s) { connected.set_value(s); };
+    auto r = TcpSocket::Connect(*loop, *Address::Parse("127.0.0.1", ntohs(sa.sin_port)), 300,
+                                std::move(cb));
+    REQUIRE(r.ok());
+    socket = r.take();
+    return 0;
+  });
+  auto f = connected.get_future();
+  auto s = Wait(f);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(s.code() == "ERR_SOCKET_TIMEOUT");
+  CHECK(elapsed >= std::chrono::milliseconds(290));
+  CHECK(elapsed < std::chrono::seconds(5));
+  CHECK(OnLoop(*loop, [&] { return socket->connected(); }) == false);
+  OnLoop(*loop, [&] {
+    socket.reset();
+    return 0;
+  });
+  for (int c : fillers) ::close(c);
+  ::close(fd);
 }
