@@ -255,6 +255,12 @@ TEST_CASE("TURN client: the allocation is refreshed 30 s before its lifetime end
   h.client.HandleIncoming(h.server.Ok200(req), 570010);
   CHECK(h.client.counters().refreshes == 1);
   CHECK(h.client.NextTickMs() == uint64_t{570010 + 570000});
+  // Allocate twice (challenge, then credentials) and the refresh, each answered once.
+  CHECK(h.client.counters().requestsSent == 3);
+  CHECK(h.client.counters().responsesReceived == 3);
+  CHECK(h.client.counters().rttSamples == 3);
+  CHECK(h.client.counters().lastRttMs == 10);
+  CHECK(h.client.counters().totalRttMs == 10);
 }
 
 TEST_CASE("TURN client: a refresh that meets a stale nonce is sent again with the new one") {
@@ -463,4 +469,16 @@ TEST_CASE("TURN client: a 401 with a new nonce on a later request is answered li
   CHECK(h.client.state() == TurnState::kFailed);
   REQUIRE(h.errors.size() == 1);
   CHECK(h.errors[0].code() == "ERR_TURN_AUTH");
+}
+
+TEST_CASE("TURN client: an answer to a retransmitted request gives no RTT sample") {
+  Harness h;
+  REQUIRE(h.client.Start(0).ok());
+  auto first = Server::Read(h.One());
+  h.client.Tick(500);
+  CHECK(h.client.TakeOutgoing().size() == 1);
+  h.client.HandleIncoming(h.server.Challenge(first, 401), 700);
+  CHECK(h.client.counters().responsesReceived == 1);
+  CHECK(h.client.counters().rttSamples == 0);
+  CHECK(h.client.counters().retransmissions == 1);
 }

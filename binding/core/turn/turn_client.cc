@@ -96,6 +96,7 @@ void TurnClient::Send(Kind kind, Builder build, uint64_t nowMs, const net::Addre
   Transaction t{kind,
                 std::move(build),
                 bytes.value(),
+                nowMs,
                 nowMs + (stream ? config_.streamTransactionTimeoutMs : config_.initialRtoMs),
                 1,
                 config_.initialRtoMs,
@@ -103,6 +104,7 @@ void TurnClient::Send(Kind kind, Builder build, uint64_t nowMs, const net::Addre
                 peer,
                 channel};
   outgoing_.push_back(bytes.take());
+  ++counters_.requestsSent;
   transactions_[KeyOf(tid)] = std::move(t);
 }
 
@@ -148,6 +150,12 @@ void TurnClient::HandleResponse(ByteSpan raw, const stun::Message& m, uint64_t n
   }
   Transaction t = std::move(it->second);
   transactions_.erase(it);
+  ++counters_.responsesReceived;
+  if (t.transmissions == 1) {
+    counters_.lastRttMs = nowMs >= t.sentMs ? nowMs - t.sentMs : 0;
+    counters_.totalRttMs += counters_.lastRttMs;
+    ++counters_.rttSamples;
+  }
   if (m.cls == Class::kSuccessResponse) {
     OnSuccess(t, m, nowMs);
     return;

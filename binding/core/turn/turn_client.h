@@ -100,6 +100,13 @@ class TurnClient {
     uint64_t channelDataSent = 0;
     uint64_t dataIndications = 0;
     uint64_t channelDataReceived = 0;
+    // For the per-ICE-server stats: requests sent (first transmissions), answers received,
+    // and round-trip times of answers to requests sent once (Karn: no ambiguous samples).
+    uint64_t requestsSent = 0;
+    uint64_t responsesReceived = 0;
+    uint64_t rttSamples = 0;
+    uint64_t totalRttMs = 0;
+    uint64_t lastRttMs = 0;
   };
   const Counters& counters() const { return counters_; }
 
@@ -126,6 +133,7 @@ class TurnClient {
     Kind kind;
     Builder build;
     std::vector<uint8_t> bytes;
+    uint64_t sentMs;
     uint64_t nextMs;  // next retransmission, or the timeout
     uint32_t transmissions;
     uint32_t rtoMs;
