@@ -482,3 +482,38 @@ TEST_CASE("TURN client: an answer to a retransmitted request gives no RTT sample
   CHECK(h.client.counters().rttSamples == 0);
   CHECK(h.client.counters().retransmissions == 1);
 }
+
+TEST_CASE("TURN client: mutated server messages never crash it or end the allocation") {
+  Harness h;
+  const auto peer = Addr("127.0.0.1", 7000);
+  h.Allocate();
+  REQUIRE(h.client.AddPermission(peer, 0).ok());
+  auto out = h.client.TakeOutgoing();
+  REQUIRE(out.size() == 2);
+  h.client.HandleIncoming(h.server.Ok200(Server::Read(out[0])), 0);
+  h.client.HandleIncoming(h.server.Ok200(Server::Read(out[1])), 0);
+  stun::Message data(stun::Method::kData, stun::Class::kIndication, stun::TransactionId{});
+  data.AddXorAddress(attr::kXorPeerAddress, peer).AddBytes(attr::kData, Bytes("payload"));
+  stun::Message answer(stun::Method::kRefresh, stun::Class::kErrorResponse, stun::TransactionId{});
+  answer.AddErrorCode(438, "Stale Nonce").AddText(attr::kNonce, "n");
+  const std::vector<std::vector<uint8_t>> seeds = {
+      Ok(stun::Serialize(data)), h.server.Signed(answer),
+      Ok(stun::SerializeChannelData(0x4000, Bytes("payload"), true))};
+  uint32_t x = 12345;  // xorshift: reproducible
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<uint8_t> m = seeds[i % seeds.size()];
+    const int flips = 1 + static_cast<int>(next() % 4);
+    for (int f = 0; f < flips; ++f) m[next() % m.size()] ^= static_cast<uint8_t>(1 + next() % 255);
+    if (next() % 4 == 0) m.resize(next() % (m.size() + 1));
+    h.client.HandleIncoming(m, 10);
+  }
+  CHECK(h.client.state() == TurnState::kAllocated);
+  CHECK(h.errors.empty());
+  CHECK(h.client.TakeOutgoing().empty());  // nothing made it answer or retry
+}

@@ -238,7 +238,7 @@ TEST_CASE("TURN over TLS with coturn: allocate, relay both ways, deallocate") {
   AllocateExchangeClose(server, TurnTransport::kTls);
 }
 
-TEST_CASE("TURN over TLS: a certificate we do not trust, or for another name, is ERR_TLS_VERIFY") {
+TEST_CASE("TURN over TLS: the certificate is verified against the CA file and the name") {
   Coturn server(CoturnOptions{true, {}});
   SUBCASE("not in the trust store") {
     auto config = ConfigFor(server, TurnTransport::kTls, true);
@@ -256,6 +256,13 @@ TEST_CASE("TURN over TLS: a certificate we do not trust, or for another name, is
     REQUIRE(r.Start(config).ok());
     REQUIRE(r.WaitUntil([&] { return !r.errors.empty(); }));
     CHECK(r.errors[0].code() == "ERR_TLS_VERIFY");
+  }
+  SUBCASE("trusted, by its DNS name (sent as SNI)") {
+    auto config = ConfigFor(server, TurnTransport::kTls, true);
+    config.tls.serverName = "localhost";  // the certificate's other subjectAltName
+    Relay r;
+    REQUIRE(r.Start(config).ok());
+    CHECK_MESSAGE(r.WaitAllocated(), r.Errors());
   }
   SUBCASE("verification explicitly disabled") {
     auto config = ConfigFor(server, TurnTransport::kTls, true);
