@@ -349,6 +349,19 @@ TEST_CASE("TURN over UDP: an unanswered Allocate is retransmitted, then ERR_TURN
   CHECK(elapsed < std::chrono::seconds(5));
 }
 
+TEST_CASE("TURN over UDP: the socket binds to the configured local address") {
+  Coturn server;
+  auto config = ConfigFor(server, TurnTransport::kUdp, true);
+  config.local = Loopback(0);
+  Relay r;
+  REQUIRE(r.Start(config).ok());
+  REQUIRE_MESSAGE(r.WaitAllocated(), r.Errors());
+  const auto local = r.OnLoop([&] { return r.connection->localAddress(); });
+  REQUIRE(local);
+  CHECK(local->IpString() == "127.0.0.1");
+  CHECK(*r.mapped == *local);
+}
+
 TEST_CASE("TURN over TCP: a refused connection is reported") {
   TurnConnectionConfig config;
   config.server = Loopback(kvs::testing::FreeLoopbackPort());

@@ -55,7 +55,7 @@ Result<std::unique_ptr<TurnConnection>> TurnConnection::Start(loop::EventLoop& l
 Status TurnConnection::Open() {
   const net::Address server = config_.server;
   if (config_.client.transport == TurnTransport::kUdp) {
-    auto udp = loop::UdpSocket::Bind(loop_, Wildcard(server),
+    auto udp = loop::UdpSocket::Bind(loop_, config_.local.value_or(Wildcard(server)),
                                      [this, server](const net::Address& from, ByteSpan data) {
                                        if (from != server)
                                          return;  // only the server speaks on this socket

@@ -27,6 +27,9 @@ struct TurnConnectionConfig {
   // Credentials, transport (UDP, TCP or TLS) and timings.
   TurnClientConfig client;
   loop::TlsOptions tls;  // for TurnTransport::kTls
+  // The local address of the UDP socket (an interface the ICE filter allowed); the wildcard
+  // address of the server's family when unset. TCP connections let the kernel choose.
+  std::optional<net::Address> local;
   uint32_t connectTimeoutMs = 5000;
   // How long Close() waits for the deallocation's answer.
   uint32_t closeTimeoutMs = 2000;
