@@ -442,6 +442,12 @@ TEST_CASE("TURN client: junk, stray answers and truncated input are dropped") {
   h.Allocate();
   CHECK_FALSE(h.client.HandleIncoming(Bytes("not stun at all"), 0));
   CHECK_FALSE(h.client.HandleIncoming(ByteSpan(), 0));
+  // A Data indication whose FINGERPRINT does not match is dropped.
+  stun::Message data(stun::Method::kData, stun::Class::kIndication, stun::TransactionId{});
+  data.AddXorAddress(attr::kXorPeerAddress, Addr("127.0.0.1", 9)).AddBytes(attr::kData, Bytes("x"));
+  auto damaged = Ok(stun::Serialize(data, {false, false, {}, true}));
+  damaged[damaged.size() - 1] ^= 1;
+  CHECK_FALSE(h.client.HandleIncoming(damaged, 0));
   stun::Message stray(stun::Method::kRefresh, stun::Class::kSuccessResponse,
                       stun::testing::Tid("ff ff ff ff ff ff ff ff ff ff ff ff"));
   CHECK_FALSE(h.client.HandleIncoming(h.server.Signed(stray), 0));

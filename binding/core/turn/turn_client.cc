@@ -4,6 +4,7 @@
 
 #include "stun/channel_data.h"
 #include "stun/stun_codec.h"
+#include "stun/stun_integrity.h"
 
 namespace kvs::turn {
 namespace {
@@ -122,6 +123,8 @@ bool TurnClient::HandleIncoming(ByteSpan packet, uint64_t nowMs) {
   auto parsed = stun::Parse(packet);
   if (!parsed.ok()) return false;
   const stun::Message& m = parsed.value();
+  // A damaged message is dropped like a lost one.
+  if (m.hadFingerprint && !stun::CheckFingerprint(packet).ok()) return false;
   if (m.Is(Method::kData, Class::kIndication)) {
     auto d = stun::ReadDataIndication(m);
     if (!d.ok()) return false;
