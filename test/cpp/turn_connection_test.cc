@@ -371,3 +371,31 @@ TEST_CASE("TURN over TCP: a refused connection is reported") {
   REQUIRE(r.WaitUntil([&] { return !r.errors.empty(); }));
   CHECK(r.errors[0].code() == "ERR_SOCKET");
 }
+
+TEST_CASE("TURN with coturn: two allocations (UDP and TLS) relay to each other") {
+  Coturn server(CoturnOptions{true, {}});
+  Relay a, b;
+  REQUIRE(a.Start(ConfigFor(server, TurnTransport::kUdp, true)).ok());
+  REQUIRE(b.Start(ConfigFor(server, TurnTransport::kTls, true)).ok());
+  REQUIRE_MESSAGE(a.WaitAllocated(), a.Errors());
+  REQUIRE_MESSAGE(b.WaitAllocated(), b.Errors());
+  const Address ra = *a.relayed, rb = *b.relayed;
+  REQUIRE(ra != rb);
+  // Each side lets the other's relayed address in; A's data waits for A's own permission.
+  REQUIRE(b.OnLoop([&] { return b.connection->AddPermission(ra); }).ok());
+  bool installed = false;  // else coturn could drop A's data before B's permission exists
+  for (int i = 0; i < 250 && !installed; ++i) {
+    installed = b.OnLoop([&] { return b.connection->client().HasPermission(ra); });
+    if (!installed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(installed);
+  REQUIRE(a.OnLoop([&] { return a.connection->SendTo(rb, Span("a to b")); }).ok());
+  REQUIRE(b.WaitUntil([&] { return !b.received.empty(); }));
+  REQUIRE(b.OnLoop([&] { return b.connection->SendTo(ra, Span("b to a")); }).ok());
+  REQUIRE(a.WaitUntil([&] { return !a.received.empty(); }));
+  std::lock_guard<std::mutex> la(a.mu), lb(b.mu);
+  CHECK(b.received[0].first == ra);
+  CHECK(b.received[0].second == "a to b");
+  CHECK(a.received[0].first == rb);
+  CHECK(a.received[0].second == "b to a");
+}
