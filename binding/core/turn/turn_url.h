@@ -1,0 +1,39 @@
+// TURN server URLs (RFC 7065): "turn:host[:port][?transport=udp|tcp]" and "turns:...".
+// The host stays text (a name or an IP literal); resolving it is the caller's job. Which
+// transports to try follows the C SDK (c-sdk.md §5): "turn:" without a transport tries UDP
+// then TCP, "turns:" is TLS over TCP.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kvs::turn {
+
+enum class TurnTransport { kUdp, kTcp, kTls };
+
+const char* ToString(TurnTransport transport);
+
+constexpr uint16_t kDefaultTurnPort = 3478;
+constexpr uint16_t kDefaultTurnsPort = 5349;
+
+struct TurnUrl {
+  bool secure = false;  // "turns:"
+  std::string host;     // without the brackets of an IPv6 literal
+  uint16_t port = kDefaultTurnPort;
+  std::optional<TurnTransport> transport;  // the explicit ?transport=, if any
+};
+
+// The scheme is case-insensitive; the transport value too.
+//   ERR_TURN_URL  not a turn:/turns: URL, an empty or malformed host, a bad port, an unknown
+//                 query or transport, or "turns:...?transport=udp" (DTLS is not supported)
+Result<TurnUrl> ParseTurnUrl(std::string_view url);
+
+// The transports to try, in order.
+std::vector<TurnTransport> TransportsFor(const TurnUrl& url);
+
+}  // namespace kvs::turn
