@@ -216,8 +216,9 @@ class Coturn {
     const auto mac =
         stun::HmacSha1(ByteSpan(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()),
                        ByteSpan(reinterpret_cast<const uint8_t*>(user.data()), user.size()));
+    REQUIRE(mac.ok());
     unsigned char b64[64] = {};
-    EVP_EncodeBlock(b64, mac.data(), static_cast<int>(mac.size()));
+    EVP_EncodeBlock(b64, mac.value().data(), static_cast<int>(mac.value().size()));
     return {user, reinterpret_cast<const char*>(b64)};
   }
 
