@@ -44,6 +44,10 @@ export interface NativePeerConnectionConfig {
     ipv6?: boolean;
   };
   certificate?: { certificatePem: string; privateKeyPem: string };
+  /** TURN servers with their host already resolved to a numeric address. */
+  turnServers?: { url: string; address: string; username: string; credential: string }[];
+  relayOnly?: boolean;
+  turnCaFile?: string;
   connectionCheckTimeoutMs?: number;
   nominationTimeoutMs?: number;
   disconnectedTimeoutMs?: number;

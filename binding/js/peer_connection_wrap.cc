@@ -100,6 +100,31 @@ pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
       }
     }
   }
+  // turnServers: [{ url, address (numeric; the URL's host already resolved), username,
+  // credential }]
+  if (o.Has("turnServers") && o.Get("turnServers").IsArray()) {
+    Napi::Array servers = o.Get("turnServers").As<Napi::Array>();
+    for (uint32_t i = 0; i < servers.Length(); ++i) {
+      Napi::Object t = servers.Get(i).As<Napi::Object>();
+      auto url = turn::ParseTurnUrl(t.Get("url").ToString().Utf8Value());
+      if (!url.ok()) throw ToJsError(env, url.status());
+      const std::string ip = t.Get("address").ToString();
+      auto address = net::Address::Parse(ip, url.value().port);
+      if (!address) {
+        throw ToJsError(
+            env, Status::Fail("ERR_INVALID_ARGUMENT", "turnServers[" + std::to_string(i) +
+                                                          "].address is not a numeric IP: " + ip));
+      }
+      c.relays.push_back(
+          {url.value(), *address, t.Get("username").ToString(), t.Get("credential").ToString()});
+    }
+  }
+  if (o.Has("relayOnly") && o.Get("relayOnly").IsBoolean()) {
+    c.relayOnly = o.Get("relayOnly").As<Napi::Boolean>();
+  }
+  if (o.Has("turnCaFile") && o.Get("turnCaFile").IsString()) {
+    c.tlsCaFile = o.Get("turnCaFile").ToString();
+  }
   if (o.Has("certificate") && o.Get("certificate").IsObject()) {
     Napi::Object cert = o.Get("certificate").As<Napi::Object>();
     auto loaded = dtls::Certificate::FromPem(cert.Get("certificatePem").ToString(),

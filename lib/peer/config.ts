@@ -20,9 +20,15 @@ export interface InterfaceFilter {
 }
 
 export interface PeerConnectionConfig {
-  /** STUN and TURN servers. Accepted and validated; see the README for what is gathered. */
+  /**
+   * STUN and TURN servers. TURN servers give relay candidates (`turn:` over UDP and TCP,
+   * `turns:` over TLS). STUN servers are validated but not used yet: no server-reflexive
+   * candidates are gathered.
+   */
   iceServers?: PeerIceServer[];
   iceTransportPolicy?: 'all' | 'relay';
+  /** PEM file trusted for `turns:` servers (the local service's CA); the system store otherwise. */
+  turnCaCertPath?: string;
   interfaces?: InterfaceFilter;
   /** A pre-generated certificate (PEM); a fresh ECDSA P-256 one otherwise. */
   certificate?: { certificatePem: string; privateKeyPem: string };
@@ -81,14 +87,6 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
   }
-  if (policy === 'relay') {
-    // Relay candidates need the TURN client, which is not wired into ICE yet: refuse rather
-    // than gather nothing and fail later.
-    throw new KvsError(
-      'ERR_KVS_NOT_IMPLEMENTED',
-      'PeerConnection: iceTransportPolicy "relay" is not supported yet (no TURN relay candidates)',
-    );
-  }
   const f = config.interfaces ?? {};
   if (
     f.only !== undefined &&
@@ -114,12 +112,45 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   for (const [key, value] of Object.entries(timeouts)) {
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   }
+  out.relayOnly = policy === 'relay';
+  if (config.turnCaCertPath !== undefined) {
+    if (typeof config.turnCaCertPath !== 'string') throw invalid('turnCaCertPath must be a path');
+    out.turnCaFile = config.turnCaCertPath;
+  }
   if (config.certificate) {
     const { certificatePem, privateKeyPem } = config.certificate;
     if (typeof certificatePem !== 'string' || typeof privateKeyPem !== 'string') {
       throw invalid('certificate needs certificatePem and privateKeyPem strings');
     }
     out.certificate = { certificatePem, privateKeyPem };
+  }
+  return out;
+}
+
+export interface TurnServerRef {
+  url: string;
+  host: string;
+  username: string;
+  credential: string;
+}
+
+/** The TURN URLs of a configuration with their hosts, for resolution. */
+export function turnServersOf(config: PeerConnectionConfig): TurnServerRef[] {
+  const out: TurnServerRef[] = [];
+  for (const server of config.iceServers ?? []) {
+    for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
+      const m = /^turns?:(\[[^\]]+\]|[^:?]+)/i.exec(url);
+      if (!m?.[1]) continue;
+      // TURN over DTLS (turns: with transport=udp), which KVS also hands out, is not
+      // supported: the other URLs of the same server cover it.
+      if (/^turns:/i.test(url) && /[?&]transport=udp/i.test(url)) continue;
+      out.push({
+        url,
+        host: m[1].replace(/^\[|\]$/g, ''),
+        username: server.username ?? '',
+        credential: server.credential ?? '',
+      });
+    }
   }
   return out;
 }

@@ -1,7 +1,9 @@
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { KvsError } from '../errors.js';
 import { native, type NativePeerConnection, type NativeStat } from '../native.js';
-import { toNativeConfig, type PeerConnectionConfig } from './config.js';
+import { toNativeConfig, turnServersOf, type PeerConnectionConfig } from './config.js';
 
 /** RTC_PEER_CONNECTION_STATE of the C SDK, in the W3C spelling. */
 export type PeerConnectionState =
@@ -67,9 +69,36 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #remoteDescription: SessionDescription | null = null;
   #closed = false;
 
-  constructor(config: PeerConnectionConfig = {}) {
+  /**
+   * Makes a connection, resolving TURN server names first (the constructor takes numeric
+   * addresses and `localhost` only, as it cannot wait for DNS).
+   */
+  static async create(config: PeerConnectionConfig = {}): Promise<PeerConnection> {
+    const resolved = new Map<string, string>();
+    for (const { host } of turnServersOf(config)) {
+      if (isIP(host) || resolved.has(host)) continue;
+      resolved.set(host, (await lookup(host)).address);
+    }
+    return new PeerConnection(config, resolved);
+  }
+
+  constructor(config: PeerConnectionConfig = {}, resolvedHosts?: ReadonlyMap<string, string>) {
     super();
     const nativeConfig = toNativeConfig(config);
+    nativeConfig.turnServers = turnServersOf(config).map((t) => {
+      const address = isIP(t.host)
+        ? t.host
+        : t.host === 'localhost'
+          ? '127.0.0.1'
+          : resolvedHosts?.get(t.host);
+      if (address === undefined) {
+        throw new KvsError(
+          'ERR_KVS_INVALID_ARGUMENT',
+          `PeerConnection: TURN host ${t.host} needs DNS; use await PeerConnection.create(config)`,
+        );
+      }
+      return { url: t.url, address, username: t.username, credential: t.credential };
+    });
     const Native = native().PeerConnection;
     this.#native = new Native(nativeConfig, (...event) => {
       switch (event[0]) {

@@ -125,7 +125,13 @@ describe('bad input', () => {
       /username and credential/,
     );
     expect(() => new PeerConnection({ timeouts: { failed: 0 } })).toThrow(/timeouts\.failed/);
-    expect(() => new PeerConnection({ iceTransportPolicy: 'relay' })).toThrow(KvsError);
+    expect(() => new PeerConnection({ iceTransportPolicy: 'none' as never })).toThrow(KvsError);
+    expect(
+      () =>
+        new PeerConnection({
+          iceServers: [{ urls: 'turn:turn.example:3478', username: 'u', credential: 'p' }],
+        }),
+    ).toThrow(/PeerConnection\.create/);
     const p = pc();
     await expect(p.addTransceiver({ kind: 'video', codecs: ['opus'] })).rejects.toThrow(
       /video codecs are H264, H265, VP8/,

@@ -38,13 +38,21 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
   agent_.onSelectedPairChange = [this](const ice::CandidatePair&) { lastRoute_ = agent_.route(); };
 }
 
-IceTransport::~IceTransport() = default;
+IceTransport::~IceTransport() {
+  // Deallocate politely; the connections finish on the loop after we are gone.
+  for (auto& relay : relays_) {
+    if (relay->connection) relay->connection->Close();
+  }
+}
 
 void IceTransport::Gather() {
-  if (!sockets_.empty() || gatheringComplete_) return;
+  if (!sockets_.empty() || !relays_.empty() || gatheringComplete_) return;
   uint16_t localPreference = 65535;
+  std::vector<net::Address> allowed;
   for (const auto& iface : loop::ListInterfaces()) {
     if (!Allowed(config_.interfaces, iface)) continue;
+    allowed.push_back(iface.address);
+    if (config_.relayOnly) continue;
     const int socketId = static_cast<int>(sockets_.size());
     auto socket = loop::UdpSocket::Bind(loop_, iface.address,
                                         [this, socketId](const net::Address& from, ByteSpan data) {
@@ -65,10 +73,117 @@ void IceTransport::Gather() {
     agent_.AddLocalCandidate(c);
     if (onLocalCandidate) onLocalCandidate(ToSdp(c));
   }
-  gatheringComplete_ = true;
+  StartRelays(allowed);
   ScheduleTick();
+  if (relaysPending_ == 0) {
+    gatheringComplete_ = true;
+    if (onGatheringComplete) onGatheringComplete();
+  }
   Pump();
-  if (onGatheringComplete) onGatheringComplete();
+}
+
+// One allocation per TURN server and transport (turn: tries UDP and TCP, turns: TLS). Relay
+// candidates arrive as allocations succeed; gathering ends when every one has settled.
+void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) {
+  for (const RelayServer& server : config_.relays) {
+    for (turn::TurnTransport transport : turn::TransportsFor(server.url)) {
+      turn::TurnConnectionConfig cfg;
+      cfg.server = server.address;
+      cfg.client.username = server.username;
+      cfg.client.password = server.credential;
+      cfg.client.transport = transport;
+      cfg.tls.serverName = server.url.host;
+      cfg.tls.caFile = config_.tlsCaFile;
+      // The UDP socket leaves from an allowed interface, never a wildcard one.
+      for (const auto& a : localAddresses) {
+        if (a.family() == server.address.family()) {
+          cfg.local = net::Address(a);
+          break;
+        }
+      }
+      const size_t index = relays_.size();
+      const int socketId = kRelaySocketBase + static_cast<int>(index);
+      auto relay = std::make_unique<Relay>();
+      relay->url = (server.url.secure ? "turns:" : "turn:") + server.url.host + ":" +
+                   std::to_string(server.url.port);
+      turn::TurnConnectionCallbacks callbacks;
+      callbacks.onAllocated = [this, index, socketId, transport](const net::Address& relayed,
+                                                                 const net::Address& mapped) {
+        ice::Candidate c;
+        c.type = ice::CandidateType::kRelay;
+        c.address = relayed;
+        c.base = relayed;
+        c.relatedAddress = mapped;
+        c.hasRelatedAddress = true;
+        // RFC 8445 §5.1.2.1: prefer relays reached over UDP, then TCP, then TLS.
+        const uint16_t pref = static_cast<uint16_t>(
+            relayPreference_ - (transport == turn::TurnTransport::kUdp   ? 0
+                                : transport == turn::TurnTransport::kTcp ? 1000
+                                                                         : 2000));
+        relayPreference_ = static_cast<uint16_t>(relayPreference_ - 1);
+        c.priority = ice::ComputePriority(ice::CandidateType::kRelay, pref);
+        c.foundation = ice::ComputeFoundation(c.type, c.base, relays_[index]->url,
+                                              ice::TransportProtocol::kUdp);
+        c.socketId = socketId;
+        agent_.AddLocalCandidate(c);
+        if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+        if (!relays_[index]->settled) {
+          relays_[index]->settled = true;
+          RelaySettled();
+        }
+        Pump();
+      };
+      callbacks.onData = [this, socketId](const net::Address& peer, ByteSpan data) {
+        OnDatagram(socketId, peer, data);
+      };
+      callbacks.onError = [this, index](const Status&) {
+        // A relay that never allocated ends its part of gathering; later errors leave the
+        // candidate to fail its checks.
+        if (!relays_[index]->settled) {
+          relays_[index]->settled = true;
+          // Not from inside the connection's own callback, and not after we are gone.
+          std::weak_ptr<int> alive = alive_;
+          loop_.Post([this, alive] {
+            if (alive.lock()) RelaySettled();
+          });
+        }
+      };
+      auto connection = turn::TurnConnection::Start(loop_, cfg, std::move(callbacks));
+      if (!connection.ok()) continue;
+      relay->connection = connection.take();
+      relays_.push_back(std::move(relay));
+      ++relaysPending_;
+    }
+  }
+}
+
+void IceTransport::RelaySettled() {
+  if (relaysPending_ == 0) return;
+  if (--relaysPending_ == 0 && !gatheringComplete_) {
+    gatheringComplete_ = true;
+    if (onGatheringComplete) onGatheringComplete();
+  }
+}
+
+Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data) {
+  if (socketId >= kRelaySocketBase) {
+    const size_t index = static_cast<size_t>(socketId - kRelaySocketBase);
+    if (index >= relays_.size() || !relays_[index]->connection) {
+      return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such relay");
+    }
+    Relay& relay = *relays_[index];
+    bool permitted = false;
+    for (const auto& p : relay.permitted) permitted |= p.IpString() == to.IpString();
+    if (!permitted) {
+      relay.permitted.push_back(to);
+      relay.connection->AddPermission(to);
+    }
+    return relay.connection->SendTo(to, data);
+  }
+  if (socketId < 0 || static_cast<size_t>(socketId) >= sockets_.size()) {
+    return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such socket");
+  }
+  return sockets_[static_cast<size_t>(socketId)]->SendTo(to, data);
 }
 
 void IceTransport::SetRemoteCredentials(const ice::IceCredentials& remote) {
@@ -117,11 +232,9 @@ void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan d
 Status IceTransport::Send(ByteSpan data) {
   std::optional<ice::IceAgent::Route> route = agent_.route();
   if (!route) route = lastRoute_ ? lastRoute_ : fallbackRoute_;
-  if (!route || route->socketId < 0 || static_cast<size_t>(route->socketId) >= sockets_.size()) {
-    return Status::Fail("ERR_ICE_NOT_CONNECTED", "no ICE route to the peer yet");
-  }
+  if (!route) return Status::Fail("ERR_ICE_NOT_CONNECTED", "no ICE route to the peer yet");
   agent_.NoteDataSent(data.size, loop_.NowMs());
-  return sockets_[static_cast<size_t>(route->socketId)]->SendTo(route->remote, data);
+  return SendOn(route->socketId, route->remote, data);
 }
 
 // Lets the agent act on what just happened (a check to send, a pair to nominate) now rather
@@ -132,10 +245,7 @@ void IceTransport::Pump() {
 }
 
 void IceTransport::Flush() {
-  for (auto& p : agent_.TakeOutgoing()) {
-    if (p.socketId < 0 || static_cast<size_t>(p.socketId) >= sockets_.size()) continue;
-    sockets_[static_cast<size_t>(p.socketId)]->SendTo(p.to, ByteSpan(p.bytes));
-  }
+  for (auto& p : agent_.TakeOutgoing()) SendOn(p.socketId, p.to, ByteSpan(p.bytes));
 }
 
 void IceTransport::ScheduleTick() {

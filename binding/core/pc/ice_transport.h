@@ -16,6 +16,8 @@
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
 #include "sdp/candidate.h"
+#include "turn/turn_connection.h"
+#include "turn/turn_url.h"
 
 namespace kvs::pc {
 
@@ -29,9 +31,23 @@ struct InterfaceFilter {
   std::vector<std::string> only;
 };
 
+// A TURN server to allocate relay candidates on: its URL (scheme and transport), the
+// server's resolved address, and its credentials.
+struct RelayServer {
+  turn::TurnUrl url;
+  net::Address address;
+  std::string username;
+  std::string credential;
+};
+
 struct IceTransportConfig {
   ice::IceAgentConfig agent;
   InterfaceFilter interfaces;
+  std::vector<RelayServer> relays;
+  // iceTransportPolicy "relay": no host candidates at all.
+  bool relayOnly = false;
+  // Trust for turns: servers (PEM file); OpenSSL's default store when empty.
+  std::string tlsCaFile;
 };
 
 class IceTransport {
@@ -61,6 +77,17 @@ class IceTransport {
   std::function<void(ByteSpan)> onPacket;  // DTLS, SRTP or SRTCP from the peer
 
  private:
+  struct Relay {
+    std::string url;
+    std::unique_ptr<turn::TurnConnection> connection;
+    std::vector<net::Address> permitted;  // peers with a permission requested
+    bool settled = false;                 // allocated or failed: counts toward gathering
+  };
+  static constexpr int kRelaySocketBase = 1000;
+
+  void StartRelays(const std::vector<net::Address>& localAddresses);
+  void RelaySettled();
+  Status SendOn(int socketId, const net::Address& to, ByteSpan data);
   void OnDatagram(int socketId, const net::Address& from, ByteSpan data);
   void Pump();
   void Flush();
@@ -71,6 +98,10 @@ class IceTransport {
   IceTransportConfig config_;
   ice::IceAgent agent_;
   std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;
+  std::vector<std::unique_ptr<Relay>> relays_;
+  size_t relaysPending_ = 0;
+  uint16_t relayPreference_ = 65535;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for tasks posted to the loop
   loop::Timer tick_;
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;

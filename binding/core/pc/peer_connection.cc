@@ -104,6 +104,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
       localCredentials_(NewCredentials()) {
   IceTransportConfig iceConfig;
   iceConfig.interfaces = config_.interfaces;
+  iceConfig.relays = config_.relays;
+  iceConfig.relayOnly = config_.relayOnly;
+  iceConfig.tlsCaFile = config_.tlsCaFile;
   iceConfig.agent.local = localCredentials_;
   iceConfig.agent.connectionCheckTimeoutMs = config_.connectionCheckTimeoutMs;
   iceConfig.agent.nominationTimeoutMs = config_.nominationTimeoutMs;

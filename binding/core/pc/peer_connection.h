@@ -31,6 +31,9 @@ const char* ToString(SignalingState s);
 
 struct PeerConnectionConfig {
   InterfaceFilter interfaces;
+  std::vector<RelayServer> relays;
+  bool relayOnly = false;                                // iceTransportPolicy "relay"
+  std::string tlsCaFile;                                 // trust for turns: servers
   std::shared_ptr<const dtls::Certificate> certificate;  // generated when absent
   uint32_t connectionCheckTimeoutMs = 12000;
   uint32_t nominationTimeoutMs = 12000;
