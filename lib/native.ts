@@ -46,6 +46,8 @@ export interface NativePeerConnectionConfig {
   certificate?: { certificatePem: string; privateKeyPem: string };
   /** TURN servers with their host already resolved to a numeric address. */
   turnServers?: { url: string; address: string; username: string; credential: string }[];
+  /** STUN servers for server-reflexive candidates, host resolved. */
+  stunServers?: { url: string; address: string; port: number }[];
   relayOnly?: boolean;
   turnCaFile?: string;
   connectionCheckTimeoutMs?: number;

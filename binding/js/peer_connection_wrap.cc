@@ -119,6 +119,22 @@ pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
           {url.value(), *address, t.Get("username").ToString(), t.Get("credential").ToString()});
     }
   }
+  // stunServers: [{ url, address (numeric), port }]
+  if (o.Has("stunServers") && o.Get("stunServers").IsArray()) {
+    Napi::Array servers = o.Get("stunServers").As<Napi::Array>();
+    for (uint32_t i = 0; i < servers.Length(); ++i) {
+      Napi::Object t = servers.Get(i).As<Napi::Object>();
+      const std::string ip = t.Get("address").ToString();
+      const uint32_t port = t.Get("port").ToNumber().Uint32Value();
+      auto address = net::Address::Parse(ip, static_cast<uint16_t>(port));
+      if (!address || port == 0 || port > 65535) {
+        throw ToJsError(
+            env, Status::Fail("ERR_INVALID_ARGUMENT", "stunServers[" + std::to_string(i) +
+                                                          "] needs a numeric address and a port"));
+      }
+      c.stunServers.emplace_back(t.Get("url").ToString(), *address);
+    }
+  }
   if (o.Has("relayOnly") && o.Get("relayOnly").IsBoolean()) {
     c.relayOnly = o.Get("relayOnly").As<Napi::Boolean>();
   }

@@ -21,9 +21,8 @@ export interface InterfaceFilter {
 
 export interface PeerConnectionConfig {
   /**
-   * STUN and TURN servers. TURN servers give relay candidates (`turn:` over UDP and TCP,
-   * `turns:` over TLS). STUN servers are validated but not used yet: no server-reflexive
-   * candidates are gathered.
+   * STUN and TURN servers: STUN servers give server-reflexive candidates (UDP), TURN servers
+   * relay candidates (`turn:` over UDP and TCP, `turns:` over TLS; TURN over DTLS is skipped).
    */
   iceServers?: PeerIceServer[];
   iceTransportPolicy?: 'all' | 'relay';
@@ -132,6 +131,25 @@ export interface TurnServerRef {
   host: string;
   username: string;
   credential: string;
+}
+
+export interface StunServerRef {
+  url: string;
+  host: string;
+  port: number;
+}
+
+/** The STUN URLs of a configuration (`stun:host[:port]`), for resolution. */
+export function stunServersOf(config: PeerConnectionConfig): StunServerRef[] {
+  const out: StunServerRef[] = [];
+  for (const server of config.iceServers ?? []) {
+    for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
+      const m = /^stun:(\[[^\]]+\]|[^:?]+)(?::(\d+))?$/i.exec(url);
+      if (!m?.[1]) continue;
+      out.push({ url, host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 3478) });
+    }
+  }
+  return out;
 }
 
 /** The TURN URLs of a configuration with their hosts, for resolution. */

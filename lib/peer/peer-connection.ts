@@ -3,7 +3,12 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { KvsError } from '../errors.js';
 import { native, type NativePeerConnection, type NativeStat } from '../native.js';
-import { toNativeConfig, turnServersOf, type PeerConnectionConfig } from './config.js';
+import {
+  stunServersOf,
+  toNativeConfig,
+  turnServersOf,
+  type PeerConnectionConfig,
+} from './config.js';
 
 /** RTC_PEER_CONNECTION_STATE of the C SDK, in the W3C spelling. */
 export type PeerConnectionState =
@@ -75,7 +80,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    */
   static async create(config: PeerConnectionConfig = {}): Promise<PeerConnection> {
     const resolved = new Map<string, string>();
-    for (const { host } of turnServersOf(config)) {
+    for (const { host } of [...turnServersOf(config), ...stunServersOf(config)]) {
       if (isIP(host) || resolved.has(host)) continue;
       resolved.set(host, (await lookup(host)).address);
     }
@@ -85,20 +90,31 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   constructor(config: PeerConnectionConfig = {}, resolvedHosts?: ReadonlyMap<string, string>) {
     super();
     const nativeConfig = toNativeConfig(config);
-    nativeConfig.turnServers = turnServersOf(config).map((t) => {
-      const address = isIP(t.host)
-        ? t.host
-        : t.host === 'localhost'
+    const resolve = (host: string): string => {
+      const address = isIP(host)
+        ? host
+        : host === 'localhost'
           ? '127.0.0.1'
-          : resolvedHosts?.get(t.host);
+          : resolvedHosts?.get(host);
       if (address === undefined) {
         throw new KvsError(
           'ERR_KVS_INVALID_ARGUMENT',
-          `PeerConnection: TURN host ${t.host} needs DNS; use await PeerConnection.create(config)`,
+          `PeerConnection: ICE server host ${host} needs DNS; use await PeerConnection.create(config)`,
         );
       }
-      return { url: t.url, address, username: t.username, credential: t.credential };
-    });
+      return address;
+    };
+    nativeConfig.turnServers = turnServersOf(config).map((t) => ({
+      url: t.url,
+      address: resolve(t.host),
+      username: t.username,
+      credential: t.credential,
+    }));
+    nativeConfig.stunServers = stunServersOf(config).map((s) => ({
+      url: s.url,
+      address: resolve(s.host),
+      port: s.port,
+    }));
     const Native = native().PeerConnection;
     this.#native = new Native(nativeConfig, (...event) => {
       switch (event[0]) {

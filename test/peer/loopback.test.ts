@@ -131,7 +131,7 @@ describe('bad input', () => {
         new PeerConnection({
           iceServers: [{ urls: 'turn:turn.example:3478', username: 'u', credential: 'p' }],
         }),
-    ).toThrow(/PeerConnection\.create/);
+    ).toThrow(/turn\.example needs DNS.*PeerConnection\.create/);
     const p = pc();
     await expect(p.addTransceiver({ kind: 'video', codecs: ['opus'] })).rejects.toThrow(
       /video codecs are H264, H265, VP8/,

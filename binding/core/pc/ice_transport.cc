@@ -31,6 +31,7 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
     : loop_(loop),
       config_(std::move(config)),
       agent_(config_.agent, ice::CryptoRandom()),
+      srflx_(ice::CryptoRandom()),
       tick_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
@@ -49,6 +50,7 @@ void IceTransport::Gather() {
   if (!sockets_.empty() || !relays_.empty() || gatheringComplete_) return;
   uint16_t localPreference = 65535;
   std::vector<net::Address> allowed;
+  for (const auto& [url, address] : config_.stunServers) srflx_.AddServer(url, address);
   for (const auto& iface : loop::ListInterfaces()) {
     if (!Allowed(config_.interfaces, iface)) continue;
     allowed.push_back(iface.address);
@@ -72,14 +74,53 @@ void IceTransport::Gather() {
     localPreference = static_cast<uint16_t>(localPreference - 2);
     agent_.AddLocalCandidate(c);
     if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+    srflx_.AddHost(socketId, c.address, loop_.NowMs());
   }
   StartRelays(allowed);
   ScheduleTick();
-  if (relaysPending_ == 0) {
-    gatheringComplete_ = true;
-    if (onGatheringComplete) onGatheringComplete();
-  }
+  MaybeCompleteGathering();
   Pump();
+}
+
+void IceTransport::AddServerReflexive(const ice::ServerReflexive& r) {
+  ice::Candidate c;
+  c.type = ice::CandidateType::kServerReflexive;
+  c.address = r.mapped;
+  c.base = r.base;
+  c.relatedAddress = r.base;
+  c.hasRelatedAddress = true;
+  uint16_t hostPreference = 65535;
+  for (const auto& l : agent_.localCandidates()) {
+    if (l.socketId == r.socketId && l.type == ice::CandidateType::kHost) {
+      hostPreference = static_cast<uint16_t>((l.priority >> 8) & 0xffff);
+    }
+  }
+  c.priority = ice::ComputePriority(ice::CandidateType::kServerReflexive, hostPreference);
+  c.foundation = ice::ComputeFoundation(c.type, c.base, config_.stunServers[r.server].first,
+                                        ice::TransportProtocol::kUdp);
+  c.socketId = r.socketId;
+  agent_.AddLocalCandidate(c);
+  if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+}
+
+void IceTransport::MaybeCompleteGathering() {
+  if (gatheringComplete_ || relaysPending_ != 0 || !srflx_.done()) return;
+  gatheringComplete_ = true;
+  if (onGatheringComplete) onGatheringComplete();
+}
+
+std::vector<IceTransport::IceServerStats> IceTransport::iceServerStats() const {
+  std::vector<IceServerStats> out;
+  for (const auto& s : srflx_.stats()) {
+    out.push_back({s.url, s.requestsSent, s.responsesReceived, s.totalRoundTripTimeMs,
+                   s.roundTripTimeSamples});
+  }
+  for (const auto& r : relays_) {
+    if (!r->connection) continue;
+    const auto& c = r->connection->client().counters();
+    out.push_back({r->url, c.requestsSent, c.responsesReceived, c.totalRttMs, c.rttSamples});
+  }
+  return out;
 }
 
 // One allocation per TURN server and transport (turn: tries UDP and TCP, turns: TLS). Relay
@@ -159,10 +200,8 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
 
 void IceTransport::RelaySettled() {
   if (relaysPending_ == 0) return;
-  if (--relaysPending_ == 0 && !gatheringComplete_) {
-    gatheringComplete_ = true;
-    if (onGatheringComplete) onGatheringComplete();
-  }
+  --relaysPending_;
+  MaybeCompleteGathering();
 }
 
 Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data) {
@@ -218,6 +257,12 @@ void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan d
   const uint8_t first = data.data[0];
   const uint64_t now = loop_.NowMs();
   if (first < 4) {
+    std::optional<ice::ServerReflexive> found;
+    if (socketId < kRelaySocketBase && srflx_.HandleResponse(socketId, from, data, now, &found)) {
+      if (found) AddServerReflexive(*found);
+      MaybeCompleteGathering();
+      return;
+    }
     agent_.HandleStun(socketId, from, data, now);
     Pump();
     return;
@@ -246,6 +291,7 @@ void IceTransport::Pump() {
 
 void IceTransport::Flush() {
   for (auto& p : agent_.TakeOutgoing()) SendOn(p.socketId, p.to, ByteSpan(p.bytes));
+  for (auto& p : srflx_.TakeOutgoing()) SendOn(p.socketId, p.to, ByteSpan(p.bytes));
 }
 
 void IceTransport::ScheduleTick() {
@@ -253,7 +299,9 @@ void IceTransport::ScheduleTick() {
   tick_.StartRepeating(checking ? kFastTickMs : kSlowTickMs, [this] {
     const ice::IceState before = agent_.state();
     agent_.Tick(loop_.NowMs());
+    srflx_.Tick(loop_.NowMs());
     Flush();
+    MaybeCompleteGathering();
     const ice::IceState after = agent_.state();
     if (after == ice::IceState::kClosed || after == ice::IceState::kFailed) {
       tick_.Stop();

@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/status.h"
 #include "ice/ice_agent.h"
+#include "ice/srflx_gatherer.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
@@ -44,6 +45,8 @@ struct IceTransportConfig {
   ice::IceAgentConfig agent;
   InterfaceFilter interfaces;
   std::vector<RelayServer> relays;
+  // STUN servers for server-reflexive candidates: URL (for stats) and resolved address.
+  std::vector<std::pair<std::string, net::Address>> stunServers;
   // iceTransportPolicy "relay": no host candidates at all.
   bool relayOnly = false;
   // Trust for turns: servers (PEM file); OpenSSL's default store when empty.
@@ -68,6 +71,16 @@ class IceTransport {
   // Sends on the selected pair (or back where the peer's traffic came from before then).
   Status Send(ByteSpan data);
 
+  // Per-ICE-server numbers for the W3C stats.
+  struct IceServerStats {
+    std::string url;
+    uint64_t requestsSent = 0;
+    uint64_t responsesReceived = 0;
+    uint64_t totalRoundTripTimeMs = 0;
+    uint64_t roundTripTimeSamples = 0;
+  };
+  std::vector<IceServerStats> iceServerStats() const;
+
   ice::IceAgent& agent() { return agent_; }
   const ice::IceAgent& agent() const { return agent_; }
 
@@ -87,6 +100,8 @@ class IceTransport {
 
   void StartRelays(const std::vector<net::Address>& localAddresses);
   void RelaySettled();
+  void MaybeCompleteGathering();
+  void AddServerReflexive(const ice::ServerReflexive& r);
   Status SendOn(int socketId, const net::Address& to, ByteSpan data);
   void OnDatagram(int socketId, const net::Address& from, ByteSpan data);
   void Pump();
@@ -97,6 +112,7 @@ class IceTransport {
   loop::EventLoop& loop_;
   IceTransportConfig config_;
   ice::IceAgent agent_;
+  ice::SrflxGatherer srflx_;
   std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;
   std::vector<std::unique_ptr<Relay>> relays_;
   size_t relaysPending_ = 0;

@@ -105,6 +105,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   IceTransportConfig iceConfig;
   iceConfig.interfaces = config_.interfaces;
   iceConfig.relays = config_.relays;
+  iceConfig.stunServers = config_.stunServers;
   iceConfig.relayOnly = config_.relayOnly;
   iceConfig.tlsCaFile = config_.tlsCaFile;
   iceConfig.agent.local = localCredentials_;

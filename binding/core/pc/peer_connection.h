@@ -32,6 +32,7 @@ const char* ToString(SignalingState s);
 struct PeerConnectionConfig {
   InterfaceFilter interfaces;
   std::vector<RelayServer> relays;
+  std::vector<std::pair<std::string, net::Address>> stunServers;
   bool relayOnly = false;                                // iceTransportPolicy "relay"
   std::string tlsCaFile;                                 // trust for turns: servers
   std::shared_ptr<const dtls::Certificate> certificate;  // generated when absent

@@ -90,6 +90,19 @@ std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochM
     };
     out.push_back(std::move(o));
   }
+  const auto servers = pc.ice().iceServerStats();
+  for (size_t i = 0; i < servers.size(); ++i) {
+    const auto& s = servers[i];
+    StatsObject o{"ice-server", "ice-server-" + std::to_string(i), nowEpochMs, {}};
+    o.fields = {
+        {"url", s.url},
+        {"totalRequestsSent", static_cast<double>(s.requestsSent)},
+        {"totalResponsesReceived", static_cast<double>(s.responsesReceived)},
+        {"totalRoundTripTime", static_cast<double>(s.totalRoundTripTimeMs) / 1000.0},
+        {"roundTripTimeMeasurements", static_cast<double>(s.roundTripTimeSamples)},
+    };
+    out.push_back(std::move(o));
+  }
   StatsObject t{"transport", "transport-0", nowEpochMs, {}};
   t.fields = {
       {"iceState", std::string(ice::ToString(agent.state()))},
