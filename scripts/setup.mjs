@@ -28,6 +28,7 @@ export const DEBIAN_PACKAGES = [
   'coturn', // the local service's TURN relay
   'chromium', // interop tests against a real browser (driven by playwright-core)
   'iproute2', // network namespaces for the browser interop tests and the benchmark
+  'iptables', // NAT routers staged in network namespaces
 ];
 
 function missingDebianPackages() {
