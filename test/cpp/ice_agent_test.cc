@@ -274,3 +274,26 @@ TEST_CASE("loopback candidates pair only with loopback candidates") {
   a.HandleStun(0, *Address::Parse("192.0.2.2", 6000), kvs::ByteSpan(checks[0].bytes), 100);
   CHECK(a.TakeOutgoing().empty());
 }
+
+TEST_CASE("after a restart, a peer that learns the other only as peer-reflexive reconnects") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(21));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(22));
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(500);
+  REQUIRE(b.state() == IceState::kConnected);
+  a.Restart({"aaa2", "apassword2apassword2apa"});
+  b.Restart({"bbb2", "bpassword2bpassword2bpa"});
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());  // b learns nothing
+  net.Run(2000);
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(b.state() == IceState::kConnected);
+}

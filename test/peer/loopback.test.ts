@@ -113,6 +113,52 @@ describe('native to native on loopback', () => {
   });
 });
 
+describe('ICE restart', () => {
+  async function transport(p: PeerConnection): Promise<Record<string, unknown>> {
+    return (await p.getStats()).get('transport-0') ?? {};
+  }
+  /** Polls until `check` holds: 200 x 50 ms at most. */
+  async function eventually(check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('condition not met in 10 s');
+  }
+
+  it.each(['first offerer', 'first answerer'])(
+    'restarted by the %s: new credentials on both sides, connected again',
+    async (who) => {
+      const a = pc();
+      const b = pc();
+      const errors = trickle(a, b);
+      await a.enableDataChannels();
+      await negotiate(a, b);
+      await Promise.all([waitForState(a, 'connected'), waitForState(b, 'connected')]);
+      const before = [
+        (await transport(a)).iceLocalUsernameFragment,
+        (await transport(b)).iceLocalUsernameFragment,
+      ];
+
+      const [restarter, other] = who === 'first offerer' ? [a, b] : [b, a];
+      await restarter.restartIce();
+      await negotiate(restarter, other);
+      await eventually(async () => {
+        const [ta, tb] = [await transport(a), await transport(b)];
+        return (
+          ta.iceState === 'connected' &&
+          tb.iceState === 'connected' &&
+          ta.iceLocalUsernameFragment !== before[0] &&
+          tb.iceLocalUsernameFragment !== before[1]
+        );
+      });
+      expect(a.connectionState).toBe('connected');
+      expect(b.connectionState).toBe('connected');
+      expect(errors).toEqual([]);
+    },
+  );
+});
+
 describe('bad input', () => {
   it('names the field and the limit', async () => {
     expect(() => new PeerConnection({ iceServers: [{ urls: 'http://x' }] })).toThrow(

@@ -146,6 +146,7 @@ void IceAgent::Restart(IceCredentials local) {
   nominating_.reset();
   selected_.reset();
   firstSuccessMs_ = 0;
+  checksStartedMs_ = 0;  // the check timeout counts from the next tick
   remoteEndOfCandidates_ = false;
   SetState(IceState::kChecking);
 }
@@ -503,7 +504,14 @@ void IceAgent::Tick(uint64_t nowMs) {
   MaybeNominate(nowMs);
 
   if (!selected_ && state_ == IceState::kChecking) {
-    const bool timedOut = nowMs > checksStartedMs_ + config_.connectionCheckTimeoutMs;
+    if (checksStartedMs_ == 0) checksStartedMs_ = nowMs;
+    // Valid pairs but no nomination agreed for too long (the peer never nominates, or our
+    // nominations keep failing): give up as the C SDK does.
+    const bool nominationTimedOut =
+        firstSuccessMs_ != 0 && nowMs > firstSuccessMs_ + config_.nominationTimeoutMs;
+    const bool timedOut =
+        nominationTimedOut ||
+        (firstSuccessMs_ == 0 && nowMs > checksStartedMs_ + config_.connectionCheckTimeoutMs);
     bool allFailed = !pairs_.empty();
     for (const auto& p : pairs_) allFailed &= p.state == PairState::kFailed;
     if (timedOut || (allFailed && remoteEndOfCandidates_)) SetState(IceState::kFailed);

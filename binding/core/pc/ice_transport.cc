@@ -32,7 +32,8 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
       config_(std::move(config)),
       agent_(config_.agent, ice::CryptoRandom()),
       srflx_(ice::CryptoRandom()),
-      tick_(loop) {
+      tick_(loop),
+      gatheringTimer_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
   };
@@ -79,6 +80,13 @@ void IceTransport::Gather() {
   StartRelays(allowed);
   ScheduleTick();
   MaybeCompleteGathering();
+  if (!gatheringComplete_) {
+    gatheringTimer_.Start(config_.gatheringTimeoutMs, [this] {
+      if (gatheringComplete_) return;
+      gatheringComplete_ = true;
+      if (onGatheringComplete) onGatheringComplete();
+    });
+  }
   Pump();
 }
 
@@ -106,6 +114,7 @@ void IceTransport::AddServerReflexive(const ice::ServerReflexive& r) {
 void IceTransport::MaybeCompleteGathering() {
   if (gatheringComplete_ || relaysPending_ != 0 || !srflx_.done()) return;
   gatheringComplete_ = true;
+  gatheringTimer_.Stop();
   if (onGatheringComplete) onGatheringComplete();
 }
 

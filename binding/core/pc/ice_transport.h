@@ -51,6 +51,9 @@ struct IceTransportConfig {
   bool relayOnly = false;
   // Trust for turns: servers (PEM file); OpenSSL's default store when empty.
   std::string tlsCaFile;
+  // The C SDK's local gathering timeout: servers that have not answered by then are
+  // given up on (their candidates, if they come later, are still used).
+  uint32_t gatheringTimeoutMs = 10000;
 };
 
 class IceTransport {
@@ -119,6 +122,7 @@ class IceTransport {
   uint16_t relayPreference_ = 65535;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for tasks posted to the loop
   loop::Timer tick_;
+  loop::Timer gatheringTimer_;
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection

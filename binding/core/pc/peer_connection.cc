@@ -314,6 +314,10 @@ Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text
     loop_.Post([this] {
       if (!closed_) ice_->Gather();
     });
+  } else if (reannounceCandidates_) {
+    loop_.Post([this] {
+      if (!closed_) ReannounceCandidates();
+    });
   }
   return Status::Ok();
 }
@@ -378,6 +382,13 @@ Status PeerConnection::ApplyRemote(const sdp::SessionDescription& sd, SdpType ty
     dtlsRole_ = setup == sdp::Setup::kActive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
   }
   const ice::IceCredentials remote{*t.iceUfrag, *t.icePwd};
+  const bool remoteRestart = remote_.has_value() && (remoteCredentials_.ufrag != remote.ufrag ||
+                                                     remoteCredentials_.pwd != remote.pwd);
+  if (remoteRestart && type == SdpType::kOffer) {
+    // RFC 8445 §9: an ICE restart changes both sides' credentials; our answer carries new ones.
+    RestartIce();
+  }
+  remoteCredentials_ = remote;
   ice_->SetRemoteCredentials(remote);
   for (const auto& m : sd.media) {
     for (const auto& c : m.candidates) ice_->AddRemoteCandidate(c);  // unusable ones skipped
@@ -431,12 +442,18 @@ void PeerConnection::RestartIce() {
   if (closed_) return;
   localCredentials_ = NewCredentials();
   ice_->Restart(localCredentials_);
-  // The peer forgets our candidates with our old credentials: announce them again.
+  // The peer forgets our candidates with our old credentials: they are announced again once
+  // the description with the new ones is set (the peer needs it to use them).
+  reannounceCandidates_ = true;
+}
+
+void PeerConnection::ReannounceCandidates() {
+  reannounceCandidates_ = false;
   for (const auto& c : ice_->agent().localCandidates()) {
     if (c.type == ice::CandidateType::kPeerReflexive) continue;
     if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(ToSdp(c)), FirstMid());
   }
-  if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
+  if (ice_->gatheringComplete() && onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
 }
 
 void PeerConnection::StartTransportsIfReady() {

@@ -106,6 +106,7 @@ class PeerConnection {
   void SetSignalingState(SignalingState s);
   std::string FirstMid() const;
   ice::IceCredentials NewCredentials();
+  void ReannounceCandidates();
 
   loop::EventLoop& loop_;
   PeerConnectionConfig config_;
@@ -113,6 +114,7 @@ class PeerConnection {
   std::string sessionId_;
   uint64_t sessionVersion_ = 1;
   ice::IceCredentials localCredentials_;
+  ice::IceCredentials remoteCredentials_;
   std::unique_ptr<IceTransport> ice_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::vector<Transceiver> transceivers_;
@@ -124,6 +126,7 @@ class PeerConnection {
   std::optional<sdp::SessionDescription> pendingLocal_;  // made by CreateOffer/CreateAnswer
   bool isOfferer_ = false;
   bool gatheringStarted_ = false;
+  bool reannounceCandidates_ = false;
   std::optional<dtls::DtlsRole> dtlsRole_;
   std::string remoteFingerprint_;
   SignalingState signalingState_ = SignalingState::kStable;
