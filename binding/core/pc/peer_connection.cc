@@ -43,6 +43,15 @@ std::string RandomSessionId() {
   return std::to_string(v >> 2);  // positive and below 2^62, as browsers emit
 }
 
+// With max-bundle every m-line shares one transport: the first one not rejected carries
+// its ICE and DTLS parameters.
+const sdp::MediaSection* FirstUsableSection(const sdp::SessionDescription& sd) {
+  for (const auto& m : sd.media) {
+    if (!m.rejected()) return &m;
+  }
+  return nullptr;
+}
+
 Status WrongState(const char* what, SignalingState s) {
   return Status::Fail("ERR_INVALID_STATE",
                       std::string(what) + " is not allowed in signaling state " + ToString(s));
@@ -291,15 +300,10 @@ Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text
       return WrongState("setLocalDescription(answer)", signalingState_);
     }
     // Our answer's setup decides our DTLS role (RFC 5763 §5).
-    const sdp::MediaSection* first = nullptr;
-    for (const auto& m : sd.media) {
-      if (!m.rejected()) {
-        first = &m;
-        break;
-      }
-    }
-    if (first == nullptr)
+    const sdp::MediaSection* first = FirstUsableSection(sd);
+    if (first == nullptr) {
       return Status::Fail("ERR_SDP_NEGOTIATION", "the answer rejects every m-line");
+    }
     const auto setup = sdp::EffectiveTransport(sd, *first).setup.value_or(sdp::Setup::kActive);
     dtlsRole_ = setup == sdp::Setup::kPassive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
     UpdateTransceivers(sd, /*local=*/true);
@@ -352,13 +356,7 @@ Status PeerConnection::SetRemoteDescription(SdpType type, const std::string& tex
 }
 
 Status PeerConnection::ApplyRemote(const sdp::SessionDescription& sd, SdpType type) {
-  const sdp::MediaSection* first = nullptr;
-  for (const auto& m : sd.media) {
-    if (!m.rejected()) {
-      first = &m;
-      break;
-    }
-  }
+  const sdp::MediaSection* first = FirstUsableSection(sd);
   if (first == nullptr)
     return Status::Fail("ERR_SDP_NEGOTIATION", "no usable m-line in the remote description");
   const sdp::TransportAttributes t = sdp::EffectiveTransport(sd, *first);
