@@ -9,6 +9,7 @@
 #include "loop/interfaces.h"
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
+#include "loop_test_util.h"
 #include "net/sockaddr.h"
 
 using kvs::loop::EventLoop;
@@ -17,25 +18,10 @@ using kvs::loop::UdpSocket;
 using kvs::net::Address;
 using SocketAddress = kvs::net::Address;
 
-namespace {
+using kvs::testing::NewLoop;
+using kvs::testing::OnLoop;
 
-std::unique_ptr<EventLoop> NewLoop() {
-  auto loop = EventLoop::Start();
-  REQUIRE_MESSAGE(loop.ok(), loop.status().message());
-  return loop.take();
-}
-
-// Runs fn on the loop thread and waits for its result (bounded).
-template <typename F>
-auto OnLoop(EventLoop& loop, F fn) -> decltype(fn()) {
-  std::promise<decltype(fn())> p;
-  auto f = p.get_future();
-  loop.Post([&] { p.set_value(fn()); });
-  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  return f.get();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("posted tasks run in order on the loop thread") {
   auto loop = NewLoop();

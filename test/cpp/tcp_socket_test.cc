@@ -16,6 +16,7 @@
 
 #include "loop/event_loop.h"
 #include "loop/tcp_socket.h"
+#include "loop_test_util.h"
 
 using kvs::ByteSpan;
 using kvs::Status;
@@ -24,22 +25,10 @@ using kvs::loop::TcpCallbacks;
 using kvs::loop::TcpSocket;
 using kvs::net::Address;
 
+using kvs::testing::NewLoop;
+using kvs::testing::OnLoop;
+
 namespace {
-
-std::unique_ptr<EventLoop> NewLoop() {
-  auto loop = EventLoop::Start();
-  REQUIRE_MESSAGE(loop.ok(), loop.status().message());
-  return loop.take();
-}
-
-template <typename F>
-auto OnLoop(EventLoop& loop, F fn) -> decltype(fn()) {
-  std::promise<decltype(fn())> p;
-  auto f = p.get_future();
-  loop.Post([&] { p.set_value(fn()); });
-  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  return f.get();
-}
 
 template <typename T>
 T Wait(std::future<T>& f, int seconds = 10) {
