@@ -21,8 +21,6 @@ using SocketAddress = kvs::net::Address;
 using kvs::testing::NewLoop;
 using kvs::testing::OnLoop;
 
-namespace {}  // namespace
-
 TEST_CASE("posted tasks run in order on the loop thread") {
   auto loop = NewLoop();
   std::string order;
