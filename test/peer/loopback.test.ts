@@ -75,6 +75,22 @@ describe('native to native on loopback', () => {
     expect(offerer.connectionState).toBe('failed');
   });
 
+  it('connects over IPv6 host candidates', async () => {
+    const a = pc({ interfaces: { only: ['::1'] } });
+    const b = pc({ interfaces: { only: ['::1'] } });
+    const errors = trickle(a, b);
+    await a.enableDataChannels();
+    await negotiate(a, b);
+    await Promise.all([waitForState(a, 'connected'), waitForState(b, 'connected')]);
+    const stats = await a.getStats();
+    const pair = stats.get(String(stats.get('transport-0')?.selectedCandidatePairId));
+    expect(stats.get(String(pair?.localCandidateId))).toMatchObject({
+      address: '::1',
+      candidateType: 'host',
+    });
+    expect(errors).toEqual([]);
+  });
+
   it('emits the gathered candidates and then null', async () => {
     const p = pc();
     const seen: (string | null)[] = [];
