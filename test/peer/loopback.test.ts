@@ -159,6 +159,12 @@ describe('ICE restart', () => {
       const [restarter, other] = who === 'first offerer' ? [a, b] : [b, a];
       await restarter.restartIce();
       await negotiate(restarter, other);
+      // The re-offer keeps the DTLS association: it states the restarter's role, no actpass.
+      const role = (await transport(restarter)).dtlsRole;
+      expect(restarter.localDescription?.sdp).toMatch(
+        role === 'client' ? /a=setup:active/ : /a=setup:passive/,
+      );
+      expect(restarter.localDescription?.sdp).not.toMatch(/a=setup:actpass/);
       await eventually(async () => {
         const [ta, tb] = [await transport(a), await transport(b)];
         return (

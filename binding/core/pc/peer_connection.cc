@@ -233,6 +233,15 @@ Result<std::string> PeerConnection::CreateOffer() {
   }
   auto sd = sdp::BuildOffer(spec);
   if (!sd.ok()) return sd.status();
+  if (const dtls::DtlsSession* d = dtls_->session()) {
+    // A re-offer keeps the association: it states our role instead of actpass (RFC 5763 §5).
+    const sdp::Setup setup =
+        d->role() == dtls::DtlsRole::kClient ? sdp::Setup::kActive : sdp::Setup::kPassive;
+    for (auto& m : sd.value().media) {
+      if (m.transport.setup) m.transport.setup = setup;
+    }
+    if (sd.value().transport.setup) sd.value().transport.setup = setup;
+  }
   pendingLocal_ = sd.value();
   return sdp::SerializeSessionDescription(sd.value());
 }
