@@ -225,6 +225,8 @@ function rejectUpgrade(socket: Duplex, e: ServiceError): void {
   socket.end(
     `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n` +
       'Connection: close\r\nContent-Type: application/json\r\n' +
+      // As the real service does: clients correct their clock from it after a skew refusal.
+      `Date: ${new Date().toUTCString()}\r\n` +
       `x-amzn-ErrorType: ${e.type}${ERROR_NAMESPACE}\r\nx-amzn-RequestId: ${randomUUID()}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
