@@ -15,3 +15,4 @@ export {
   type PeerIceServer,
   type InterfaceFilter,
 } from './config.js';
+export { rtcPeerConnectionGetMetrics, type RtcStatsType } from './metrics.js';

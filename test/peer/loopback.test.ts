@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvsError, PeerConnection } from '../../lib/index.js';
+import { KvsError, PeerConnection, rtcPeerConnectionGetMetrics } from '../../lib/index.js';
 import { LOOPBACK, negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 const open: PeerConnection[] = [];
@@ -43,6 +43,16 @@ describe('native to native on loopback', () => {
     expect(Number(pair?.bytesReceived)).toBeGreaterThan(0); // the DTLS handshake
     const local = stats.get(String(pair?.localCandidateId));
     expect(local).toMatchObject({ address: '127.0.0.1', candidateType: 'host', protocol: 'udp' });
+
+    // The C SDK's accessor: the selected pair and its candidates.
+    const [selected] = await rtcPeerConnectionGetMetrics(offerer, null, 'CANDIDATE_PAIR');
+    expect(selected).toMatchObject({ id: pair?.id, type: 'candidate-pair', nominated: true });
+    const [localCandidate] = await rtcPeerConnectionGetMetrics(offerer, null, 'LOCAL_CANDIDATE');
+    expect(localCandidate).toMatchObject({ id: local?.id, address: '127.0.0.1' });
+    expect(await rtcPeerConnectionGetMetrics(offerer, null, 'RTC_ALL')).toHaveLength(stats.size);
+    await expect(rtcPeerConnectionGetMetrics(offerer, 0, 'OUTBOUND_RTP')).rejects.toMatchObject({
+      code: 'ERR_KVS_NOT_IMPLEMENTED',
+    });
 
     const answererTransport = (await answerer.getStats()).get('transport-0');
     expect(answererTransport).toMatchObject({ iceRole: 'controlled', dtlsRole: 'client' });
