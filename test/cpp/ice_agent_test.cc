@@ -75,6 +75,17 @@ struct Net {
   }
 };
 
+// One host candidate each (10.0.0.1:5000 and 10.0.0.2:6000), credentials and candidates
+// exchanged both ways, as signaling would.
+void Link(IceAgent& a, IceAgent& b, const Net& net) {
+  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+}
+
 IceAgentConfig Config(IceRole role, const std::string& ufrag, const std::string& pwd) {
   IceAgentConfig c;
   c.role = role;
@@ -91,12 +102,7 @@ TEST_CASE("two agents connect over host candidates and agree on the pair") {
       &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
   std::vector<IceState> aStates;
   a.onStateChange = [&](IceState s) { aStates.push_back(s); };
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
-  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
-  a.SetRemoteCredentials(b.localCredentials(), net.now);
-  b.SetRemoteCredentials(a.localCredentials(), net.now);
-  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
-  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  Link(a, b, net);
   net.Run(500);
   REQUIRE(a.state() == IceState::kConnected);
   REQUIRE(b.state() == IceState::kConnected);
@@ -132,12 +138,7 @@ TEST_CASE("two controlling agents resolve the role conflict and connect") {
   IceAgent b(Config(IceRole::kControlling, "bbbb", "bpasswordbpasswordbpass"), Seeded(6));
   Net net{
       &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
-  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
-  a.SetRemoteCredentials(b.localCredentials(), net.now);
-  b.SetRemoteCredentials(a.localCredentials(), net.now);
-  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
-  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  Link(a, b, net);
   net.Run(1000);
   CHECK(a.role() != b.role());
   CHECK(a.state() == IceState::kConnected);
@@ -189,12 +190,7 @@ TEST_CASE("consent: silence makes the connection disconnected, then failed") {
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(12));
   Net net{
       &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
-  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
-  a.SetRemoteCredentials(b.localCredentials(), net.now);
-  b.SetRemoteCredentials(a.localCredentials(), net.now);
-  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
-  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  Link(a, b, net);
   net.Run(500);
   REQUIRE(a.state() == IceState::kConnected);
   net.Run(20000);  // consent checks keep it alive
@@ -216,12 +212,7 @@ TEST_CASE("an ICE restart on both sides reconnects with new credentials") {
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(14));
   Net net{
       &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
-  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
-  a.SetRemoteCredentials(b.localCredentials(), net.now);
-  b.SetRemoteCredentials(a.localCredentials(), net.now);
-  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
-  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  Link(a, b, net);
   net.Run(500);
   REQUIRE(a.state() == IceState::kConnected);
 
@@ -280,12 +271,7 @@ TEST_CASE("after a restart, a peer that learns the other only as peer-reflexive 
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(22));
   Net net{
       &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
-  a.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
-  b.AddLocalCandidate(Host("10.0.0.2", 6000, 0));
-  a.SetRemoteCredentials(b.localCredentials(), net.now);
-  b.SetRemoteCredentials(a.localCredentials(), net.now);
-  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
-  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  Link(a, b, net);
   net.Run(500);
   REQUIRE(b.state() == IceState::kConnected);
   a.Restart({"aaa2", "apassword2apassword2apa"});
