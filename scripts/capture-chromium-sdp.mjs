@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './lib/chromium.mjs';
 
 const headerOnly = process.argv[2] === '--header-only';
 const outDir = headerOnly ? process.argv[3] : process.argv[2];
@@ -162,20 +163,8 @@ async function answerOurs(sdp) {
 }
 
 const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-    '--autoplay-policy=no-user-gesture-required',
-  ],
+  executablePath: CHROMIUM_EXECUTABLE,
+  args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
 });
 try {
   const page = await browser.newPage();

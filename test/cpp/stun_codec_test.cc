@@ -14,15 +14,11 @@ using kvs::stun::testing::Hex;
 using kvs::stun::testing::Ok;
 using kvs::stun::testing::Tid;
 
+using kvs::stun::testing::Addr;
+
 namespace {
 
 const TransactionId kTid = Tid("01 02 03 04 05 06 07 08 09 0a 0b 0c");
-
-net::Address Addr(const char* ip, uint16_t port) {
-  auto a = net::Address::Parse(ip, port);
-  REQUIRE(a);
-  return *a;
-}
 
 // One attribute TLV, zero padded.
 std::vector<uint8_t> Tlv(uint16_t type, const std::vector<uint8_t>& value) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "net/address.h"
 #include "stun/stun_message.h"
 
 namespace kvs::stun::testing {
@@ -37,6 +38,13 @@ inline std::vector<uint8_t> Hex(std::string_view text) {
 }
 
 inline std::vector<uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+// A numeric address the test knows to be valid.
+inline net::Address Addr(const char* ip, uint16_t port) {
+  auto a = net::Address::Parse(ip, port);
+  REQUIRE(a);
+  return *a;
+}
 
 // Also usable in static initialisers: a wrong size yields all zeros.
 inline TransactionId Tid(std::string_view hex) {

@@ -17,15 +17,11 @@ using kvs::stun::testing::Hex;
 using kvs::stun::testing::Ok;
 using kvs::stun::testing::Tid;
 
+using kvs::stun::testing::Addr;
+
 namespace {
 
 const TransactionId kTid = Tid("a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab");
-
-net::Address Addr(const char* ip, uint16_t port) {
-  auto a = net::Address::Parse(ip, port);
-  REQUIRE(a);
-  return *a;
-}
 
 std::vector<uint16_t> Types(const Message& m) {
   std::vector<uint16_t> out;

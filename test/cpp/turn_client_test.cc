@@ -22,13 +22,9 @@ using kvs::turn::TurnState;
 using kvs::turn::TurnTransport;
 namespace attr = kvs::stun::attr;
 
-namespace {
+using kvs::stun::testing::Addr;
 
-net::Address Addr(const char* ip, uint16_t port) {
-  auto a = net::Address::Parse(ip, port);
-  REQUIRE(a);
-  return *a;
-}
+namespace {
 
 // A counter as the random source: distinct transaction ids, reproducible runs.
 turn::TurnRandom Counter() {

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../scripts/lib/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { PeerConnection } = require('../../dist/index.js');
@@ -13,20 +14,8 @@ const [mode, address] = process.argv.slice(2);
 const DEADLINE_MS = 30_000;
 
 const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-    // Real host addresses instead of mDNS names, so no multicast and a usable candidate.
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-  ],
+  executablePath: CHROMIUM_EXECUTABLE,
+  args: CHROMIUM_ARGS,
 });
 const timer = setTimeout(() => {
   console.log(JSON.stringify({ error: 'timed out' }));
