@@ -364,8 +364,8 @@ Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
   return RunOnLoop<bool>(
       info.Env(), *shared_->state, shared_->id,
       [](pc::PeerConnection& pc) -> Result<bool> {
-        pc.RestartIce();
-        return true;
+        Status st = pc.RestartIce();
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
       },
       [](Napi::Env e, const bool&) { return e.Undefined(); });
 }

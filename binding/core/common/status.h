@@ -8,7 +8,7 @@
 
 namespace kvs {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   static Status Ok() { return Status(); }
   static Status Fail(std::string code, std::string message) {
@@ -28,7 +28,7 @@ class Status {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}       // NOLINT: implicit by design
   Result(Status error) : error_(std::move(error)) {}  // NOLINT: implicit by design

@@ -141,11 +141,16 @@ Status DtlsSession::Advance() {
   }
   if (state_ != DtlsState::kConnected) return Status::Ok();
   // Drain application data; handshake retransmissions from the peer are answered here too.
-  std::vector<uint8_t> buf(16 * 1024 + 256);
+  // A record carries at most 2^14 bytes of plaintext (RFC 6347 §4.1).
+  if (readBuffer_.empty()) readBuffer_.resize(16 * 1024 + 256);
   for (int guard = 0; guard < 4096; ++guard) {
-    const int n = SSL_read(ssl_.get(), buf.data(), static_cast<int>(buf.size()));
+    const int n = SSL_read(ssl_.get(), readBuffer_.data(), static_cast<int>(readBuffer_.size()));
     if (n > 0) {
-      received_.emplace_back(buf.begin(), buf.begin() + n);
+      if (onApplicationData_) {
+        onApplicationData_(ByteSpan(readBuffer_.data(), static_cast<size_t>(n)));
+      } else {
+        ++droppedApplicationRecords_;
+      }
       continue;
     }
     const int err = SSL_get_error(ssl_.get(), n);
@@ -207,10 +212,6 @@ void DtlsSession::Close() {
 
 std::vector<std::vector<uint8_t>> DtlsSession::TakeOutgoing() {
   return std::exchange(queues_.outbound, {});
-}
-
-std::vector<std::vector<uint8_t>> DtlsSession::TakeReceived() {
-  return std::exchange(received_, {});
 }
 
 std::string DtlsSession::protocolVersion() const { return SSL_get_version(ssl_.get()); }

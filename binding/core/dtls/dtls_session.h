@@ -4,12 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/status.h"
 #include "crypto/openssl.h"
 #include "dtls/certificate.h"
@@ -55,7 +57,12 @@ class DtlsSession {
   void Close();
 
   std::vector<std::vector<uint8_t>> TakeOutgoing();
-  std::vector<std::vector<uint8_t>> TakeReceived();
+  // Application data records (SCTP packets), each as it is decrypted, from inside
+  // HandleDatagram. With no handler they are dropped and counted: nothing piles up.
+  void SetApplicationDataHandler(std::function<void(ByteSpan)> handler) {
+    onApplicationData_ = std::move(handler);
+  }
+  uint64_t droppedApplicationRecords() const { return droppedApplicationRecords_; }
 
   DtlsState state() const { return state_; }
   const Status& failure() const { return failure_; }
@@ -79,7 +86,9 @@ class DtlsSession {
   bool fingerprintMismatch_ = false;
   // Declared before ssl_, which holds a BIO pointing at it: destroyed after ssl_.
   DatagramQueues queues_;
-  std::vector<std::vector<uint8_t>> received_;
+  std::function<void(ByteSpan)> onApplicationData_;
+  uint64_t droppedApplicationRecords_ = 0;
+  std::vector<uint8_t> readBuffer_;  // one record at a time; kept to avoid a per-read allocation
   crypto::SslCtxPtr ctx_;
   crypto::SslPtr ssl_;
 };

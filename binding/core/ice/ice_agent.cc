@@ -1,6 +1,6 @@
 #include "ice/ice_agent.h"
 
-#include <openssl/rand.h>
+#include "crypto/random.h"
 
 #include <algorithm>
 #include <cstring>
@@ -44,16 +44,7 @@ const char* ToString(IceState state) {
   return "new";
 }
 
-RandomSource CryptoRandom() {
-  return [](uint8_t* out, size_t length) {
-    if (RAND_bytes(out, static_cast<int>(length)) != 1) {
-      // RAND_bytes fails only without entropy; fall back to something unique enough for
-      // transaction ids rather than aborting the process.
-      static uint64_t counter = 0;
-      for (size_t i = 0; i < length; ++i) out[i] = static_cast<uint8_t>(++counter * 131);
-    }
-  };
-}
+RandomSource CryptoRandom() { return crypto::UniqueBytes; }
 
 IceAgent::IceAgent(IceAgentConfig config, RandomSource random)
     : config_(std::move(config)), random_(std::move(random)), tieBreaker_(RandomU64()) {}

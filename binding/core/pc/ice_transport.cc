@@ -224,7 +224,8 @@ Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data)
     for (const auto& p : relay.permitted) permitted |= p.IpString() == to.IpString();
     if (!permitted) {
       relay.permitted.push_back(to);
-      relay.connection->AddPermission(to);
+      Status st = relay.connection->AddPermission(to);
+      if (!st.ok()) return st;
     }
     return relay.connection->SendTo(to, data);
   }
@@ -262,25 +263,37 @@ bool IceTransport::IsKnownRemote(const net::Address& from) const {
 }
 
 void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan data) {
-  if (data.size == 0) return;
-  const uint8_t first = data.data[0];
+  const net::PacketClass kind = net::Classify(data);
   const uint64_t now = loop_.NowMs();
-  if (first < 4) {
-    std::optional<ice::ServerReflexive> found;
-    if (socketId < kRelaySocketBase && srflx_.HandleResponse(socketId, from, data, now, &found)) {
-      if (found) AddServerReflexive(*found);
-      MaybeCompleteGathering();
+  switch (kind) {
+    case net::PacketClass::kStun: {
+      std::optional<ice::ServerReflexive> found;
+      if (socketId < kRelaySocketBase && srflx_.HandleResponse(socketId, from, data, now, &found)) {
+        if (found) AddServerReflexive(*found);
+        MaybeCompleteGathering();
+        return;
+      }
+      (void)agent_.HandleStun(socketId, from, data, now);  // false: not for us, dropped
+      Pump();
       return;
     }
-    agent_.HandleStun(socketId, from, data, now);
-    Pump();
-    return;
+    case net::PacketClass::kDtls:
+    case net::PacketClass::kRtp:
+    case net::PacketClass::kRtcp:
+      break;
+    default:
+      // ZRTP, ChannelData on a peer path (TURN unwraps it before here), or noise.
+      ++droppedUnknown_;
+      return;
   }
   // Only peers ICE knows of may talk DTLS or media to us.
-  if (!IsKnownRemote(from)) return;
+  if (!IsKnownRemote(from)) {
+    ++droppedUnknownSource_;
+    return;
+  }
   agent_.NoteDataReceived(socketId, from, data.size, now);
   if (!agent_.route()) fallbackRoute_ = ice::IceAgent::Route{socketId, from};
-  if (onPacket) onPacket(data);
+  if (onPacket) onPacket(kind, data);
 }
 
 Status IceTransport::Send(ByteSpan data) {
@@ -299,8 +312,14 @@ void IceTransport::Pump() {
 }
 
 void IceTransport::Flush() {
-  for (auto& p : agent_.TakeOutgoing()) SendOn(p.socketId, p.to, ByteSpan(p.bytes));
-  for (auto& p : srflx_.TakeOutgoing()) SendOn(p.socketId, p.to, ByteSpan(p.bytes));
+  // A check or binding request the network refused is lost like any datagram: the agent and
+  // the gatherer retransmit. Counted for diagnosis.
+  for (auto& p : agent_.TakeOutgoing()) {
+    if (!SendOn(p.socketId, p.to, ByteSpan(p.bytes)).ok()) ++sendFailures_;
+  }
+  for (auto& p : srflx_.TakeOutgoing()) {
+    if (!SendOn(p.socketId, p.to, ByteSpan(p.bytes)).ok()) ++sendFailures_;
+  }
 }
 
 void IceTransport::ScheduleTick() {

@@ -1,6 +1,7 @@
 // ICE over real sockets: gathers host candidates on the loop's UDP sockets, runs the agent
-// on the loop's clock, and demultiplexes what arrives (RFC 7983): STUN to the agent,
-// everything else (DTLS, SRTP, SRTCP) up to the owner. Loop thread only.
+// on the loop's clock, and demultiplexes what arrives (RFC 7983, net/demux.h): STUN to the
+// agent and the server-reflexive gatherer, DTLS, SRTP and SRTCP up to the owner, the rest
+// dropped and counted. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,7 @@
 #include "loop/event_loop.h"
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
+#include "net/demux.h"
 #include "sdp/candidate.h"
 #include "turn/turn_connection.h"
 #include "turn/turn_url.h"
@@ -90,7 +92,15 @@ class IceTransport {
   std::function<void(const sdp::Candidate&)> onLocalCandidate;
   std::function<void()> onGatheringComplete;
   std::function<void(ice::IceState)> onStateChange;
-  std::function<void(ByteSpan)> onPacket;  // DTLS, SRTP or SRTCP from the peer
+  // DTLS, SRTP or SRTCP from a peer ICE knows, as the demultiplexer classed it.
+  std::function<void(net::PacketClass, ByteSpan)> onPacket;
+
+  // Datagrams dropped on receipt: an unknown class (RFC 7983), or media/DTLS from an address
+  // that is no remote candidate.
+  uint64_t droppedUnknown() const { return droppedUnknown_; }
+  uint64_t droppedUnknownSource() const { return droppedUnknownSource_; }
+  // STUN checks and binding requests the network refused to send.
+  uint64_t sendFailures() const { return sendFailures_; }
 
  private:
   struct Relay {
@@ -126,6 +136,9 @@ class IceTransport {
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection
+  uint64_t droppedUnknown_ = 0;
+  uint64_t droppedUnknownSource_ = 0;
+  uint64_t sendFailures_ = 0;
 };
 
 }  // namespace kvs::pc

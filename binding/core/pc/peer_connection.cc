@@ -1,7 +1,8 @@
 #include "pc/peer_connection.h"
 
-#include <openssl/rand.h>
+#include "crypto/random.h"
 
+#include "net/demux.h"
 #include "pc/candidate_convert.h"
 #include "sdp/candidate.h"
 #include "sdp/negotiate.h"
@@ -11,36 +12,49 @@
 namespace kvs::pc {
 namespace {
 
-// ice-char (RFC 8839): ALPHA / DIGIT / "+" / "/".
-std::string RandomIceString(size_t length) {
+// ice-char (RFC 8839): ALPHA / DIGIT / "+" / "/". The password is a secret: without
+// entropy there is none to make.
+Result<std::string> RandomIceString(size_t length) {
   static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::vector<uint8_t> bytes(length);
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  Status st = crypto::RandomBytes(bytes.data(), bytes.size());
+  if (!st.ok()) return st;
   std::string out;
   for (uint8_t b : bytes) out.push_back(kChars[b % 64]);
   return out;
 }
 
-// Letters and digits: safe in every SDP token (msid ids, cnames).
+// Letters and digits: safe in every SDP token (msid ids, cnames). Unique, not secret.
 std::string RandomAlphanumeric(size_t length) {
   static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::vector<uint8_t> bytes(length);
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  crypto::UniqueBytes(bytes.data(), bytes.size());
   std::string out;
   for (uint8_t b : bytes) out.push_back(kChars[b % 62]);
   return out;
 }
 
 uint32_t RandomU32() {
-  uint32_t v = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  uint8_t b[4];
+  crypto::UniqueBytes(b, sizeof b);
+  const uint32_t v = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
   return v == 0 ? 1 : v;
 }
 
 std::string RandomSessionId() {
+  uint8_t b[8];
+  crypto::UniqueBytes(b, sizeof b);
   uint64_t v = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  for (uint8_t x : b) v = (v << 8) | x;
   return std::to_string(v >> 2);  // positive and below 2^62, as browsers emit
+}
+
+Result<ice::IceCredentials> NewCredentials() {
+  auto ufrag = RandomIceString(8);
+  if (!ufrag.ok()) return ufrag.status();
+  auto pwd = RandomIceString(24);
+  if (!pwd.ok()) return pwd.status();
+  return ice::IceCredentials{ufrag.take(), pwd.take()};
 }
 
 // With max-bundle every m-line shares one transport: the first one not rejected carries
@@ -98,19 +112,18 @@ Result<std::unique_ptr<PeerConnection>> PeerConnection::Create(loop::EventLoop& 
     if (!cert.ok()) return cert.status();
     config.certificate = cert.value();
   }
-  return std::make_unique<PeerConnection>(Key{}, loop, std::move(config));
+  auto credentials = NewCredentials();
+  if (!credentials.ok()) return credentials.status();
+  return std::make_unique<PeerConnection>(Key{}, loop, std::move(config), credentials.take());
 }
 
-ice::IceCredentials PeerConnection::NewCredentials() {
-  return {RandomIceString(8), RandomIceString(24)};
-}
-
-PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig config)
+PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig config,
+                               ice::IceCredentials credentials)
     : loop_(loop),
       config_(std::move(config)),
       certificate_(config_.certificate),
       sessionId_(RandomSessionId()),
-      localCredentials_(NewCredentials()) {
+      localCredentials_(std::move(credentials)) {
   IceTransportConfig iceConfig;
   iceConfig.interfaces = config_.interfaces;
   iceConfig.relays = config_.relays;
@@ -123,7 +136,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   iceConfig.agent.disconnectedTimeoutMs = config_.disconnectedTimeoutMs;
   iceConfig.agent.failedTimeoutMs = config_.failedTimeoutMs;
   ice_ = std::make_unique<IceTransport>(loop_, std::move(iceConfig));
-  dtls_ = std::make_unique<DtlsTransport>(loop_, *ice_, certificate_);
+  auto sendOnIce = [this](ByteSpan d) { return ice_->Send(d); };
+  dtls_ = std::make_unique<DtlsTransport>(loop_, sendOnIce, certificate_);
+  srtp_ = std::make_unique<SrtpTransport>(sendOnIce);
 
   ice_->onLocalCandidate = [this](const sdp::Candidate& c) {
     if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(c), FirstMid());
@@ -135,12 +150,27 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
     if (s == ice::IceState::kConnected) dtls_->Connect();
     UpdateConnectionState();
   };
-  ice_->onPacket = [this](ByteSpan data) {
-    const uint8_t first = data.data[0];
-    if (first >= 20 && first <= 63) dtls_->HandleDatagram(data);
-    // RTP and RTCP (128-191) are for the media layer, which is not wired yet.
+  // The one receive path: the demultiplexer has classed each datagram already.
+  ice_->onPacket = [this](net::PacketClass kind, ByteSpan data) {
+    switch (kind) {
+      case net::PacketClass::kDtls:
+        dtls_->HandleDatagram(data);
+        break;
+      case net::PacketClass::kRtp:
+        srtp_->HandleRtp(data);
+        break;
+      case net::PacketClass::kRtcp:
+        srtp_->HandleRtcp(data);
+        break;
+      default:
+        break;
+    }
   };
-  dtls_->onStateChange = [this](dtls::DtlsState) { UpdateConnectionState(); };
+  dtls_->onSrtpKeys = [this](const srtp::SrtpKeys& keys) { return srtp_->Start(keys); };
+  dtls_->onStateChange = [this](dtls::DtlsState s) {
+    if (s == dtls::DtlsState::kFailed) Fail(dtls_->failure());
+    UpdateConnectionState();
+  };
 }
 
 PeerConnection::~PeerConnection() {
@@ -148,6 +178,8 @@ PeerConnection::~PeerConnection() {
   onIceCandidate = nullptr;
   onConnectionStateChange = nullptr;
   onSignalingStateChange = nullptr;
+  onError = nullptr;
+  onCandidateSkipped = nullptr;
   Close();
 }
 
@@ -393,12 +425,19 @@ Status PeerConnection::ApplyRemote(const sdp::SessionDescription& sd, SdpType ty
                                                      remoteCredentials_.pwd != remote.pwd);
   if (remoteRestart && type == SdpType::kOffer) {
     // RFC 8445 §9: an ICE restart changes both sides' credentials; our answer carries new ones.
-    RestartIce();
+    Status restarted = RestartIce();
+    if (!restarted.ok()) return restarted;
   }
   remoteCredentials_ = remote;
   ice_->SetRemoteCredentials(remote);
   for (const auto& m : sd.media) {
-    for (const auto& c : m.candidates) ice_->AddRemoteCandidate(c);  // unusable ones skipped
+    for (const auto& c : m.candidates) {
+      Status added = ice_->AddRemoteCandidate(c);
+      // Unusable ones (mDNS, TCP) are skipped, as a trickled one would be, and reported.
+      if (!added.ok() && onCandidateSkipped) {
+        onCandidateSkipped(sdp::FormatCandidate(c), added.message());
+      }
+    }
     if (m.endOfCandidates) ice_->SetRemoteEndOfCandidates();
   }
   return Status::Ok();
@@ -445,13 +484,16 @@ Status PeerConnection::AddIceCandidate(const std::string& candidate) {
   return ice_->AddRemoteCandidate(parsed.value());
 }
 
-void PeerConnection::RestartIce() {
-  if (closed_) return;
-  localCredentials_ = NewCredentials();
+Status PeerConnection::RestartIce() {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  auto credentials = NewCredentials();
+  if (!credentials.ok()) return credentials.status();
+  localCredentials_ = credentials.take();
   ice_->Restart(localCredentials_);
   // The peer forgets our candidates with our old credentials: they are announced again once
   // the description with the new ones is set (the peer needs it to use them).
   reannounceCandidates_ = true;
+  return Status::Ok();
 }
 
 void PeerConnection::ReannounceCandidates() {
@@ -464,16 +506,21 @@ void PeerConnection::ReannounceCandidates() {
 }
 
 void PeerConnection::StartTransportsIfReady() {
-  if (!dtlsRole_ || remoteFingerprint_.empty() || dtls_->configured()) return;
+  if (!dtlsRole_ || remoteFingerprint_.empty() || dtls_->configured() || failed_) return;
   Status st =
       dtls_->Configure(*dtlsRole_, remoteFingerprint_,
                        {srtp::SrtpProfile::kAeadAes128Gcm, srtp::SrtpProfile::kAesCm128HmacSha1_80,
                         srtp::SrtpProfile::kAesCm128HmacSha1_32});
-  if (!st.ok()) {
-    UpdateConnectionState();
-    return;
-  }
+  // A failed Configure fails the DTLS transport, whose state change reports it.
+  if (!st.ok()) return;
   if (ice_->agent().state() == ice::IceState::kConnected) dtls_->Connect();
+}
+
+void PeerConnection::Fail(const Status& reason) {
+  if (failed_ || closed_) return;
+  failed_ = true;
+  failure_ = reason;
+  if (onError) onError(reason);
 }
 
 void PeerConnection::UpdateConnectionState() {
@@ -482,7 +529,7 @@ void PeerConnection::UpdateConnectionState() {
   const dtls::DtlsState d = dtls_->state();
   if (closed_) {
     next = ConnectionState::kClosed;
-  } else if (i == ice::IceState::kFailed || d == dtls::DtlsState::kFailed) {
+  } else if (failed_ || i == ice::IceState::kFailed || d == dtls::DtlsState::kFailed) {
     next = ConnectionState::kFailed;
   } else if (i == ice::IceState::kDisconnected) {
     next = ConnectionState::kDisconnected;

@@ -15,6 +15,7 @@
 #include "loop/event_loop.h"
 #include "pc/dtls_transport.h"
 #include "pc/ice_transport.h"
+#include "pc/srtp_transport.h"
 #include "sdp/codecs.h"
 #include "sdp/negotiate.h"
 #include "sdp/session_description.h"
@@ -65,7 +66,8 @@ class PeerConnection {
  public:
   static Result<std::unique_ptr<PeerConnection>> Create(loop::EventLoop& loop,
                                                         PeerConnectionConfig config);
-  PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig config);
+  PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig config,
+                 ice::IceCredentials credentials);
   ~PeerConnection();
 
   // Returns the transceiver's index.
@@ -80,7 +82,7 @@ class PeerConnection {
   // "candidate:..." (or "a=candidate:..."); an empty string means end of candidates.
   // Candidates the agent cannot use are skipped with ERR_ICE_UNSUPPORTED_CANDIDATE.
   Status AddIceCandidate(const std::string& candidate);
-  void RestartIce();
+  Status RestartIce();
   void Close();
 
   ConnectionState connectionState() const { return connectionState_; }
@@ -89,6 +91,9 @@ class PeerConnection {
   const std::vector<Transceiver>& transceivers() const { return transceivers_; }
   const IceTransport& ice() const { return *ice_; }
   const DtlsTransport& dtls() const { return *dtls_; }
+  const SrtpTransport& srtp() const { return *srtp_; }
+  // Why the connection failed (ok while it has not): DTLS, SRTP set-up, or ICE.
+  const Status& failure() const { return failure_; }
   std::optional<std::string> localDescription() const { return localSdp_; }
   std::optional<std::string> remoteDescription() const { return remoteSdp_; }
 
@@ -96,6 +101,11 @@ class PeerConnection {
   std::function<void(std::optional<std::string> candidate, const std::string& mid)> onIceCandidate;
   std::function<void(ConnectionState)> onConnectionStateChange;
   std::function<void(SignalingState)> onSignalingStateChange;
+  // A failure that ends the connection in kFailed, with its reason; raised before the state
+  // change that reports it.
+  std::function<void(const Status&)> onError;
+  // A remote candidate from a description that could not be used here, and why.
+  std::function<void(const std::string& candidate, const std::string& reason)> onCandidateSkipped;
 
  private:
   sdp::LocalTransport MakeLocalTransport() const;
@@ -104,8 +114,8 @@ class PeerConnection {
   void StartTransportsIfReady();
   void UpdateConnectionState();
   void SetSignalingState(SignalingState s);
+  void Fail(const Status& reason);
   std::string FirstMid() const;
-  ice::IceCredentials NewCredentials();
   void ReannounceCandidates();
 
   loop::EventLoop& loop_;
@@ -117,6 +127,7 @@ class PeerConnection {
   ice::IceCredentials remoteCredentials_;
   std::unique_ptr<IceTransport> ice_;
   std::unique_ptr<DtlsTransport> dtls_;
+  std::unique_ptr<SrtpTransport> srtp_;
   std::vector<Transceiver> transceivers_;
   bool wantDataChannels_ = false;
   std::optional<std::string> dataMid_;
@@ -132,6 +143,8 @@ class PeerConnection {
   SignalingState signalingState_ = SignalingState::kStable;
   ConnectionState connectionState_ = ConnectionState::kNew;
   bool closed_ = false;
+  bool failed_ = false;
+  Status failure_;
 };
 
 }  // namespace kvs::pc

@@ -85,8 +85,7 @@ Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(SrtpProfile profile,
   SetPolicies(profile, policy);
   policy.ssrc.type = direction == SrtpDirection::kOutbound ? ssrc_any_outbound : ssrc_any_inbound;
   policy.key = key.data();
-  // Video bursts reorder; 1024 is the window browsers use.
-  policy.window_size = 1024;
+  policy.window_size = SrtpSession::kReplayWindowPackets;
   // NACK-driven retransmissions resend packets with their original sequence number.
   policy.allow_repeat_tx = direction == SrtpDirection::kOutbound ? 1 : 0;
   policy.next = nullptr;
@@ -101,54 +100,97 @@ SrtpSession::SrtpSession(Key, SrtpProfile profile, SrtpDirection direction, srtp
 
 SrtpSession::~SrtpSession() { srtp_dealloc(ctx_); }
 
-Status SrtpSession::ProtectRtp(std::vector<uint8_t>& packet) {
+static_assert(SrtpSession::kMaxRtpTrailer >= SRTP_MAX_TRAILER_LEN, "room for the SRTP tag");
+static_assert(SrtpSession::kMaxRtcpTrailer >= kSrtcpTrailerRoom, "room for the SRTCP trailer");
+
+Result<size_t> SrtpSession::ProtectRtp(uint8_t* buf, size_t length, size_t capacity) {
   if (direction_ != SrtpDirection::kOutbound) {
     return Status::Fail("ERR_INVALID_STATE", "protect on an inbound SRTP session");
   }
-  if (packet.size() < 12) return Status::Fail("ERR_SRTP_MALFORMED", "RTP packet under 12 bytes");
-  int len = static_cast<int>(packet.size());
-  packet.resize(packet.size() + SRTP_MAX_TRAILER_LEN);
-  srtp_err_status_t st = srtp_protect(ctx_, packet.data(), &len);
-  packet.resize(st == srtp_err_status_ok ? static_cast<size_t>(len)
-                                         : packet.size() - SRTP_MAX_TRAILER_LEN);
-  return st == srtp_err_status_ok ? Status::Ok() : SrtpFailure("srtp_protect", st);
+  if (length < 12) return Status::Fail("ERR_SRTP_MALFORMED", "RTP packet under 12 bytes");
+  if (capacity < length + SRTP_MAX_TRAILER_LEN || length > 65535) {
+    return Status::Fail("ERR_INVALID_ARGUMENT", "no room for the SRTP trailer");
+  }
+  int len = static_cast<int>(length);
+  const srtp_err_status_t st = srtp_protect(ctx_, buf, &len);
+  if (st != srtp_err_status_ok) return SrtpFailure("srtp_protect", st);
+  return static_cast<size_t>(len);
+}
+
+Result<size_t> SrtpSession::UnprotectRtp(uint8_t* buf, size_t length) {
+  if (direction_ != SrtpDirection::kInbound) {
+    return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
+  }
+  if (length < 12 || length > 65535) {
+    return Status::Fail("ERR_SRTP_MALFORMED", "SRTP packet of " + std::to_string(length) + " bytes");
+  }
+  int len = static_cast<int>(length);
+  const srtp_err_status_t st = srtp_unprotect(ctx_, buf, &len);
+  if (st != srtp_err_status_ok) return SrtpFailure("srtp_unprotect", st);
+  return static_cast<size_t>(len);
+}
+
+Result<size_t> SrtpSession::ProtectRtcp(uint8_t* buf, size_t length, size_t capacity) {
+  if (direction_ != SrtpDirection::kOutbound) {
+    return Status::Fail("ERR_INVALID_STATE", "protect on an inbound SRTP session");
+  }
+  if (length < 8) return Status::Fail("ERR_SRTP_MALFORMED", "RTCP packet under 8 bytes");
+  if (capacity < length + kSrtcpTrailerRoom || length > 65535) {
+    return Status::Fail("ERR_INVALID_ARGUMENT", "no room for the SRTCP trailer");
+  }
+  int len = static_cast<int>(length);
+  const srtp_err_status_t st = srtp_protect_rtcp(ctx_, buf, &len);
+  if (st != srtp_err_status_ok) return SrtpFailure("srtp_protect_rtcp", st);
+  return static_cast<size_t>(len);
+}
+
+Result<size_t> SrtpSession::UnprotectRtcp(uint8_t* buf, size_t length) {
+  if (direction_ != SrtpDirection::kInbound) {
+    return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
+  }
+  if (length < 8 || length > 65535) {
+    return Status::Fail("ERR_SRTP_MALFORMED", "SRTCP packet of " + std::to_string(length) + " bytes");
+  }
+  int len = static_cast<int>(length);
+  const srtp_err_status_t st = srtp_unprotect_rtcp(ctx_, buf, &len);
+  if (st != srtp_err_status_ok) return SrtpFailure("srtp_unprotect_rtcp", st);
+  return static_cast<size_t>(len);
+}
+
+namespace {
+
+// Grows the vector for the trailer, runs `op`, and trims to the result either way.
+template <typename Op>
+Status InVector(std::vector<uint8_t>& packet, size_t trailer, Op op) {
+  const size_t length = packet.size();
+  packet.resize(length + trailer);
+  Result<size_t> r = op(packet.data(), length, packet.size());
+  packet.resize(r.ok() ? r.value() : length);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace
+
+Status SrtpSession::ProtectRtp(std::vector<uint8_t>& packet) {
+  return InVector(packet, SRTP_MAX_TRAILER_LEN, [this](uint8_t* b, size_t n, size_t cap) {
+    return ProtectRtp(b, n, cap);
+  });
 }
 
 Status SrtpSession::UnprotectRtp(std::vector<uint8_t>& packet) {
-  if (direction_ != SrtpDirection::kInbound) {
-    return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
-  }
-  if (packet.size() < 12) return Status::Fail("ERR_SRTP_MALFORMED", "SRTP packet under 12 bytes");
-  int len = static_cast<int>(packet.size());
-  srtp_err_status_t st = srtp_unprotect(ctx_, packet.data(), &len);
-  if (st != srtp_err_status_ok) return SrtpFailure("srtp_unprotect", st);
-  packet.resize(static_cast<size_t>(len));
-  return Status::Ok();
+  return InVector(packet, 0,
+                  [this](uint8_t* b, size_t n, size_t) { return UnprotectRtp(b, n); });
 }
 
 Status SrtpSession::ProtectRtcp(std::vector<uint8_t>& packet) {
-  if (direction_ != SrtpDirection::kOutbound) {
-    return Status::Fail("ERR_INVALID_STATE", "protect on an inbound SRTP session");
-  }
-  if (packet.size() < 8) return Status::Fail("ERR_SRTP_MALFORMED", "RTCP packet under 8 bytes");
-  int len = static_cast<int>(packet.size());
-  packet.resize(packet.size() + kSrtcpTrailerRoom);
-  srtp_err_status_t st = srtp_protect_rtcp(ctx_, packet.data(), &len);
-  packet.resize(st == srtp_err_status_ok ? static_cast<size_t>(len)
-                                         : packet.size() - kSrtcpTrailerRoom);
-  return st == srtp_err_status_ok ? Status::Ok() : SrtpFailure("srtp_protect_rtcp", st);
+  return InVector(packet, kSrtcpTrailerRoom, [this](uint8_t* b, size_t n, size_t cap) {
+    return ProtectRtcp(b, n, cap);
+  });
 }
 
 Status SrtpSession::UnprotectRtcp(std::vector<uint8_t>& packet) {
-  if (direction_ != SrtpDirection::kInbound) {
-    return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
-  }
-  if (packet.size() < 8) return Status::Fail("ERR_SRTP_MALFORMED", "SRTCP packet under 8 bytes");
-  int len = static_cast<int>(packet.size());
-  srtp_err_status_t st = srtp_unprotect_rtcp(ctx_, packet.data(), &len);
-  if (st != srtp_err_status_ok) return SrtpFailure("srtp_unprotect_rtcp", st);
-  packet.resize(static_cast<size_t>(len));
-  return Status::Ok();
+  return InVector(packet, 0,
+                  [this](uint8_t* b, size_t n, size_t) { return UnprotectRtcp(b, n); });
 }
 
 const char* LibSrtpVersion() { return srtp_get_version_string(); }

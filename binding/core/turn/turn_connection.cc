@@ -1,19 +1,11 @@
 #include "turn/turn_connection.h"
 
-#include <openssl/rand.h>
+#include "crypto/random.h"
 
 namespace kvs::turn {
 namespace {
 
-TurnRandom CryptoRandom() {
-  return [](uint8_t* out, size_t length) {
-    if (RAND_bytes(out, static_cast<int>(length)) != 1) {
-      // Only without entropy; transaction ids then stay unique rather than unpredictable.
-      static uint64_t counter = 0;
-      for (size_t i = 0; i < length; ++i) out[i] = static_cast<uint8_t>(++counter * 131);
-    }
-  };
-}
+TurnRandom CryptoRandom() { return crypto::UniqueBytes; }
 
 net::Address Wildcard(const net::Address& server) {
   return server.isIpv6() ? *net::Address::Parse("::", 0) : *net::Address::Parse("0.0.0.0", 0);
@@ -161,7 +153,7 @@ void TurnConnection::Flush() {
     // Over UDP a lost datagram is the protocol's business (retransmissions); over a stream
     // a failed write ends the connection (the socket reports it through onClose).
     if (udp_) {
-      udp_->SendTo(config_.server, bytes);
+      (void)udp_->SendTo(config_.server, bytes);  // lost like any datagram; the client retries
     } else if (tcp_ && tcp_->connected()) {
       Status s = WriteStream(bytes);
       if (!s.ok() && s.code() != "ERR_SOCKET_BUFFER_FULL") {
@@ -173,7 +165,13 @@ void TurnConnection::Flush() {
   if (tls_ && tcp_ && tcp_->connected()) {
     // Handshake flights and close_notify.
     const std::vector<uint8_t> cipher = tls_->TakeCiphertext();
-    if (!cipher.empty()) tcp_->Write(cipher);
+    if (!cipher.empty()) {
+      Status s = tcp_->Write(cipher);
+      if (!s.ok() && s.code() != "ERR_SOCKET_BUFFER_FULL") {
+        TransportFailed(s);
+        return;
+      }
+    }
   }
   const auto next = client_.NextTickMs();
   if (!next) {
@@ -233,7 +231,8 @@ void TurnConnection::Finish() {
   if (tls_ && tcp_ && tcp_->connected()) {
     tls_->Shutdown();
     const std::vector<uint8_t> cipher = tls_->TakeCiphertext();
-    if (!cipher.empty()) tcp_->Write(cipher);
+    // close_notify is a courtesy: the connection is going away whether it leaves or not.
+    if (!cipher.empty()) (void)tcp_->Write(cipher);
   }
   // The sockets close when the connection is destroyed; nothing more is read meanwhile.
   if (callbacks_.onClosed) callbacks_.onClosed();
