@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -7,11 +8,14 @@
 #include <vector>
 
 #include "loop/event_loop.h"
+#include "loop_test_util.h"
 #include "pc/peer_connection.h"
+#include "srtp/srtp_session.h"
 
 using kvs::pc::ConnectionState;
 using kvs::pc::PeerConnection;
 using kvs::pc::SdpType;
+using kvs::Status;
 
 namespace {
 
@@ -183,6 +187,92 @@ TEST_CASE("out-of-order calls fail with the state named") {
     CHECK(offer.status().message().find("nothing to negotiate") != std::string::npos);
     CHECK(p->offerer->AddIceCandidate("candidate:1 1 udp 1 127.0.0.1 9 typ host").code() ==
           "ERR_INVALID_STATE");
+  });
+  Destroy(*p);
+}
+
+namespace {
+
+// A minimal RTP packet: version 2, PT 96, the given sequence number and SSRC, a payload.
+std::vector<uint8_t> RtpPacket(uint16_t seq, uint32_t ssrc, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> p;
+  kvs::ByteWriter w(p);
+  w.u8(0x80);
+  w.u8(96);
+  w.u16(seq);
+  w.u32(1);  // timestamp
+  w.u32(ssrc);
+  w.bytes(kvs::ByteSpan(payload));
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("one peer's SRTP protects an RTP packet on the wire, the other's unprotects it") {
+  auto p = NewPair();
+  Negotiate(*p);
+  REQUIRE(p->bothConnected.get_future().wait_for(std::chrono::seconds(20)) ==
+          std::future_status::ready);
+  std::promise<std::vector<uint8_t>> arrived;
+  bool got = false;
+  const std::vector<uint8_t> payload = {'f', 'r', 'a', 'm', 'e'};
+  const std::vector<uint8_t> plain = RtpPacket(7, 0x11223344, payload);
+  p->OnLoop([&] {
+    p->answerer->srtp().onRtp = [&](std::vector<uint8_t>&& packet) {
+      if (!got) {
+        got = true;
+        arrived.set_value(std::move(packet));
+      }
+    };
+    REQUIRE(p->offerer->srtp().ready());
+    std::vector<uint8_t> buf = plain;
+    buf.resize(plain.size() + kvs::srtp::SrtpSession::kMaxRtcpTrailer);
+    Status st = p->offerer->srtp().SendRtp(buf.data(), plain.size(), buf.size());
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    // What went on the wire was encrypted: the payload is not there in the clear.
+    CHECK(std::search(buf.begin(), buf.end(), payload.begin(), payload.end()) == buf.end());
+  });
+  auto f = arrived.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(f.get() == plain);
+  p->OnLoop([&] {
+    CHECK(p->offerer->srtp().counters().rtpSent == 1);
+    CHECK(p->answerer->srtp().counters().rtpReceived == 1);
+    CHECK(p->answerer->srtp().counters().rtpDecryptFailures == 0);
+  });
+  Destroy(*p);
+}
+
+TEST_CASE("a DTLS transport that cannot be configured fails the connection with its reason") {
+  auto p = std::make_unique<Pair>();
+  p->loop = kvs::testing::NewLoop();
+  p->OnLoop([&] {
+    auto bad = LoopbackOnly();
+    bad.srtpProfiles.clear();  // DtlsSession::Create refuses this
+    auto a = PeerConnection::Create(*p->loop, LoopbackOnly());
+    auto b = PeerConnection::Create(*p->loop, bad);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    p->offerer = a.take();
+    p->answerer = b.take();
+  });
+  Wire(*p);
+  std::vector<Status> errors;
+  std::vector<ConnectionState> states;
+  p->OnLoop([&] {
+    p->answerer->onError = [&](const Status& s) { errors.push_back(s); };
+    p->answerer->onConnectionStateChange = [&](ConnectionState s) { states.push_back(s); };
+  });
+  // The answerer configures DTLS when it sets its answer: that is where it fails.
+  Negotiate(*p);
+  p->OnLoop([&] {
+    CHECK(p->answerer->connectionState() == ConnectionState::kFailed);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].code() == "ERR_INVALID_ARGUMENT");
+    CHECK(errors[0].message().find("SRTP profile") != std::string::npos);
+    CHECK(p->answerer->failure().code() == errors[0].code());
+    REQUIRE_FALSE(states.empty());
+    CHECK(states.back() == ConnectionState::kFailed);
   });
   Destroy(*p);
 }

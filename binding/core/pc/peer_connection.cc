@@ -507,10 +507,7 @@ void PeerConnection::ReannounceCandidates() {
 
 void PeerConnection::StartTransportsIfReady() {
   if (!dtlsRole_ || remoteFingerprint_.empty() || dtls_->configured() || failed_) return;
-  Status st =
-      dtls_->Configure(*dtlsRole_, remoteFingerprint_,
-                       {srtp::SrtpProfile::kAeadAes128Gcm, srtp::SrtpProfile::kAesCm128HmacSha1_80,
-                        srtp::SrtpProfile::kAesCm128HmacSha1_32});
+  Status st = dtls_->Configure(*dtlsRole_, remoteFingerprint_, config_.srtpProfiles);
   // A failed Configure fails the DTLS transport, whose state change reports it.
   if (!st.ok()) return;
   if (ice_->agent().state() == ice::IceState::kConnected) dtls_->Connect();

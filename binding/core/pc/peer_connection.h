@@ -37,6 +37,11 @@ struct PeerConnectionConfig {
   bool relayOnly = false;                                // iceTransportPolicy "relay"
   std::string tlsCaFile;                                 // trust for turns: servers
   std::shared_ptr<const dtls::Certificate> certificate;  // generated when absent
+  // SRTP protection profiles offered (DTLS client) or accepted (server), most preferred
+  // first. An empty list can negotiate nothing: the connection fails when DTLS starts.
+  std::vector<srtp::SrtpProfile> srtpProfiles = {srtp::SrtpProfile::kAeadAes128Gcm,
+                                                 srtp::SrtpProfile::kAesCm128HmacSha1_80,
+                                                 srtp::SrtpProfile::kAesCm128HmacSha1_32};
   uint32_t connectionCheckTimeoutMs = 12000;
   uint32_t nominationTimeoutMs = 12000;
   uint32_t disconnectedTimeoutMs = 30000;
@@ -92,6 +97,7 @@ class PeerConnection {
   const IceTransport& ice() const { return *ice_; }
   const DtlsTransport& dtls() const { return *dtls_; }
   const SrtpTransport& srtp() const { return *srtp_; }
+  SrtpTransport& srtp() { return *srtp_; }
   // Why the connection failed (ok while it has not): DTLS, SRTP set-up, or ICE.
   const Status& failure() const { return failure_; }
   std::optional<std::string> localDescription() const { return localSdp_; }
