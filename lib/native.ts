@@ -66,6 +66,7 @@ export type NativePeerConnectionEvent =
   | ['icecandidate', string | null, string]
   | ['connectionstatechange', string]
   | ['signalingstatechange', string]
+  | ['candidateskipped', string, string]
   | ['error', Error];
 
 export interface NativePeerConnection {
@@ -85,7 +86,8 @@ export interface NativePeerConnection {
   enableDataChannels(): Promise<void>;
   restartIce(): Promise<void>;
   getStats(): Promise<NativeStat[]>;
-  close(): Promise<void>;
+  /** Resolves with the statistics as they stand once closed ([] when already closed). */
+  close(): Promise<NativeStat[]>;
 }
 
 /** The shape of the N-API module; the C++ side (binding/js) only marshals. */

@@ -1,11 +1,22 @@
 // The one path from the network thread to JavaScript: events queue here and are delivered in
-// batches through a single ThreadSafeFunction call, however many arrive before JS runs.
+// batches through a single thread-safe function call, however many arrive before JS runs.
+//
+// Guarantees:
+// - No C++ exception ever leaves a delivery: a listener that throws is re-raised as an
+//   uncaught JS exception (napi_fatal_exception), as a throwing EventEmitter listener would
+//   be, after the rest of the batch is delivered; failures while the environment tears down
+//   are dropped.
+// - The queue is bounded. Events marked droppable (media frames) are refused past the bound
+//   and counted; the others (promise settlements, state changes, reliable messages) always
+//   queue, and their producers apply back-pressure by reading queuedBytes().
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -15,27 +26,50 @@ class EventSink {
  public:
   using Event = std::function<void(Napi::Env)>;
 
-  explicit EventSink(Napi::Env env);
-  ~EventSink();
+  struct Limits {
+    size_t maxEvents;
+    size_t maxBytes;
+  };
+  static constexpr Limits kDefaultLimits{20000, 64 * 1024 * 1024};
 
-  // Any thread. Returns false once the sink is closed (the environment is going away).
-  bool Push(Event event);
-  // JS thread: while any peer connection lives, pending events keep Node running.
+  explicit EventSink(Napi::Env env, Limits limits = kDefaultLimits);
+  ~EventSink();
+  EventSink(const EventSink&) = delete;
+  EventSink& operator=(const EventSink&) = delete;
+
+  // Any thread. `bytes` is what the event carries (for the bound and for back-pressure).
+  // Returns false if the event was not queued: the sink is closed, or a droppable event
+  // met a full queue (counted in dropped()).
+  bool Push(Event event, size_t bytes = 0, bool droppable = false);
+
+  // JS thread: while anything holds the sink (a live peer connection, a pending call),
+  // Node keeps running until the events reach JS.
   void Hold();
   void Release();
-  // JS thread, at environment teardown.
+  // JS thread, at environment teardown: nothing is delivered afterwards.
   void Close();
 
- private:
-  void Drain(Napi::Env env);
+  size_t queuedBytes() const { return queuedBytes_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
-  Napi::Env env_;
-  Napi::ThreadSafeFunction tsfn_;
+ private:
+  struct Queued {
+    Event event;
+    size_t bytes;
+  };
+  static void CallJs(napi_env env, napi_value jsCallback, void* context, void* data);
+  void Drain(napi_env env);
+
+  napi_env env_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  Limits limits_;
   std::mutex mutex_;
-  std::vector<Event> queue_;
+  std::vector<Queued> queue_;
   bool scheduled_ = false;
   bool closed_ = false;
-  int holds_ = 0;
+  std::atomic<size_t> queuedBytes_{0};
+  std::atomic<uint64_t> dropped_{0};
+  int holds_ = 0;  // JS thread only
 };
 
 }  // namespace kvs::js

@@ -38,31 +38,46 @@ pc::SdpType SdpTypeArg(const Napi::CallbackInfo& info, size_t i) {
                                            "type must be \"offer\" or \"answer\", got " + type));
 }
 
+Napi::Value Rejected(Napi::Env env, const Status& status) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(ToJsError(env, status).Value());
+  return deferred.Promise();
+}
+
+Status Closed() { return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed"); }
+
 // Runs `work` on the network thread against this connection, and settles the promise on the
-// JS thread with `toJs` of its result.
+// JS thread with `toJs` of its result. A closed connection rejects at once, without a trip to
+// the network thread. While the call is in flight it holds the event sink, so that Node
+// cannot exit with the promise unsettled.
 template <typename T>
-Napi::Value RunOnLoop(Napi::Env env, AddonState& state, uint64_t id,
+Napi::Value RunOnLoop(Napi::Env env, AddonState& state, uint64_t id, bool closed,
                       std::function<Result<T>(pc::PeerConnection&)> work,
                       std::function<Napi::Value(Napi::Env, const T&)> toJs) {
+  if (closed) return Rejected(env, Closed());
   auto deferred = std::make_shared<Napi::Promise::Deferred>(env);
   Napi::Promise promise = deferred->Promise();
   std::shared_ptr<EventSink> sink = state.sink;
   AddonState* s = &state;
+  sink->Hold();
   const bool posted = state.loop->Post([s, id, sink, deferred, work, toJs] {
     auto it = s->peerConnections.find(id);
-    std::shared_ptr<Result<T>> result =
-        it == s->peerConnections.end() ? std::make_shared<Result<T>>(Status::Fail(
-                                             "ERR_INVALID_STATE", "the peer connection is closed"))
-                                       : std::make_shared<Result<T>>(work(*it->second));
-    sink->Push([deferred, result, toJs](Napi::Env e) {
+    std::shared_ptr<Result<T>> result = it == s->peerConnections.end()
+                                            ? std::make_shared<Result<T>>(Closed())
+                                            : std::make_shared<Result<T>>(work(*it->second));
+    const bool queued = sink->Push([deferred, result, toJs, sink](Napi::Env e) {
+      sink->Release();
       if (result->ok()) {
         deferred->Resolve(toJs(e, result->value()));
       } else {
         deferred->Reject(ToJsError(e, result->status()).Value());
       }
     });
+    // Not queued: the environment is going away and no promise can settle any more.
+    (void)queued;
   });
   if (!posted) {
+    sink->Release();
     deferred->Reject(
         ToJsError(env, Status::Fail("ERR_INVALID_STATE", "the network thread has stopped"))
             .Value());
@@ -236,6 +251,17 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
         return {Napi::String::New(e, "connectionstatechange"), Napi::String::New(e, ToString(s))};
       });
     };
+    pc->onError = [emit](const Status& failure) {
+      emit([failure](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "error"), ToJsError(e, failure).Value()};
+      });
+    };
+    pc->onCandidateSkipped = [emit](const std::string& candidate, const std::string& reason) {
+      emit([candidate, reason](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "candidateskipped"), Napi::String::New(e, candidate),
+                Napi::String::New(e, reason)};
+      });
+    };
     pc->onSignalingStateChange = [emit](pc::SignalingState s) {
       emit([s](Napi::Env e) -> std::vector<napi_value> {
         return {Napi::String::New(e, "signalingstatechange"), Napi::String::New(e, ToString(s))};
@@ -257,14 +283,14 @@ PeerConnectionWrap::~PeerConnectionWrap() {
 
 Napi::Value PeerConnectionWrap::CreateOffer(const Napi::CallbackInfo& info) {
   return RunOnLoop<std::string>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [](pc::PeerConnection& pc) { return pc.CreateOffer(); },
       [](Napi::Env e, const std::string& sdp) { return Napi::String::New(e, sdp); });
 }
 
 Napi::Value PeerConnectionWrap::CreateAnswer(const Napi::CallbackInfo& info) {
   return RunOnLoop<std::string>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [](pc::PeerConnection& pc) { return pc.CreateAnswer(); },
       [](Napi::Env e, const std::string& sdp) { return Napi::String::New(e, sdp); });
 }
@@ -273,7 +299,7 @@ Napi::Value PeerConnectionWrap::SetLocalDescription(const Napi::CallbackInfo& in
   const pc::SdpType type = SdpTypeArg(info, 0);
   const std::string sdp = StringArg(info, 1, "sdp");
   return RunOnLoop<bool>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
         Status st = pc.SetLocalDescription(type, sdp);
         return st.ok() ? Result<bool>(true) : Result<bool>(st);
@@ -285,7 +311,7 @@ Napi::Value PeerConnectionWrap::SetRemoteDescription(const Napi::CallbackInfo& i
   const pc::SdpType type = SdpTypeArg(info, 0);
   const std::string sdp = StringArg(info, 1, "sdp");
   return RunOnLoop<bool>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
         Status st = pc.SetRemoteDescription(type, sdp);
         return st.ok() ? Result<bool>(true) : Result<bool>(st);
@@ -297,7 +323,7 @@ Napi::Value PeerConnectionWrap::SetRemoteDescription(const Napi::CallbackInfo& i
 Napi::Value PeerConnectionWrap::AddIceCandidate(const Napi::CallbackInfo& info) {
   const std::string candidate = StringArg(info, 0, "candidate");
   return RunOnLoop<std::string>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [candidate](pc::PeerConnection& pc) -> Result<std::string> {
         Status st = pc.AddIceCandidate(candidate);
         if (st.ok()) return std::string();
@@ -343,7 +369,7 @@ Napi::Value PeerConnectionWrap::AddTransceiver(const Napi::CallbackInfo& info) {
   if (o.Has("trackId")) init.trackId = o.Get("trackId").ToString();
   if (o.Has("streamId")) init.streamId = o.Get("streamId").ToString();
   return RunOnLoop<size_t>(
-      env, *shared_->state, shared_->id,
+      env, *shared_->state, shared_->id, shared_->closed,
       [init](pc::PeerConnection& pc) { return pc.AddTransceiver(init); },
       [](Napi::Env e, const size_t& index) {
         return Napi::Number::New(e, static_cast<double>(index));
@@ -352,7 +378,7 @@ Napi::Value PeerConnectionWrap::AddTransceiver(const Napi::CallbackInfo& info) {
 
 Napi::Value PeerConnectionWrap::EnableDataChannels(const Napi::CallbackInfo& info) {
   return RunOnLoop<bool>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [](pc::PeerConnection& pc) -> Result<bool> {
         pc.EnableDataChannels();
         return true;
@@ -362,7 +388,7 @@ Napi::Value PeerConnectionWrap::EnableDataChannels(const Napi::CallbackInfo& inf
 
 Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
   return RunOnLoop<bool>(
-      info.Env(), *shared_->state, shared_->id,
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
       [](pc::PeerConnection& pc) -> Result<bool> {
         Status st = pc.RestartIce();
         return st.ok() ? Result<bool>(true) : Result<bool>(st);
@@ -370,51 +396,67 @@ Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
       [](Napi::Env e, const bool&) { return e.Undefined(); });
 }
 
+namespace {
+
+std::vector<pc::StatsObject> StatsNow(AddonState& st, const pc::PeerConnection& pc) {
+  const double nowEpoch = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
+  const double offset = nowEpoch - static_cast<double>(st.loop->NowMs());
+  return pc::CollectStats(pc, nowEpoch, offset);
+}
+
+Napi::Value StatsToJs(Napi::Env e, const std::vector<pc::StatsObject>& stats) {
+  Napi::Array out = Napi::Array::New(e, stats.size());
+  for (size_t i = 0; i < stats.size(); ++i) {
+    Napi::Object o = Napi::Object::New(e);
+    o.Set("type", stats[i].type);
+    o.Set("id", stats[i].id);
+    o.Set("timestamp", stats[i].timestamp);
+    for (const auto& [key, value] : stats[i].fields) o.Set(key, ToJs(e, value));
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+}  // namespace
+
 Napi::Value PeerConnectionWrap::GetStats(const Napi::CallbackInfo& info) {
   AddonState* st = shared_->state;
   return RunOnLoop<std::vector<pc::StatsObject>>(
-      info.Env(), *st, shared_->id,
+      info.Env(), *st, shared_->id, shared_->closed,
       [st](pc::PeerConnection& pc) -> Result<std::vector<pc::StatsObject>> {
-        const double nowEpoch =
-            static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count());
-        const double offset = nowEpoch - static_cast<double>(st->loop->NowMs());
-        return pc::CollectStats(pc, nowEpoch, offset);
+        return StatsNow(*st, pc);
       },
-      [](Napi::Env e, const std::vector<pc::StatsObject>& stats) {
-        Napi::Array out = Napi::Array::New(e, stats.size());
-        for (size_t i = 0; i < stats.size(); ++i) {
-          Napi::Object o = Napi::Object::New(e);
-          o.Set("type", stats[i].type);
-          o.Set("id", stats[i].id);
-          o.Set("timestamp", stats[i].timestamp);
-          for (const auto& [key, value] : stats[i].fields) o.Set(key, ToJs(e, value));
-          out.Set(static_cast<uint32_t>(i), o);
-        }
-        return Napi::Value(out);
-      });
+      StatsToJs);
 }
 
 Napi::Value PeerConnectionWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (shared_->closed) return Napi::Promise::Deferred::New(env).Promise();
+  if (shared_->closed) {
+    // Closing twice is not an error (W3C): the second call has nothing left to do.
+    auto done = Napi::Promise::Deferred::New(env);
+    done.Resolve(Napi::Array::New(env));
+    return done.Promise();
+  }
   AddonState* st = shared_->state;
   const uint64_t id = shared_->id;
-  Napi::Value promise = RunOnLoop<bool>(
-      env, *st, id,
-      [](pc::PeerConnection& pc) -> Result<bool> {
+  // Resolves with the statistics as they stand once closed: the last word on this connection.
+  Napi::Value promise = RunOnLoop<std::vector<pc::StatsObject>>(
+      env, *st, id, false,
+      [st](pc::PeerConnection& pc) -> Result<std::vector<pc::StatsObject>> {
         pc.Close();
-        return true;
+        return StatsNow(*st, pc);
       },
-      [](Napi::Env e, const bool&) { return e.Undefined(); });
-  // The close events above are delivered first; then the core object goes, and Node may
-  // exit once all of that has reached JS (whether or not the close itself succeeded).
+      StatsToJs);
+  // The close events above are delivered first; then the core object goes, and the hold this
+  // connection took at construction is released once all of that has reached JS.
   std::shared_ptr<EventSink> sink = st->sink;
-  st->loop->Post([st, id, sink] {
+  const bool posted = st->loop->Post([st, id, sink] {
     st->peerConnections.erase(id);
-    sink->Push([sink](Napi::Env) { sink->Release(); });
+    (void)sink->Push([sink](Napi::Env) { sink->Release(); });
   });
+  if (!posted) sink->Release();
   shared_->closed = true;
   return promise;
 }

@@ -44,17 +44,33 @@ export interface PeerConnectionConfig {
 export const MAX_ICE_SERVERS = 21;
 
 function invalid(message: string): KvsError {
-  return new KvsError('ERR_KVS_INVALID_ARGUMENT', `PeerConnection: ${message}`);
+  return new KvsError('ERR_INVALID_ARGUMENT', `PeerConnection: ${message}`);
 }
 
+// RFC 7064 / RFC 7065: scheme, host (a name, an IPv4 address or a bracketed IPv6 one), an
+// optional port, and for TURN an optional ?transport=.
+const ICE_URL = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[^:?[\]/\s]+)(?::(\d+))?(\?.*)?$/i;
+
 function checkIceServer(server: PeerIceServer, i: number): void {
+  if (typeof server !== 'object' || server === null) {
+    throw invalid(`iceServers[${i}] must be an object { urls, username?, credential? }`);
+  }
   const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
   if (urls.length === 0) throw invalid(`iceServers[${i}].urls is empty`);
   for (const url of urls) {
-    if (typeof url !== 'string' || !/^(stun|stuns|turn|turns):/.test(url)) {
+    if (typeof url !== 'string' || !/^(stun|stuns|turn|turns):/i.test(url)) {
       throw invalid(
         `iceServers[${i}].urls has ${JSON.stringify(url)}; expected a stun:, stuns:, turn: or turns: URL`,
       );
+    }
+    const m = ICE_URL.exec(url);
+    if (!m) {
+      throw invalid(
+        `iceServers[${i}].urls has ${JSON.stringify(url)}, which names no host (expected scheme:host[:port])`,
+      );
+    }
+    if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) {
+      throw invalid(`iceServers[${i}].urls has ${JSON.stringify(url)}: the port must be 1..65535`);
     }
     if (
       /^turns?:/.test(url) &&
@@ -85,6 +101,12 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   const policy = config.iceTransportPolicy ?? 'all';
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
+  }
+  if (
+    config.interfaces !== undefined &&
+    (typeof config.interfaces !== 'object' || config.interfaces === null)
+  ) {
+    throw invalid('interfaces must be an object { only?, allowLoopback?, allowLinkLocal?, ipv6? }');
   }
   const f = config.interfaces ?? {};
   if (

@@ -2,7 +2,12 @@ import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { KvsError } from '../errors.js';
-import { native, type NativePeerConnection, type NativeStat } from '../native.js';
+import {
+  native,
+  type NativePeerConnection,
+  type NativePeerConnectionEvent,
+  type NativeStat,
+} from '../native.js';
 import {
   stunServersOf,
   toNativeConfig,
@@ -42,7 +47,13 @@ export interface PeerConnectionEvents {
   signalingstatechange: [SignalingState];
   /** A remote candidate that was well formed but not usable here (mDNS, TCP), and why. */
   candidateskipped: [string, string];
-  error: [Error];
+  /**
+   * Why the connection failed (DTLS, SRTP set-up, certificate), just before the
+   * `connectionstatechange` to `failed`. Emitted only while someone listens, so that a
+   * failed connection never throws an unhandled 'error' into a device app; the reason stays
+   * in `failureReason` either way.
+   */
+  error: [KvsError];
 }
 
 const AUDIO_CODECS: readonly Codec[] = ['opus', 'PCMU', 'PCMA'];
@@ -50,14 +61,20 @@ const VIDEO_CODECS: readonly Codec[] = ['H264', 'H265', 'VP8'];
 const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
 function invalid(message: string): KvsError {
-  return new KvsError('ERR_KVS_INVALID_ARGUMENT', message);
+  return new KvsError('ERR_INVALID_ARGUMENT', message);
+}
+
+/** A native error (an Error with a `code`) as a KvsError keeping its stable code. */
+function fromNative(what: string, err: unknown): KvsError {
+  if (err instanceof KvsError) return err;
+  const e = err as Error & { code?: string };
+  return new KvsError(e.code ?? 'ERR_NATIVE', `${what}: ${e.message}`, { cause: err });
 }
 
 /** Rethrows a native rejection as a KvsError keeping its stable code. */
 function rethrow(what: string): (err: unknown) => never {
   return (err: unknown) => {
-    const e = err as Error & { code?: string };
-    throw new KvsError(e.code ?? 'ERR_KVS_NATIVE', `${what}: ${e.message}`, { cause: err });
+    throw fromNative(what, err);
   };
 }
 
@@ -73,6 +90,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #localDescription: SessionDescription | null = null;
   #remoteDescription: SessionDescription | null = null;
   #closed = false;
+  #failureReason: KvsError | null = null;
+  /** The last statistics, taken as the connection closed: what getStats() answers after. */
+  #finalStats: Map<string, Stats> | null = null;
 
   /**
    * Makes a connection, resolving TURN server names first (the constructor takes numeric
@@ -116,7 +136,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       port: s.port,
     }));
     const Native = native().PeerConnection;
-    this.#native = new Native(nativeConfig, (...event) => {
+    try {
+      this.#native = new Native(nativeConfig, (...event) => this.#onNativeEvent(event));
+    } catch (err) {
+      throw fromNative('PeerConnection', err);
+    }
+  }
+
+  #onNativeEvent(event: NativePeerConnectionEvent): void {
+    {
       switch (event[0]) {
         case 'icecandidate': {
           const [, candidate, mid] = event;
@@ -134,11 +162,22 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
           this.#signalingState = event[1] as SignalingState;
           this.emit('signalingstatechange', this.#signalingState);
           break;
-        case 'error':
-          this.emit('error', event[1]);
+        case 'candidateskipped':
+          this.emit('candidateskipped', event[1], event[2]);
           break;
+        case 'error': {
+          const reason = fromNative('PeerConnection', event[1]);
+          this.#failureReason = reason;
+          if (this.listenerCount('error') > 0) this.emit('error', reason);
+          break;
+        }
       }
-    });
+    }
+  }
+
+  /** Why the connection failed, or null while it has not. */
+  get failureReason(): KvsError | null {
+    return this.#failureReason;
   }
 
   get connectionState(): PeerConnectionState {
@@ -157,6 +196,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** Adds a media line. Media flow (writeFrame) is a later milestone; this negotiates it. */
   async addTransceiver(init: TransceiverInit | MediaKind): Promise<number> {
     const t: TransceiverInit = typeof init === 'string' ? { kind: init } : init;
+    if (typeof t !== 'object' || t === null) {
+      throw invalid('addTransceiver: init must be "audio", "video" or { kind, codecs?, direction? }');
+    }
     if (t.kind !== 'audio' && t.kind !== 'video') {
       throw invalid(
         `addTransceiver: kind must be "audio" or "video", got ${JSON.stringify(t.kind)}`,
@@ -224,9 +266,20 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * `candidateskipped` event, as browsers do silently.
    */
   async addIceCandidate(candidate: IceCandidate | string | null): Promise<void> {
+    if (candidate === undefined) {
+      throw invalid('addIceCandidate: pass a candidate, or null for the end of candidates');
+    }
     const text =
-      candidate === null ? '' : typeof candidate === 'string' ? candidate : candidate.candidate;
-    if (typeof text !== 'string') throw invalid('addIceCandidate: candidate must be a string');
+      candidate === null
+        ? ''
+        : typeof candidate === 'string'
+          ? candidate
+          : typeof candidate === 'object'
+            ? candidate.candidate
+            : undefined;
+    if (typeof text !== 'string') {
+      throw invalid('addIceCandidate: candidate must be a string or { candidate: string }');
+    }
     const skipped = await this.#native.addIceCandidate(text).catch(rethrow('addIceCandidate'));
     if (skipped !== undefined) this.emit('candidateskipped', text, skipped);
   }
@@ -237,15 +290,27 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   /** W3C stats (candidate pairs, candidates, transport), keyed by id like RTCStatsReport. */
+  /**
+   * W3C stats, keyed by id like RTCStatsReport. After close() it answers the figures as they
+   * stood when the connection closed (with the states then reading "closed"), never an error.
+   */
   async getStats(): Promise<Map<string, Stats>> {
-    const list = await this.#native.getStats().catch(rethrow('getStats'));
-    return new Map(list.map((s) => [s.id, s]));
+    if (this.#closed) return new Map(this.#finalStats ?? []);
+    try {
+      const list = await this.#native.getStats();
+      return new Map(list.map((s) => [s.id, s]));
+    } catch (err) {
+      // Closed while the call was in flight: the snapshot is (or will be) there.
+      if (this.#closed) return new Map(this.#finalStats ?? []);
+      throw fromNative('getStats', err);
+    }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#native.close().catch(rethrow('close'));
+    const last = await this.#native.close().catch(rethrow('close'));
+    this.#finalStats = new Map(last.map((s) => [s.id, s]));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -74,8 +74,14 @@ describe('interop with node-datachannel 0.33', () => {
     try {
       const toOurs = candidateSink(ours);
       theirs.onLocalCandidate((candidate) => toOurs.add(candidate));
+      // libdatachannel throws on a candidate that precedes its remote description: hold ours
+      // until it has our answer, as a signaling layer would.
+      const held: [string, string][] = [];
+      let theirsHasAnswer = false;
       ours.on('icecandidate', (c) => {
-        if (c) theirs.addRemoteCandidate(c.candidate, c.sdpMid ?? '0');
+        if (!c) return;
+        if (theirsHasAnswer) theirs.addRemoteCandidate(c.candidate, c.sdpMid ?? '0');
+        else held.push([c.candidate, c.sdpMid ?? '0']);
       });
       const theirOffer = new Promise<string>((resolve) =>
         theirs.onLocalDescription((sdp, type) => {
@@ -92,6 +98,8 @@ describe('interop with node-datachannel 0.33', () => {
       const answer = await ours.createAnswer();
       await ours.setLocalDescription(answer);
       theirs.setRemoteDescription(answer.sdp, 'answer');
+      theirsHasAnswer = true;
+      for (const [candidate, mid] of held.splice(0)) theirs.addRemoteCandidate(candidate, mid);
       await Promise.all([waitForState(ours, 'connected'), theirState]);
       expect(toOurs.errors).toEqual([]);
       // The answer follows the offer's payload type for H.264.

@@ -440,6 +440,13 @@ void IceAgent::MaybeNominate(uint64_t nowMs) {
   StartCheck(*best, /*useCandidate=*/true, /*consent=*/false, nowMs);
 }
 
+void IceAgent::Close() {
+  if (state_ == IceState::kClosed) return;
+  transactions_.clear();
+  outgoing_.clear();
+  SetState(IceState::kClosed);
+}
+
 void IceAgent::Tick(uint64_t nowMs) {
   if (state_ == IceState::kClosed || state_ == IceState::kFailed) return;
 

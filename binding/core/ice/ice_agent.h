@@ -72,6 +72,8 @@ class IceAgent {
   // A local ICE restart: new local credentials, remote state forgotten until the peer's
   // new description arrives. The selected pair keeps carrying data meanwhile.
   void Restart(IceCredentials local);
+  // The connection closed: nothing is sent or accepted any more (state kClosed).
+  void Close();
 
   // A datagram that RFC 7983 demultiplexing classed as STUN. Returns false if it was not
   // for the agent (malformed, unknown transaction); it is then dropped.

@@ -255,6 +255,15 @@ void IceTransport::Restart(const ice::IceCredentials& local) {
   ScheduleTick();
 }
 
+void IceTransport::Close() {
+  tick_.Stop();
+  gatheringTimer_.Stop();
+  agent_.Close();
+  for (auto& relay : relays_) {
+    if (relay->connection) relay->connection->Close();
+  }
+}
+
 bool IceTransport::IsKnownRemote(const net::Address& from) const {
   for (const auto& r : agent_.remoteCandidates()) {
     if (r.address == from) return true;

@@ -72,6 +72,8 @@ class IceTransport {
   Status AddRemoteCandidate(const sdp::Candidate& candidate);
   void SetRemoteEndOfCandidates();
   void Restart(const ice::IceCredentials& local);
+  // Stops checks, consent and relays: nothing more is sent (state kClosed).
+  void Close();
 
   // Sends on the selected pair (or back where the peer's traffic came from before then).
   Status Send(ByteSpan data);

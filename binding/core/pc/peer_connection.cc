@@ -553,8 +553,9 @@ void PeerConnection::SetSignalingState(SignalingState s) {
 
 void PeerConnection::Close() {
   if (closed_) return;
-  closed_ = true;  // first, so the DTLS close below reads as closing, not as a state change
-  dtls_->Close();
+  closed_ = true;  // first, so the closes below read as closing, not as state changes
+  dtls_->Close();  // close_notify leaves on the ICE route before ICE stops
+  ice_->Close();
   SetSignalingState(SignalingState::kClosed);
   UpdateConnectionState();
 }
