@@ -35,7 +35,7 @@ describe('native to native on loopback', () => {
       tlsVersion: 'DTLSv1.2',
       iceRole: 'controlling',
       dtlsRole: 'server',
-      srtpCipher: 'AEAD_AES_128_GCM',
+      srtpCipher: 'SRTP_AEAD_AES_128_GCM', // IANA's name, as W3C stats use
     });
     const pair = stats.get(String(transport?.selectedCandidatePairId));
     expect(pair).toMatchObject({ type: 'candidate-pair', state: 'succeeded', nominated: true });

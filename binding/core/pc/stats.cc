@@ -119,7 +119,7 @@ std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochM
     t.fields.emplace_back("dtlsRole",
                           std::string(d->role() == dtls::DtlsRole::kClient ? "client" : "server"));
     if (auto profile = d->selectedSrtpProfile()) {
-      t.fields.emplace_back("srtpCipher", std::string(srtp::InfoOf(*profile).name));
+      t.fields.emplace_back("srtpCipher", std::string(srtp::InfoOf(*profile).ianaName));
     }
   }
   out.push_back(std::move(t));

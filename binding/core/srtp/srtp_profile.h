@@ -13,6 +13,8 @@ struct SrtpProfileInfo {
   SrtpProfile profile;
   std::string_view name;         // RFC name, used in the JS API
   std::string_view opensslName;  // name in SSL_CTX_set_tlsext_use_srtp
+  // The "Profile" column of IANA's DTLS-SRTP registry: what W3C stats call srtpCipher.
+  std::string_view ianaName;
   unsigned long opensslId;       // NOLINT: SRTP_PROTECTION_PROFILE::id
   size_t keyLength;
   size_t saltLength;
