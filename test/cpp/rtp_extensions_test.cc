@@ -47,7 +47,7 @@ TEST_CASE("Rtp extensions: kAuto picks the one-byte form only when every element
       {"an empty element", {{1, ByteSpan()}}, ExtensionForm::kTwoByte},
   };
   for (const Row& r : rows) {
-    CAPTURE(r.name);
+    CAPTURE(std::string(r.name));
     CHECK(Ok(ResolveExtensionForm(r.ext, ExtensionForm::kAuto)) == r.want);
     CHECK(CodeOf(ResolveExtensionForm(r.ext, ExtensionForm::kOneByte)) ==
           (r.want == ExtensionForm::kOneByte ? "ok" : "ERR_RTP_INVALID_ARGUMENT"));

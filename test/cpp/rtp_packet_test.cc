@@ -298,7 +298,7 @@ TEST_CASE("Rtp write: invalid fields and short buffers are refused") {
   rows.push_back({"256 bytes of extension", base, "ERR_RTP_INVALID_ARGUMENT"});
   rows.back().h.extensions = tooBig;
   for (const Row& r : rows) {
-    CAPTURE(r.name);
+    CAPTURE(std::string(r.name));
     CHECK(CodeOf(RtpHeaderSize(r.h)) == r.code);
     std::array<uint8_t, 2048> buf{};
     CHECK(CodeOf(WriteRtpHeader(r.h, buf.data(), buf.size())) == r.code);
@@ -365,7 +365,7 @@ TEST_CASE("Rtp parse: malformed datagrams are rejected with their codes") {
       {"33 elements", manyElements, "ERR_RTP_TOO_MANY_EXTENSIONS"},
   };
   for (const Row& r : rows) {
-    CAPTURE(r.name);
+    CAPTURE(std::string(r.name));
     const auto result = ParseRtp(r.bytes);
     CHECK(CodeOf(result) == r.code);
     if (!result.ok()) CHECK_FALSE(result.status().message().empty());

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rtp/unwrap.h"
@@ -91,7 +92,7 @@ TEST_CASE("Rtp sequence numbers unwrap across 65535 -> 0 in both directions and 
       {"second wrap", {65535, 0, 65535, 0, 1}, {65535, 65536, 65535, 65536, 65537}},
   };
   for (const Row& r : rows) {
-    CAPTURE(r.name);
+    CAPTURE(std::string(r.name));
     SeqUnwrapper u;
     std::vector<int64_t> got;
     for (uint16_t v : r.in) got.push_back(u.Unwrap(v));
@@ -118,7 +119,7 @@ TEST_CASE("Rtp timestamps unwrap across 0xFFFFFFFF -> 0 in both directions and r
       {"just over half is backward", {0, 0x80000001u}, {0, 0x80000001 - k32}},
   };
   for (const Row& r : rows) {
-    CAPTURE(r.name);
+    CAPTURE(std::string(r.name));
     TimestampUnwrapper u;
     std::vector<int64_t> got;
     for (uint32_t v : r.in) got.push_back(u.Unwrap(v));
