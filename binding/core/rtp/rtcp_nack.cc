@@ -14,6 +14,20 @@ std::vector<NackItem> PackNack(ArrayView<uint16_t> sequenceNumbers) {
   SeqUnwrapper unwrapper;
   for (uint16_t seq : sequenceNumbers) unwrapped.push_back(unwrapper.Unwrap(seq));
   std::sort(unwrapped.begin(), unwrapped.end());
+  unwrapped.erase(std::unique(unwrapped.begin(), unwrapped.end()), unwrapped.end());
+  // A list that wanders around the whole circle can unwrap one number to two values 65536
+  // apart; keep only the first, so that each number is named once.
+  if (!unwrapped.empty() && unwrapped.back() - unwrapped.front() >= 65536) {
+    std::vector<bool> seen(65536);
+    size_t kept = 0;
+    for (int64_t v : unwrapped) {
+      const auto low = static_cast<uint16_t>(v);
+      if (seen[low]) continue;
+      seen[low] = true;
+      unwrapped[kept++] = v;
+    }
+    unwrapped.resize(kept);
+  }
 
   std::vector<NackItem> items;
   for (size_t i = 0; i < unwrapped.size();) {
@@ -21,7 +35,6 @@ std::vector<NackItem> PackNack(ArrayView<uint16_t> sequenceNumbers) {
     NackItem item{static_cast<uint16_t>(pid), 0};
     ++i;
     for (; i < unwrapped.size() && unwrapped[i] <= pid + 16; ++i) {
-      if (unwrapped[i] == pid) continue;  // a repeat
       item.blp = static_cast<uint16_t>(item.blp | 1u << (unwrapped[i] - pid - 1));
     }
     items.push_back(item);

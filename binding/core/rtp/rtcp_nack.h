@@ -31,7 +31,9 @@ struct Nack {
 
 // Compresses any list of sequence numbers (any order, repeats allowed, across the 16-bit wrap)
 // into the fewest items. Each number is unwrapped next to the one before it (unwrap.h), so a
-// list such as {65534, 1, 65535, 0} packs as one run; the items come out in that order.
+// list such as {65534, 1, 65535, 0} packs as one run; the items come out in that order. Each
+// number is named once even when the list spreads over more than half the space (where no
+// order is meaningful).
 std::vector<NackItem> PackNack(ArrayView<uint16_t> sequenceNumbers);
 // Every sequence number the items name, item by item and in bit order. A well-formed NACK
 // names each once; this does not remove repeats between overlapping items.

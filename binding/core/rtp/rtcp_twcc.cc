@@ -76,7 +76,7 @@ void WriteChunks(const std::vector<uint8_t>& symbols, ByteWriter& w) {
     const bool fitsOneBit = std::all_of(symbols.begin() + i, symbols.begin() + i + oneBit,
                                         [](uint8_t s) { return s <= kSmallDelta; });
     if (run >= oneBit || (!fitsOneBit && run >= twoBit)) {
-      w.u16(static_cast<uint16_t>(symbols[i] << 13 | run));
+      w.u16(static_cast<uint16_t>(size_t{symbols[i]} << 13 | run));
       i += run;
     } else if (fitsOneBit) {
       unsigned chunk = 0x8000;

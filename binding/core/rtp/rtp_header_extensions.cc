@@ -122,7 +122,7 @@ size_t WriteHeaderExtensionBlock(ArrayView<HeaderExtension> extensions, Extensio
   size_t pos = 4;
   for (const HeaderExtension& e : extensions) {
     if (oneByte) {
-      out[pos++] = static_cast<uint8_t>((e.id << 4) | (e.data.size - 1));
+      out[pos++] = static_cast<uint8_t>(size_t{e.id} << 4 | (e.data.size - 1));
     } else {
       out[pos++] = e.id;
       out[pos++] = static_cast<uint8_t>(e.data.size);
