@@ -399,3 +399,33 @@ TEST_CASE("Rtp parse: exactly 32 elements fit, the first of repeated ids is foun
   CHECK(ToVector(*p.extensions.Find(1)) == Hex("00"));  // not 14, the later repeat
   CHECK(ToVector(*p.extensions.Find(14)) == Hex("0d"));
 }
+
+TEST_CASE("Rtp parse into a reused view leaves nothing of the previous packet") {
+  RtpPacketView v;
+  const auto full = FullPacket();
+  REQUIRE(ParseRtp(full, &v).ok());
+  REQUIRE(v.extensions.size() == 2);
+  const auto minimal = Hex("80 60 00 07 | 00 00 00 09 | 00 00 00 03 | 01");
+  REQUIRE(ParseRtp(minimal, &v).ok());
+  CHECK_FALSE(v.marker);
+  CHECK(v.payloadType == 96);
+  CHECK(v.sequenceNumber == 7);
+  CHECK(v.timestamp == 9);
+  CHECK(v.ssrc == 3);
+  CHECK(v.csrcCount == 0);
+  CHECK(v.csrcBytes.size == 0);
+  CHECK_FALSE(v.hasExtension);
+  CHECK(v.extensionProfile == 0);
+  CHECK(v.extensionBody.size == 0);
+  CHECK(v.extensions.empty());
+  CHECK_FALSE(v.extensions.Find(1).has_value());
+  CHECK(v.headerSize == 12);
+  CHECK(ToVector(v.payload) == Hex("01"));
+  CHECK(v.paddingSize == 0);
+  CHECK(v.packet.size == minimal.size());
+  // An error in the extension block leaves no elements behind either.
+  REQUIRE(ParseRtp(full, &v).ok());
+  const auto bad = Hex("90 60 00 01 | 00 00 00 00 | 00 00 00 01 | be de 00 01 | 10 aa 23 bb");
+  CHECK(CodeOf(ParseRtp(bad, &v)) == "ERR_RTP_EXTENSION");
+  CHECK(v.extensions.empty());
+}

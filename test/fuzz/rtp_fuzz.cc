@@ -119,13 +119,29 @@ void RoundTripRtp(const RtpPacketView& p) {
   Check(q.paddingSize == p.paddingSize);
 }
 
+// Two views parsed from the same bytes, one fresh and one reused from earlier inputs.
+bool SameView(const RtpPacketView& a, const RtpPacketView& b) {
+  return a.marker == b.marker && a.payloadType == b.payloadType &&
+         a.sequenceNumber == b.sequenceNumber && a.timestamp == b.timestamp && a.ssrc == b.ssrc &&
+         a.csrcCount == b.csrcCount && SameBytes(a.csrcBytes, b.csrcBytes) &&
+         a.hasExtension == b.hasExtension && a.extensionProfile == b.extensionProfile &&
+         SameBytes(a.extensionBody, b.extensionBody) &&
+         SameExtensions(a.extensions, b.extensions) && a.headerSize == b.headerSize &&
+         SameBytes(a.payload, b.payload) && a.paddingSize == b.paddingSize &&
+         a.packet.size == b.packet.size;
+}
+
 void FuzzRtp(ByteSpan in) {
   auto r = ParseRtp(in);
+  static RtpPacketView reused;  // keeps whatever the previous input left in it
+  const Status s = ParseRtp(in, &reused);
+  Check(s.ok() == r.ok() && s.code() == r.status().code());
   if (!r.ok()) {
     Check(!r.status().code().empty());
     return;
   }
   const RtpPacketView& p = r.value();
+  Check(SameView(p, reused));
   Check(p.headerSize + p.payload.size + p.paddingSize == in.size);
   Check(Inside(p.payload, in) && Inside(p.extensionBody, in) && Inside(p.csrcBytes, in));
   Check(p.paddingOnly() == (p.paddingSize != 0 && p.payload.size == 0));
@@ -231,7 +247,8 @@ void FuzzSequenceNumbers(ByteSpan in) {
     seqs.push_back(static_cast<uint16_t>(in.data[i] << 8 | in.data[i + 1]));
   }
   const auto back = UnpackNack(PackNack(seqs));
-  Check(std::set<uint16_t>(back.begin(), back.end()) == std::set<uint16_t>(seqs.begin(), seqs.end()));
+  Check(std::set<uint16_t>(back.begin(), back.end()) ==
+        std::set<uint16_t>(seqs.begin(), seqs.end()));
   Check(back.size() == std::set<uint16_t>(back.begin(), back.end()).size());
   SeqUnwrapper u;
   for (uint16_t s : seqs) {

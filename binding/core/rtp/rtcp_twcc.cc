@@ -73,8 +73,9 @@ void WriteChunks(const std::vector<uint8_t>& symbols, ByteWriter& w) {
     while (i + run < n && run < kMaxRunLength && symbols[i + run] == symbols[i]) ++run;
     const size_t oneBit = std::min(kOneBitSymbols, rest);
     const size_t twoBit = std::min(kTwoBitSymbols, rest);
-    const bool fitsOneBit = std::all_of(symbols.begin() + i, symbols.begin() + i + oneBit,
-                                        [](uint8_t s) { return s <= kSmallDelta; });
+    const uint8_t* next = symbols.data() + i;
+    const bool fitsOneBit =
+        std::all_of(next, next + oneBit, [](uint8_t s) { return s <= kSmallDelta; });
     if (run >= oneBit || (!fitsOneBit && run >= twoBit)) {
       w.u16(static_cast<uint16_t>(size_t{symbols[i]} << 13 | run));
       i += run;

@@ -17,9 +17,16 @@ Status ExtensionError(const std::string& what) { return Status::Fail(kErrRtpExte
 
 Result<HeaderExtensions> HeaderExtensions::Parse(uint16_t profile, ByteSpan body) {
   HeaderExtensions out;
-  out.base_ = body.data;
+  Status s = Parse(profile, body, &out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status HeaderExtensions::Parse(uint16_t profile, ByteSpan body, HeaderExtensions* out) {
+  out->base_ = body.data;
+  out->count_ = 0;
   const bool oneByte = IsOneByteExtensionProfile(profile);
-  if (!oneByte && !IsTwoByteExtensionProfile(profile)) return out;
+  if (!oneByte && !IsTwoByteExtensionProfile(profile)) return Status::Ok();
 
   const uint8_t* p = body.data;
   size_t pos = 0;
@@ -43,23 +50,26 @@ Result<HeaderExtensions> HeaderExtensions::Parse(uint16_t profile, ByteSpan body
         continue;
       }
       if (pos + 1 >= body.size) {
+        out->count_ = 0;
         return ExtensionError("two-byte element " + std::to_string(id) + " lacks its length");
       }
       size = p[pos + 1];
       pos += 2;
     }
     if (size > body.size - pos) {
+      out->count_ = 0;
       return ExtensionError("element " + std::to_string(id) + " of " + std::to_string(size) +
                             " bytes runs past the extension block");
     }
-    if (out.count_ == kCapacity) {
+    if (out->count_ == kCapacity) {
+      out->count_ = 0;
       return Status::Fail(kErrRtpTooManyExtensions,
                           "more than " + std::to_string(kCapacity) + " header extensions");
     }
-    out.entries_[out.count_++] = {static_cast<uint32_t>(pos), id, static_cast<uint8_t>(size)};
+    out->entries_[out->count_++] = {static_cast<uint32_t>(pos), id, static_cast<uint8_t>(size)};
     pos += size;
   }
-  return out;
+  return Status::Ok();
 }
 
 Result<ExtensionForm> ResolveExtensionForm(ArrayView<HeaderExtension> extensions,

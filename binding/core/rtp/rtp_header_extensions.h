@@ -55,6 +55,13 @@ class HeaderExtensions {
   // §4.2). A profile that is neither form yields an empty list: the block belongs to another
   // RTP profile and is not an error.
   static Result<HeaderExtensions> Parse(uint16_t profile, ByteSpan body);
+  // The same into an existing object (no copy of the element table; on error *out is empty).
+  static Status Parse(uint16_t profile, ByteSpan body, HeaderExtensions* out);
+  // No elements (what an RTP packet without the X bit has).
+  void Clear() {
+    base_ = nullptr;
+    count_ = 0;
+  }
 
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }

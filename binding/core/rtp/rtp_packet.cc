@@ -67,14 +67,14 @@ void Emit(const RtpHeader& h, ExtensionForm form, uint8_t* out) {
 
 }  // namespace
 
-Result<RtpPacketView> ParseRtp(ByteSpan datagram) {
+Status ParseRtp(ByteSpan datagram, RtpPacketView* out) {
   const uint8_t* d = datagram.data;
   const size_t size = datagram.size;
   if (size < kRtpFixedHeaderSize) return Truncated("the fixed header", kRtpFixedHeaderSize, size);
   if ((d[0] >> 6) != kRtpVersion) {
     return Status::Fail(kErrRtpVersion, "version " + std::to_string(d[0] >> 6) + ", not 2");
   }
-  RtpPacketView v;
+  RtpPacketView& v = *out;  // every field is assigned below: the view may be reused
   v.packet = datagram;
   const bool padding = (d[0] & 0x20) != 0;
   v.hasExtension = (d[0] & 0x10) != 0;
@@ -97,13 +97,19 @@ Result<RtpPacketView> ParseRtp(ByteSpan datagram) {
     if (bodySize > size - pos) return Truncated("the extension block", pos + bodySize, size);
     v.extensionBody = ByteSpan(d + pos, bodySize);
     pos += bodySize;
-    auto ext = HeaderExtensions::Parse(v.extensionProfile, v.extensionBody);
-    if (!ext.ok()) return ext.status();
-    v.extensions = ext.value();
+    if (Status s = HeaderExtensions::Parse(v.extensionProfile, v.extensionBody, &v.extensions);
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    v.extensionProfile = 0;
+    v.extensionBody = ByteSpan();
+    v.extensions.Clear();
   }
   v.headerSize = pos;
 
   size_t end = size;
+  v.paddingSize = 0;
   if (padding) {
     const uint8_t pad = d[size - 1];
     if (pad == 0 || pad > size - pos) {
@@ -115,6 +121,13 @@ Result<RtpPacketView> ParseRtp(ByteSpan datagram) {
     end -= pad;
   }
   v.payload = ByteSpan(d + pos, end - pos);
+  return Status::Ok();
+}
+
+Result<RtpPacketView> ParseRtp(ByteSpan datagram) {
+  RtpPacketView v;
+  Status s = ParseRtp(datagram, &v);
+  if (!s.ok()) return s;
   return v;
 }
 

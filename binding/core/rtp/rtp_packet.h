@@ -3,9 +3,8 @@
 // packet into a caller's buffer. Used for every packet on the media path, so nothing here
 // allocates except the ByteWriter overloads (which append to a vector).
 //
-//   auto r = ParseRtp(datagram);
-//   if (!r.ok()) { count r.status().code(); drop; }
-//   const RtpPacketView& p = r.value();
+//   RtpPacketView p;  // reuse it for every packet: parsing into it copies nothing
+//   if (Status s = ParseRtp(datagram, &p); !s.ok()) { count s.code(); drop; }
 //   if (auto twcc = p.extensions.Find(twccId)) { auto seq = ParseTransportSequenceNumber(*twcc); }
 //   if (p.paddingOnly()) { probe or keep-alive: no media }
 #pragma once
@@ -59,7 +58,9 @@ struct RtpPacketView {
 // the datagram, a pad count of 1..(bytes after the header), and well-formed RFC 8285 elements.
 // Errors: ERR_RTP_TRUNCATED, ERR_RTP_VERSION, ERR_RTP_PADDING, ERR_RTP_EXTENSION,
 // ERR_RTP_TOO_MANY_EXTENSIONS. The payload type is not checked against RTCP's range: demux
-// with IsRtcp() (rtcp_packet.h) first.
+// with IsRtcp() (rtcp_packet.h) first. On error *out is unspecified.
+Status ParseRtp(ByteSpan datagram, RtpPacketView* out);
+// The same, returning a copy of the view (about 400 bytes: prefer the form above per packet).
 Result<RtpPacketView> ParseRtp(ByteSpan datagram);
 
 // The fields of a header to write. Views must outlive the write call only.
