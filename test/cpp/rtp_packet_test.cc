@@ -307,7 +307,7 @@ TEST_CASE("Rtp write: invalid fields and short buffers are refused") {
     CHECK(CodeOf(WriteRtpHeader(r.h, w)) == r.code);
     CHECK(out.empty());
   }
-  std::array<uint8_t, 16> small{};
+  std::array<uint8_t, 17> small{};
   CHECK(CodeOf(WriteRtpHeader(base, small.data(), 11)) == "ERR_RTP_BUFFER_TOO_SMALL");
   CHECK(Ok(WriteRtpHeader(base, small.data(), 12)) == 12);
   const auto payload = Hex("01 02 03 04 05");
