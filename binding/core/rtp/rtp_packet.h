@@ -1,7 +1,8 @@
 // RTP packets (RFC 3550 §5.1): parsing a datagram into a view of its fields without
 // allocating, and writing a header (with CSRCs, RFC 8285 extensions and the P bit) or a whole
 // packet into a caller's buffer. Used for every packet on the media path, so nothing here
-// allocates except the ByteWriter overloads (which append to a vector).
+// allocates except the ByteWriter overloads (which append to a vector) and rejections (whose
+// Status carries a message).
 //
 //   RtpPacketView p;  // reuse it for every packet: parsing into it copies nothing
 //   if (Status s = ParseRtp(datagram, &p); !s.ok()) { count s.code(); drop; }
