@@ -71,10 +71,13 @@ struct PayloadInfo {
   // The payload begins a NAL unit (single NAL, aggregation packet, first fragment), a VP8
   // partition (S=1) or an audio frame. A fragment that continues one is false.
   bool startsUnit = false;
-  // The payload begins a frame, as far as one packet can tell. VP8: S=1 with PID 0. H.264 and
-  // H.265: it begins with a parameter set, AUD or SEI, or with the first slice of a picture
-  // (first_mb_in_slice 0, first_slice_segment_in_pic_flag 1). Audio: always. A later payload of
-  // the same frame is false; so may the first be when a frame starts otherwise (rare).
+  // The payload begins a frame, as far as one packet can tell. VP8: S=1 with PID 0, exactly
+  // the first packet. H.264 and H.265: it begins with what only comes first in an access unit,
+  // a parameter set, AUD or (prefix) SEI, or with the first slice of a picture
+  // (first_mb_in_slice 0, first_slice_segment_in_pic_flag 1). So the parameter sets ahead of an
+  // IDR and the IDR's first fragment may all say true: the frame starts at the first of them in
+  // sequence order, and a frame whose earliest payload says false has lost its beginning.
+  // Audio: always.
   bool startsFrame = false;
   // The payload carries (part of) a key frame: an IDR / IRAP NAL unit or a parameter set, a VP8
   // key frame's first packet, any audio payload. Other payloads of the same key frame may say
