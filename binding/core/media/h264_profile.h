@@ -60,7 +60,8 @@ struct H264ProfileLevelId {
 // ERR_H264_UNKNOWN_PROFILE.
 Result<H264ProfileLevelId> ParseH264ProfileLevelId(std::string_view fmtpValue);
 
-// What an absent profile-level-id means (RFC 6184 §8.1): 420010, Baseline level 1.
-inline constexpr std::string_view kH264DefaultProfileLevelId = "420010";
+// What an absent profile-level-id means (RFC 6184 §8.1: "the Baseline profile, without
+// additional constraints at Level 1"): level_idc 10 is 0x0a.
+inline constexpr std::string_view kH264DefaultProfileLevelId = "42000a";
 
 }  // namespace kvs::media
