@@ -202,6 +202,10 @@ TEST_CASE("H.265 packetizer errors") {
   // RTP's own packet types in a frame.
   CHECK(p.Packetize(Shared(AnnexB({Nal(48, 0, 1, {0})})), 1200, out).code() == "ERR_H265_BAD_NAL");
   CHECK(p.Packetize(Shared(AnnexB({Nal(49, 0, 1, {0})})), 1200, out).code() == "ERR_H265_BAD_NAL");
+  // TID 0 is forbidden, and a receiver refuses it.
+  s = p.Packetize(Shared(AnnexB({Nal(1, 0, 0, {0x80})})), 1200, out);
+  CHECK(s.code() == "ERR_H265_BAD_NAL");
+  CHECK(s.message().find("TID 0") != std::string::npos);
   CHECK(out.empty());
 }
 

@@ -20,6 +20,9 @@ H265Packetizer::H265Packetizer(const NalPacketizerOptions& options)
 
 unsigned H265Packetizer::TypeOf(const uint8_t* header) const { return TypeOfHeader(header); }
 bool H265Packetizer::IsReservedForRtp(unsigned type) const { return type >= kAp; }
+const char* H265Packetizer::HeaderFault(const uint8_t* header) const {
+  return TidOf(header) == 0 ? "TID 0 (nuh_temporal_id_plus1 must not be 0)" : nullptr;
+}
 bool H265Packetizer::IsDropped(unsigned type) const { return type == kAud || type == kFiller; }
 int H265Packetizer::ParameterSetSlot(unsigned type) const {
   return type >= kVps && type <= kPps ? static_cast<int>(type - kVps) : -1;

@@ -9,7 +9,7 @@
 //   16-21) that lacks one gets the cached one right before its first slice, aggregated in one
 //   AP when they fit (Safari needs them with every key frame, media-facts.md).
 // - NAL unit types 48-63 are refused (ERR_H265_BAD_NAL): RTP uses 48-50 for its own packets and
-//   51-63 are unspecified.
+//   51-63 are unspecified. So is a TID of 0 (nuh_temporal_id_plus1 = 0 is forbidden).
 #pragma once
 
 #include "media/nal_packetizer.h"
@@ -23,6 +23,7 @@ class H265Packetizer final : public NalPacketizer {
  private:
   unsigned TypeOf(const uint8_t* header) const override;
   bool IsReservedForRtp(unsigned type) const override;
+  const char* HeaderFault(const uint8_t* header) const override;
   bool IsDropped(unsigned type) const override;
   int ParameterSetSlot(unsigned type) const override;
   bool IsKeyPicture(unsigned type) const override;

@@ -48,6 +48,10 @@ Status NalPacketizer::Packetize(const SharedBytes& frame, size_t maxPayload,
                                                  std::to_string(u.offset) +
                                                  " is reserved for RTP packets, not a frame");
     }
+    if (const char* fault = HeaderFault(frame->data() + u.offset)) {
+      return Status::Fail(rules_.badNalCode, std::string(rules_.codec) + " NAL unit at offset " +
+                                                 std::to_string(u.offset) + ": " + fault);
+    }
     if (IsDropped(type)) continue;
     const int slot = ParameterSetSlot(type);
     if (slot >= 0) {

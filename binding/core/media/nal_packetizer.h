@@ -51,6 +51,8 @@ class NalPacketizer : public Packetizer {
   virtual unsigned TypeOf(const uint8_t* header) const = 0;
   // Types the RTP format reserves for its own packets (STAP, FU...), which a frame may not hold.
   virtual bool IsReservedForRtp(unsigned type) const = 0;
+  // Why a NAL unit header is one no receiver would accept (nullptr: it is fine).
+  virtual const char* HeaderFault(const uint8_t* /*header*/) const { return nullptr; }
   // Types not sent at all (access unit delimiters, filler data).
   virtual bool IsDropped(unsigned type) const = 0;
   // The cache slot of a parameter set type, in the order they must be sent; -1 for others.
