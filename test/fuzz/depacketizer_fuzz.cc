@@ -7,12 +7,17 @@
 //     -Ibinding/core test/fuzz/depacketizer_fuzz.cc binding/core/media/*.cc \
 //     -o build/depacketizer_fuzz
 //   mkdir -p build/depacketizer_corpus
-//   ./build/depacketizer_fuzz -max_total_time=120 build/depacketizer_corpus \
+//   ./build/depacketizer_fuzz -max_total_time=120 -max_len=4096 build/depacketizer_corpus \
 //     test/fuzz/corpus/depacketizer
 //
+// The seeds in test/fuzz/corpus/depacketizer are cut from the media fixtures
+// (test/cpp/fixtures/media): short frames, two-frame inputs whose first frame leaves SPS/PPS for
+// the second, and payload sequences (STAP-A/AP, FU, VP8 descriptors) for each codec.
+//
 // Input layout: byte 0 picks the codec (low 3 bits) and a payload size (the rest, with byte 1);
-// the remaining bytes are read twice: as payloads (each a length byte and up to that many
-// bytes) for the depacketizer, and cut in two frames for the packetizer.
+// bytes 2-3 where to cut the frames. The remaining bytes are read twice: as payloads (each a
+// length byte and up to that many bytes) for the depacketizer, and cut in two frames for one
+// packetizer (so that the first can leave parameter sets for the second).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -198,12 +203,12 @@ void FuzzPacketizer(int codec, const std::vector<SharedBytes>& frames, size_t ma
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
+  if (size < 4) return 0;
   const int codec = (data[0] & 7) % kCodecs;
   const unsigned sizeSel = (static_cast<unsigned>(data[0] >> 3) << 8) | data[1];
   // Mostly small payload sizes (every NAL unit fragmented), some MTU-like, a few huge.
   const size_t maxPayload = sizeSel < 6000 ? 1 + sizeSel % 300 : sizeSel < 7900 ? 1200 : 1 << 20;
-  const ByteSpan rest(data + 2, size - 2);
+  const ByteSpan rest(data + 4, size - 4);
 
   // Depacketizing: the rest as length-prefixed payloads (a short last one is cut).
   std::vector<ByteSpan> payloads;
@@ -216,8 +221,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // And the rest as one payload.
   FuzzDepacketizer(*MakeDepacketizer(codec), {rest}, codec);
 
-  // Packetizing: the rest as two frames, cut where the first payload-length byte says.
-  const size_t cut = rest.size == 0 ? 0 : rest.data[0] % (rest.size + 1);
+  // Packetizing: the rest as two frames, cut where bytes 2-3 say.
+  const size_t cut = ((static_cast<size_t>(data[2]) << 8) | data[3]) % (rest.size + 1);
   std::vector<SharedBytes> frames = {
       MakeShared(std::vector<uint8_t>(rest.data, rest.data + cut)),
       MakeShared(std::vector<uint8_t>(rest.data + cut, rest.data + rest.size)),
