@@ -76,8 +76,8 @@ struct PayloadInfo {
   // a parameter set, AUD or (prefix) SEI, or with the first slice of a picture
   // (first_mb_in_slice 0, first_slice_segment_in_pic_flag 1). So the parameter sets ahead of an
   // IDR and the IDR's first fragment may all say true: the frame starts at the first of them in
-  // sequence order, and a frame whose earliest payload says false has lost its beginning.
-  // Audio: always.
+  // sequence order, and a frame whose earliest payload says false has lost its beginning (or
+  // begins with a NAL unit type not listed here, such as an SVC prefix). Audio: always.
   bool startsFrame = false;
   // The payload carries (part of) a key frame: an IDR / IRAP NAL unit or a parameter set, a VP8
   // key frame's first packet, any audio payload. Other payloads of the same key frame may say
