@@ -4,8 +4,8 @@ namespace kvs::js {
 
 EventSink::EventSink(Napi::Env env, Limits limits) : env_(env), limits_(limits) {
   napi_value name = Napi::String::New(env, "kvs-webrtc-events");
-  const napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1,
-                                                         nullptr, nullptr, this, CallJs, &tsfn_);
+  const napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr,
+                                                         nullptr, this, CallJs, &tsfn_);
   if (st != napi_ok) {
     tsfn_ = nullptr;
     closed_ = true;

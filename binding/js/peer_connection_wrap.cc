@@ -399,9 +399,10 @@ Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
 namespace {
 
 std::vector<pc::StatsObject> StatsNow(AddonState& st, const pc::PeerConnection& pc) {
-  const double nowEpoch = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count());
+  const double nowEpoch =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
   const double offset = nowEpoch - static_cast<double>(st.loop->NowMs());
   return pc::CollectStats(pc, nowEpoch, offset);
 }

@@ -233,8 +233,21 @@ TEST_CASE("answer: a Chromium offer gets Chromium's payload types") {
   CHECK(audio.findFormat(111)->rtcpFeedback == std::vector<std::string>{"transport-cc"});
   CHECK(audio.direction == Direction::kSendRecv);
   CHECK(audio.transport.setup == Setup::kActive);
-  REQUIRE(audio.extmaps.size() == 1);
-  CHECK(audio.extmaps[0].id == 3);  // Chromium's id for TWCC, not ours
+  // The offer's extensions we share, at the offer's ids (Chromium's, not ours), in its order;
+  // ssrc-audio-level is not ours.
+  REQUIRE(audio.extmaps.size() == 3);
+  CHECK(audio.extmaps[0].id == 2);
+  CHECK(audio.extmaps[0].uri == kvs::sdp::kAbsSendTimeExtensionUri);
+  CHECK(audio.extmaps[1].id == 3);
+  CHECK(audio.extmaps[1].uri == kvs::sdp::kTwccExtensionUri);
+  CHECK(audio.extmaps[2].id == 4);
+  CHECK(audio.extmaps[2].uri == kvs::sdp::kMidExtensionUri);
+  const auto rtp = kvs::sdp::DescribeRtp(audio);
+  CHECK(rtp.twccExtensionId == 3);
+  CHECK(rtp.absSendTimeExtensionId == 2);
+  CHECK(rtp.midExtensionId == 4);
+  CHECK(rtp.transportCc);
+  CHECK_FALSE(rtp.nack);  // Chromium offers no NACK for Opus
 
   const MediaSection& video = answer.media[1];
   // VP8 96 (+ RTX 97) and the Constrained Baseline, packetization-mode=1 H.264 108 (+ RTX 109).
@@ -428,4 +441,30 @@ TEST_CASE("interop: Chromium answers our offer with our payload types") {
   REQUIRE(codecs.size() == 2);
   CHECK(codecs[0].codec == Codec::kH264);
   CHECK(codecs[0].rtxPayloadType == uint8_t{126});
+}
+
+TEST_CASE("DescribeRtp and RemoteSsrcs read what a Chromium offer's video m-line agrees to") {
+  SessionDescription offer = Parse(fx::kChromiumOfferAvDc);
+  const MediaSection& video = offer.media[1];
+  const auto rtp = kvs::sdp::DescribeRtp(video);
+  REQUIRE_FALSE(rtp.codecs.empty());
+  CHECK(rtp.codecs.front().payloadType == 96);  // VP8 comes first in Chromium's list
+  CHECK(rtp.codecs.front().rtxPayloadType == std::optional<uint8_t>(97));
+  CHECK(rtp.nack);
+  CHECK(rtp.pli);
+  CHECK(rtp.fir);
+  CHECK(rtp.remb);
+  CHECK(rtp.transportCc);
+  CHECK(rtp.twccExtensionId == 3);
+  CHECK(rtp.absSendTimeExtensionId == 2);
+  CHECK(rtp.midExtensionId == 4);
+  CHECK(rtp.reducedSizeRtcp);
+  const auto ssrcs = kvs::sdp::RemoteSsrcs(video);
+  REQUIRE(ssrcs.size() == 1);
+  CHECK(ssrcs[0].ssrc == 2289321988u);
+  CHECK(ssrcs[0].rtxSsrc == 2029201873u);
+  const auto audio = kvs::sdp::RemoteSsrcs(offer.media[0]);
+  REQUIRE(audio.size() == 1);
+  CHECK(audio[0].ssrc == 1791376411u);
+  CHECK(audio[0].rtxSsrc == 0);
 }

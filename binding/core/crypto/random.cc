@@ -24,8 +24,8 @@ void UniqueBytes(uint8_t* out, size_t length) {
   if (RandomBytes(out, length).ok()) return;
   // A 64-bit counter mixed with the start time: distinct across calls and processes started
   // at different moments.
-  static std::atomic<uint64_t> counter{static_cast<uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count())};
+  static std::atomic<uint64_t> counter{
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   uint64_t x = 0;
   for (size_t i = 0; i < length; ++i) {
     if (i % 8 == 0) {

@@ -4,7 +4,10 @@ namespace kvs::pc {
 
 DtlsTransport::DtlsTransport(loop::EventLoop& loop, DatagramSender send,
                              std::shared_ptr<const dtls::Certificate> certificate)
-    : loop_(loop), send_(std::move(send)), certificate_(std::move(certificate)), retransmit_(loop) {}
+    : loop_(loop),
+      send_(std::move(send)),
+      certificate_(std::move(certificate)),
+      retransmit_(loop) {}
 
 DtlsTransport::~DtlsTransport() {
   onStateChange = nullptr;

@@ -31,9 +31,16 @@ const char* MediaKindName(MediaKind k);  // "audio", "video"
 // Our codecs of one kind, in our preference order (the order the C SDK lists them).
 std::vector<Codec> DefaultCodecs(MediaKind k);
 
-// The header extension for transport-wide congestion control (TWCC).
+// The header extensions we negotiate (RFC 8285), with the ids our offers give them. An answer
+// keeps the offer's ids.
 inline constexpr const char* kTwccExtensionUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+inline constexpr const char* kMidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+inline constexpr const char* kAbsSendTimeExtensionUri =
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+inline constexpr uint16_t kTwccExtensionId = 1;
+inline constexpr uint16_t kAbsSendTimeExtensionId = 2;
+inline constexpr uint16_t kMidExtensionId = 3;
 
 // The value of `key` in an fmtp string ("a=1;b=2"); keys compare case-insensitively.
 std::optional<std::string> FmtpParameter(std::string_view fmtp, std::string_view key);

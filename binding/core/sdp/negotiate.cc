@@ -104,7 +104,9 @@ Result<MediaSection> OfferMedia(const OfferedSection& s, bool twcc) {
   m.direction = s.direction;
   m.rtcpMux = true;
   m.rtcpRsize = true;
-  if (twcc) m.extmaps.push_back(Extmap{1, std::nullopt, kTwccExtensionUri, ""});
+  if (twcc) m.extmaps.push_back(Extmap{kTwccExtensionId, std::nullopt, kTwccExtensionUri, ""});
+  m.extmaps.push_back(Extmap{kAbsSendTimeExtensionId, std::nullopt, kAbsSendTimeExtensionUri, ""});
+  m.extmaps.push_back(Extmap{kMidExtensionId, std::nullopt, kMidExtensionUri, ""});
   std::vector<Codec> codecs = s.codecs.empty() ? DefaultCodecs(kind) : s.codecs;
   std::set<Codec> seen;
   for (Codec c : codecs) {
@@ -194,8 +196,15 @@ std::optional<MediaSection> AnswerRtp(const MediaSection& offered, const AnswerS
   ApplyTransport(m, spec.transport, setup);
   m.rtcpMux = true;
   m.rtcpRsize = offered.rtcpRsize;
+  // The intersection of the offer's extensions with ours, at the offer's ids (RFC 8285 §6):
+  // answering without transport-cc is what kept TWCC feedback from ever arriving elsewhere.
   for (const auto& e : offered.extmaps) {
-    if (spec.twcc && e.uri == kTwccExtensionUri) m.extmaps.push_back(Extmap{e.id, {}, e.uri, ""});
+    const bool ours = (spec.twcc && e.uri == kTwccExtensionUri) ||
+                      e.uri == kAbsSendTimeExtensionUri || e.uri == kMidExtensionUri;
+    // One-byte form ids only, unless the offer allows mixing (RFC 8285 §4.3, §6).
+    if (ours && e.id >= 1 && (e.id <= 14 || offered.extmapAllowMixed)) {
+      m.extmaps.push_back(Extmap{e.id, {}, e.uri, ""});
+    }
   }
   Direction offeredDir = offered.direction.value_or(Direction::kSendRecv);
   m.direction = AnswerDirection(offeredDir, policy->direction);
@@ -329,6 +338,53 @@ std::vector<NegotiatedCodec> NegotiatedCodecs(const MediaSection& m) {
       if (RtxAssociatedPayloadType(r) == f.payloadType) n.rtxPayloadType = r.payloadType;
     }
     out.push_back(std::move(n));
+  }
+  return out;
+}
+
+RtpParameters DescribeRtp(const MediaSection& m) {
+  RtpParameters p;
+  p.codecs = NegotiatedCodecs(m);
+  for (const auto& e : m.extmaps) {
+    if (e.id < 1 || e.id > 255) continue;
+    const auto id = static_cast<uint8_t>(e.id);
+    if (e.uri == kTwccExtensionUri) p.twccExtensionId = id;
+    if (e.uri == kAbsSendTimeExtensionUri) p.absSendTimeExtensionId = id;
+    if (e.uri == kMidExtensionUri) p.midExtensionId = id;
+  }
+  // The feedback of the codec we send (the first), plus what applies to every payload type.
+  std::vector<std::string> fb = m.rtcpFeedbackAll;
+  if (!p.codecs.empty()) {
+    if (const RtpFormat* f = m.findFormat(p.codecs.front().payloadType)) {
+      fb.insert(fb.end(), f->rtcpFeedback.begin(), f->rtcpFeedback.end());
+    }
+  }
+  for (const auto& item : fb) {
+    const std::string v = text::ToLower(item);
+    if (v == "nack") p.nack = true;
+    if (v == "nack pli") p.pli = true;
+    if (v == "ccm fir") p.fir = true;
+    if (v == "goog-remb") p.remb = true;
+    if (v == "transport-cc") p.transportCc = true;
+  }
+  p.reducedSizeRtcp = m.rtcpRsize;
+  return p;
+}
+
+std::vector<RemoteSsrc> RemoteSsrcs(const MediaSection& m) {
+  std::vector<RemoteSsrc> out;
+  std::vector<uint32_t> repair;  // the second of each FID group repairs the first
+  for (const auto& g : m.ssrcGroups) {
+    if (text::EqualsIgnoreCase(g.semantics, "FID") && g.ssrcs.size() == 2) {
+      out.push_back({g.ssrcs[0], g.ssrcs[1]});
+      repair.push_back(g.ssrcs[1]);
+    }
+  }
+  for (const auto& a : m.ssrcs) {
+    const bool known = std::any_of(out.begin(), out.end(),
+                                   [&](const RemoteSsrc& r) { return r.ssrc == a.ssrc; }) ||
+                       std::find(repair.begin(), repair.end(), a.ssrc) != repair.end();
+    if (!known) out.push_back({a.ssrc, 0});
   }
   return out;
 }

@@ -106,4 +106,28 @@ struct NegotiatedCodec {
 // The codecs of ours an m-line carries, in its order (the first is the one to send).
 std::vector<NegotiatedCodec> NegotiatedCodecs(const MediaSection& m);
 
+// What an m-line (the answer's: it holds what both sides agreed) says about RTP: the codecs,
+// the header extension ids (0 = not negotiated) and the RTCP feedback of the codec we send.
+struct RtpParameters {
+  std::vector<NegotiatedCodec> codecs;
+  uint8_t twccExtensionId = 0;
+  uint8_t absSendTimeExtensionId = 0;
+  uint8_t midExtensionId = 0;
+  bool nack = false;
+  bool pli = false;
+  bool fir = false;
+  bool remb = false;
+  bool transportCc = false;
+  bool reducedSizeRtcp = false;
+};
+RtpParameters DescribeRtp(const MediaSection& m);
+
+// The SSRCs a peer announces in an m-line (a=ssrc, a=ssrc-group:FID), each with the RTX SSRC
+// that repairs it (0 = none).
+struct RemoteSsrc {
+  uint32_t ssrc = 0;
+  uint32_t rtxSsrc = 0;
+};
+std::vector<RemoteSsrc> RemoteSsrcs(const MediaSection& m);
+
 }  // namespace kvs::sdp

@@ -15,7 +15,7 @@ struct SrtpProfileInfo {
   std::string_view opensslName;  // name in SSL_CTX_set_tlsext_use_srtp
   // The "Profile" column of IANA's DTLS-SRTP registry: what W3C stats call srtpCipher.
   std::string_view ianaName;
-  unsigned long opensslId;       // NOLINT: SRTP_PROTECTION_PROFILE::id
+  unsigned long opensslId;  // NOLINT: SRTP_PROTECTION_PROFILE::id
   size_t keyLength;
   size_t saltLength;
 };

@@ -122,7 +122,8 @@ Result<size_t> SrtpSession::UnprotectRtp(uint8_t* buf, size_t length) {
     return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
   }
   if (length < 12 || length > 65535) {
-    return Status::Fail("ERR_SRTP_MALFORMED", "SRTP packet of " + std::to_string(length) + " bytes");
+    return Status::Fail("ERR_SRTP_MALFORMED",
+                        "SRTP packet of " + std::to_string(length) + " bytes");
   }
   int len = static_cast<int>(length);
   const srtp_err_status_t st = srtp_unprotect(ctx_, buf, &len);
@@ -149,7 +150,8 @@ Result<size_t> SrtpSession::UnprotectRtcp(uint8_t* buf, size_t length) {
     return Status::Fail("ERR_INVALID_STATE", "unprotect on an outbound SRTP session");
   }
   if (length < 8 || length > 65535) {
-    return Status::Fail("ERR_SRTP_MALFORMED", "SRTCP packet of " + std::to_string(length) + " bytes");
+    return Status::Fail("ERR_SRTP_MALFORMED",
+                        "SRTCP packet of " + std::to_string(length) + " bytes");
   }
   int len = static_cast<int>(length);
   const srtp_err_status_t st = srtp_unprotect_rtcp(ctx_, buf, &len);
@@ -172,25 +174,21 @@ Status InVector(std::vector<uint8_t>& packet, size_t trailer, Op op) {
 }  // namespace
 
 Status SrtpSession::ProtectRtp(std::vector<uint8_t>& packet) {
-  return InVector(packet, SRTP_MAX_TRAILER_LEN, [this](uint8_t* b, size_t n, size_t cap) {
-    return ProtectRtp(b, n, cap);
-  });
+  return InVector(packet, SRTP_MAX_TRAILER_LEN,
+                  [this](uint8_t* b, size_t n, size_t cap) { return ProtectRtp(b, n, cap); });
 }
 
 Status SrtpSession::UnprotectRtp(std::vector<uint8_t>& packet) {
-  return InVector(packet, 0,
-                  [this](uint8_t* b, size_t n, size_t) { return UnprotectRtp(b, n); });
+  return InVector(packet, 0, [this](uint8_t* b, size_t n, size_t) { return UnprotectRtp(b, n); });
 }
 
 Status SrtpSession::ProtectRtcp(std::vector<uint8_t>& packet) {
-  return InVector(packet, kSrtcpTrailerRoom, [this](uint8_t* b, size_t n, size_t cap) {
-    return ProtectRtcp(b, n, cap);
-  });
+  return InVector(packet, kSrtcpTrailerRoom,
+                  [this](uint8_t* b, size_t n, size_t cap) { return ProtectRtcp(b, n, cap); });
 }
 
 Status SrtpSession::UnprotectRtcp(std::vector<uint8_t>& packet) {
-  return InVector(packet, 0,
-                  [this](uint8_t* b, size_t n, size_t) { return UnprotectRtcp(b, n); });
+  return InVector(packet, 0, [this](uint8_t* b, size_t n, size_t) { return UnprotectRtcp(b, n); });
 }
 
 const char* LibSrtpVersion() { return srtp_get_version_string(); }
