@@ -89,6 +89,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #signalingState: SignalingState = 'stable';
   #localDescription: SessionDescription | null = null;
   #remoteDescription: SessionDescription | null = null;
+  // Descriptions being applied by the native side: committed when their signaling state
+  // change arrives, which comes before the call's promise settles.
+  #applyingLocal: SessionDescription | undefined;
+  #applyingRemote: SessionDescription | undefined;
   #closed = false;
   #failureReason: KvsError | null = null;
   /** The last statistics, taken as the connection closed: what getStats() answers after. */
@@ -158,10 +162,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
           this.#connectionState = event[1] as PeerConnectionState;
           this.emit('connectionstatechange', this.#connectionState);
           break;
-        case 'signalingstatechange':
+        case 'signalingstatechange': {
+          const previous = this.#signalingState;
           this.#signalingState = event[1] as SignalingState;
+          this.#commitApplied(previous, this.#signalingState);
           this.emit('signalingstatechange', this.#signalingState);
           break;
+        }
         case 'candidateskipped':
           this.emit('candidateskipped', event[1], event[2]);
           break;
@@ -178,6 +185,23 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** Why the connection failed, or null while it has not. */
   get failureReason(): KvsError | null {
     return this.#failureReason;
+  }
+
+  /**
+   * W3C order: a signalingstatechange handler already sees the description that caused the
+   * change (a signaling layer holding early candidates flushes them from there).
+   */
+  #commitApplied(previous: SignalingState, next: SignalingState): void {
+    const reflects = (d: SessionDescription | undefined, offerState: SignalingState) =>
+      d !== undefined &&
+      ((d.type === 'offer' && next === offerState) ||
+        (d.type === 'answer' && next === 'stable' && previous !== 'stable'));
+    if (reflects(this.#applyingLocal, 'have-local-offer')) {
+      this.#localDescription = this.#applyingLocal ?? null;
+    }
+    if (reflects(this.#applyingRemote, 'have-remote-offer')) {
+      this.#remoteDescription = this.#applyingRemote ?? null;
+    }
   }
 
   get connectionState(): PeerConnectionState {
@@ -246,18 +270,30 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
 
   async setLocalDescription(description: SessionDescription): Promise<void> {
     checkDescription(description, 'setLocalDescription');
-    await this.#native
-      .setLocalDescription(description.type, description.sdp)
-      .catch(rethrow('setLocalDescription'));
-    this.#localDescription = { type: description.type, sdp: description.sdp };
+    const applying = { type: description.type, sdp: description.sdp };
+    this.#applyingLocal = applying;
+    try {
+      await this.#native
+        .setLocalDescription(description.type, description.sdp)
+        .catch(rethrow('setLocalDescription'));
+    } finally {
+      if (this.#applyingLocal === applying) this.#applyingLocal = undefined;
+    }
+    this.#localDescription = applying;
   }
 
   async setRemoteDescription(description: SessionDescription): Promise<void> {
     checkDescription(description, 'setRemoteDescription');
-    await this.#native
-      .setRemoteDescription(description.type, description.sdp)
-      .catch(rethrow('setRemoteDescription'));
-    this.#remoteDescription = { type: description.type, sdp: description.sdp };
+    const applying = { type: description.type, sdp: description.sdp };
+    this.#applyingRemote = applying;
+    try {
+      await this.#native
+        .setRemoteDescription(description.type, description.sdp)
+        .catch(rethrow('setRemoteDescription'));
+    } finally {
+      if (this.#applyingRemote === applying) this.#applyingRemote = undefined;
+    }
+    this.#remoteDescription = applying;
   }
 
   /**

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -282,4 +285,219 @@ TEST_CASE("after a restart, a peer that learns the other only as peer-reflexive 
   net.Run(2000);
   CHECK(a.state() == IceState::kConnected);
   CHECK(b.state() == IceState::kConnected);
+}
+
+// ---- Timing under a starved loop and through TURN relays ---------------------------------
+
+namespace {
+
+constexpr int kRelaySocket = 1000;
+
+Candidate Relay(const std::string& ip, uint16_t port) {
+  Candidate c;
+  c.type = CandidateType::kRelay;
+  c.address = *Address::Parse(ip, port);
+  c.base = c.address;
+  c.priority = kvs::ice::ComputePriority(CandidateType::kRelay, 65535);
+  c.foundation = kvs::ice::ComputeFoundation(CandidateType::kRelay, c.base, "turn:test",
+                                             kvs::ice::TransportProtocol::kUdp);
+  c.socketId = kRelaySocket;
+  return c;
+}
+
+// Two agents on relay candidates, as through TURN. A packet reaches an agent's relay only
+// once that agent has sent something to the packet's source (its TURN permission); packets
+// take latencyMs; and an agent's loop can be starved: it neither ticks nor reads until
+// starvedUntil, while packets queue for it. After a stall the timer runs before the reads,
+// as libuv does after a long callback.
+struct RelayNet {
+  struct Side {
+    IceAgent* agent;
+    Address address;
+    std::set<Address> permitted;
+    uint64_t starvedUntil = 0;
+    struct InFlight {
+      uint64_t arrivesMs;
+      Address from;
+      std::vector<uint8_t> bytes;
+    };
+    std::deque<InFlight> inbox;
+  };
+  Side a, b;
+  uint64_t now = 1000;
+  uint64_t latencyMs = 5;
+
+  RelayNet(IceAgent& agentA, IceAgent& agentB)
+      : a{&agentA, *Address::Parse("198.51.100.1", 50000), {}, 0, {}},
+        b{&agentB, *Address::Parse("198.51.100.2", 50002), {}, 0, {}} {
+    agentA.AddLocalCandidate(Relay("198.51.100.1", 50000));
+    agentB.AddLocalCandidate(Relay("198.51.100.2", 50002));
+  }
+  static void Send(Side& from, Side& to, uint64_t now, uint64_t latency) {
+    for (auto& p : from.agent->TakeOutgoing()) {
+      from.permitted.insert(p.to);
+      if (p.to != to.address || to.permitted.count(from.address) == 0) continue;
+      to.inbox.push_back({now + latency, from.address, std::move(p.bytes)});
+    }
+  }
+  void Step() {
+    now += 10;
+    for (Side* s : {&a, &b}) {
+      if (now < s->starvedUntil) continue;
+      s->agent->Tick(now);
+      while (!s->inbox.empty() && s->inbox.front().arrivesMs <= now) {
+        auto p = std::move(s->inbox.front());
+        s->inbox.pop_front();
+        s->agent->HandleStun(kRelaySocket, p.from, kvs::ByteSpan(p.bytes), now);
+      }
+    }
+    Send(a, b, now, latencyMs);
+    Send(b, a, now, latencyMs);
+  }
+  void Run(uint64_t ms) {
+    for (uint64_t t = 0; t < ms; t += 10) Step();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("relay pair: checks lost before the peer's permission do not doom the pair") {
+  // a learns b's relay at once, b learns a's only 5 s later (slow trickle): until b sends
+  // to a, b's TURN server drops every check from a, the last of a's transmissions included.
+  // b's first check then reaches a, and a must check again at once (RFC 8445 §7.3.1.4),
+  // rather than wait for a transaction that can only time out.
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(31));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(32));
+  RelayNet net(a, b);
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  net.Run(5000);
+  REQUIRE(a.state() == IceState::kChecking);
+  CHECK(a.pairs()[0].stats.requestsSent == 7);  // all lost
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(5000);  // still well inside a's 12 s connection-check timeout
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(b.state() == IceState::kConnected);
+}
+
+TEST_CASE("checking, and its timeout, begin when a local relay completes the first pair") {
+  // The remote candidate came first and our relay allocation 2 s later: checks can run only
+  // from then on, and the connection-check timeout counts from then, not from never.
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(33));
+  std::vector<IceState> states;
+  b.onStateChange = [&](IceState s) { states.push_back(s); };
+  uint64_t now = 1000;
+  b.SetRemoteCredentials({"aaaa", "apasswordapasswordapass"}, now);
+  REQUIRE(b.AddRemoteCandidate(Relay("198.51.100.1", 50000), now).ok());
+  for (; now < 3000; now += 10) b.Tick(now);
+  CHECK(b.state() == IceState::kNew);
+  CHECK(b.TakeOutgoing().empty());
+  b.AddLocalCandidate(Relay("198.51.100.2", 50002));
+  const uint64_t pairedAt = now;
+  b.Tick(now);
+  CHECK(b.state() == IceState::kChecking);
+  CHECK_FALSE(b.TakeOutgoing().empty());
+  for (; now <= pairedAt + 11900; now += 10) b.Tick(now);  // no answers at all
+  CHECK(b.state() == IceState::kChecking);
+  for (; now <= pairedAt + 12100; now += 10) b.Tick(now);
+  CHECK(b.state() == IceState::kFailed);
+  CHECK(states == std::vector<IceState>{IceState::kChecking, IceState::kFailed});
+}
+
+TEST_CASE("after a local ICE restart, the check timeout counts from the peer's answer") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(34));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(35));
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Link(a, b, net);
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  a.Restart({"aaa2", "apassword2apassword2apa"});
+  net.Run(8000);  // the answer takes 8 s through signaling: nothing to check meanwhile
+  CHECK(a.state() == IceState::kChecking);
+  b.Restart({"bbb2", "bpassword2bpassword2bpa"});
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+  net.drop = true;  // and then the path is gone: the new checks are never answered
+  net.Run(11500);
+  CHECK(a.state() == IceState::kChecking);  // 19.5 s after the restart, 11.5 s after the answer
+  net.Run(1000);
+  CHECK(a.state() == IceState::kFailed);
+}
+
+TEST_CASE("after a remote ICE restart, the check timeout counts from the new candidates") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(36));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(37));
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Link(a, b, net);
+  net.Run(500);
+  REQUIRE(b.state() == IceState::kConnected);
+  a.Restart({"aaa2", "apassword2apassword2apa"});
+  b.SetRemoteCredentials(a.localCredentials(), net.now);  // the offer, without candidates
+  net.drop = true;
+  net.Run(6000);  // a's candidates trickle in 6 s later
+  REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+  net.Run(11500);
+  CHECK(b.state() == IceState::kChecking);
+  net.Run(1000);
+  CHECK(b.state() == IceState::kFailed);
+}
+
+TEST_CASE("a loop starved past the check timeout reads what arrived in time before failing") {
+  // b's check reaches a 10.9 s into a's checking, in time; a's loop is then starved for 2 s.
+  // The first tick after the stall must not fail the connection before a has read it.
+  auto run = [](uint32_t stallThresholdMs) {
+    auto ca = Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass");
+    ca.stallThresholdMs = stallThresholdMs;
+    IceAgent a(ca, Seeded(38));
+    IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(39));
+    RelayNet net(a, b);
+    std::vector<IceState> states;
+    a.onStateChange = [&](IceState s) { states.push_back(s); };
+    a.SetRemoteCredentials(b.localCredentials(), net.now);
+    b.SetRemoteCredentials(a.localCredentials(), net.now);
+    REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+    net.Run(10900);
+    REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+    net.a.starvedUntil = net.now + 2000;
+    net.Run(3000);
+    CHECK(b.state() ==
+          (states.back() == IceState::kConnected ? IceState::kConnected : IceState::kChecking));
+    return states;
+  };
+  CHECK(run(500) == std::vector<IceState>{IceState::kChecking, IceState::kConnected});
+  // The same stall, with the stall not recognised: the timeout fires first.
+  CHECK(run(UINT32_MAX) == std::vector<IceState>{IceState::kChecking, IceState::kFailed});
+}
+
+TEST_CASE("a loop starved for 40 s keeps a connection whose peer still answers") {
+  // Consent (RFC 7675) counts the silence the agent could observe: after a stall, it reads
+  // the peer's checks and answers before it judges the path.
+  auto run = [](uint32_t stallThresholdMs) {
+    auto ca = Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass");
+    ca.stallThresholdMs = stallThresholdMs;
+    IceAgent a(ca, Seeded(40));
+    IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(41));
+    RelayNet net(a, b);
+    std::vector<IceState> states;
+    a.onStateChange = [&](IceState s) { states.push_back(s); };
+    a.SetRemoteCredentials(b.localCredentials(), net.now);
+    b.SetRemoteCredentials(a.localCredentials(), net.now);
+    REQUIRE(a.AddRemoteCandidate(b.localCandidates()[0], net.now).ok());
+    REQUIRE(b.AddRemoteCandidate(a.localCandidates()[0], net.now).ok());
+    net.Run(1000);
+    REQUIRE(a.state() == IceState::kConnected);
+    net.a.starvedUntil = net.now + 40000;
+    net.Run(46000);
+    CHECK(a.state() == IceState::kConnected);
+    CHECK(b.state() == IceState::kConnected);  // b saw 40 s of silence, then consent again
+    return states;
+  };
+  CHECK(run(500) == std::vector<IceState>{IceState::kChecking, IceState::kConnected});
+  // Not recognised as a stall: a reports a disconnection that never was.
+  CHECK(run(UINT32_MAX) == std::vector<IceState>{IceState::kChecking, IceState::kConnected,
+                                                 IceState::kDisconnected, IceState::kConnected});
 }

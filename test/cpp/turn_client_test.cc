@@ -2,6 +2,7 @@
 // the test with the STUN codec, as a TURN server would send it.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,8 +79,9 @@ struct Server {
 };
 
 struct Harness {
-  explicit Harness(TurnTransport transport = TurnTransport::kUdp, bool channels = true)
-      : client(MakeConfig(transport, channels), Counter()) {
+  explicit Harness(TurnTransport transport = TurnTransport::kUdp, bool channels = true,
+                   uint32_t stallThresholdMs = TurnClientConfig{}.stallThresholdMs)
+      : client(MakeConfig(transport, channels, stallThresholdMs), Counter()) {
     client.onAllocated = [this](const net::Address& r, const net::Address& m) {
       relayed = r;
       mapped = m;
@@ -90,8 +92,10 @@ struct Harness {
     client.onError = [this](const Status& s) { errors.push_back(s); };
     client.onClosed = [this] { closed = true; };
   }
-  static TurnClientConfig MakeConfig(TurnTransport transport, bool channels) {
+  static TurnClientConfig MakeConfig(TurnTransport transport, bool channels,
+                                     uint32_t stallThresholdMs) {
     TurnClientConfig c;
+    c.stallThresholdMs = stallThresholdMs;
     c.username = kUser;
     c.password = kPass;
     c.transport = transport;
@@ -220,6 +224,37 @@ TEST_CASE("TURN client: over UDP requests are retransmitted with a doubling RTO,
   CHECK(h.client.state() == TurnState::kFailed);
   REQUIRE(h.errors.size() == 1);
   CHECK(h.errors[0].code() == "ERR_TURN_TIMEOUT");
+}
+
+TEST_CASE("TURN client: a tick 2 s late reads the answer that waited before timing out") {
+  // The Allocate's last wait ends at 39.5 s; the loop is starved from 39 s to 41.5 s while
+  // the server's answer sits in the socket. The late tick runs before the read (libuv runs
+  // timers first after a long callback) and must leave the read a chance.
+  auto run = [](TurnTransport transport, uint32_t stallThresholdMs, bool answer) {
+    Harness h(transport, true, stallThresholdMs);
+    REQUIRE(h.client.Start(0).ok());
+    h.client.HandleIncoming(h.server.Challenge(Server::Read(h.One()), 401), 0);
+    const auto request = Server::Read(h.One());
+    for (uint64_t t = *h.client.NextTickMs(); t < 39500; t = *h.client.NextTickMs()) {
+      h.client.Tick(t);  // on time: the retransmissions over UDP
+      h.client.TakeOutgoing();
+    }
+    REQUIRE(h.client.NextTickMs() == uint64_t{39500});
+    h.client.Tick(41500);
+    if (answer) h.client.HandleIncoming(h.server.AllocateOk(request), 41500);
+    if (h.client.state() == TurnState::kAllocating) {
+      REQUIRE(h.client.NextTickMs());
+      CHECK(*h.client.NextTickMs() > 41500);  // after the read, not in the same timer pass
+      h.client.Tick(*h.client.NextTickMs());
+    }
+    return h.client.state();
+  };
+  for (TurnTransport transport : {TurnTransport::kUdp, TurnTransport::kTcp}) {
+    CAPTURE(static_cast<int>(transport));
+    CHECK(run(transport, 500, true) == TurnState::kAllocated);
+    CHECK(run(transport, 500, false) == TurnState::kFailed);  // no answer: the next tick ends it
+    CHECK(run(transport, UINT32_MAX, true) == TurnState::kFailed);  // the stall unrecognised
+  }
 }
 
 TEST_CASE("TURN client: over TCP there are no retransmissions, only a timeout") {

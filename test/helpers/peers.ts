@@ -7,11 +7,16 @@ import {
 /** Host candidates on 127.0.0.1 only: the tests' traffic never leaves loopback. */
 export const LOOPBACK: PeerConnectionConfig = { interfaces: { only: ['127.0.0.1'] } };
 
-/** Resolves when the connection reaches `state`; rejects on failed/closed or after `ms`. */
+/**
+ * Resolves when the connection reaches `state`; rejects on failed/closed or after `ms`. The
+ * verdict should come from the connection: the deadline is only a safety net, above the
+ * core's own timeouts (12 s of checks from the first pair, 12 s more for a nomination after
+ * the first success, a TURN connect of up to 5 s before that) and below vitest's 60 s.
+ */
 export function waitForState(
   pc: PeerConnection,
   state: PeerConnectionState,
-  ms = 20_000,
+  ms = 45_000,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     if (pc.connectionState === state) return resolve();

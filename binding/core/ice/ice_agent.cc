@@ -96,10 +96,7 @@ Status IceAgent::AddRemoteCandidate(Candidate candidate, uint64_t nowMs) {
   }
   remote_.push_back(std::move(candidate));
   PairRemote(remote_.size() - 1);
-  if (ChecksCanRun() && state_ == IceState::kNew) {
-    checksStartedMs_ = nowMs;
-    SetState(IceState::kChecking);
-  }
+  MaybeStartChecks(nowMs);
   return Status::Ok();
 }
 
@@ -118,13 +115,10 @@ void IceAgent::SetRemoteCredentials(IceCredentials credentials, uint64_t nowMs) 
     // until a new pair is selected.
     selected_.reset();
     if (state_ != IceState::kNew) SetState(IceState::kChecking);
-    checksStartedMs_ = nowMs;
+    checksStartedMs_.reset();  // the new generation's candidates may come later
   }
   remoteCredentials_ = std::move(credentials);
-  if (ChecksCanRun() && state_ == IceState::kNew) {
-    checksStartedMs_ = nowMs;
-    SetState(IceState::kChecking);
-  }
+  MaybeStartChecks(nowMs);
 }
 
 void IceAgent::Restart(IceCredentials local) {
@@ -137,12 +131,30 @@ void IceAgent::Restart(IceCredentials local) {
   nominating_.reset();
   selected_.reset();
   firstSuccessMs_ = 0;
-  checksStartedMs_ = 0;  // the check timeout counts from the next tick
+  checksStartedMs_.reset();  // until the peer's answer brings credentials and candidates
   remoteEndOfCandidates_ = false;
   SetState(IceState::kChecking);
 }
 
 bool IceAgent::ChecksCanRun() const { return remoteCredentials_.has_value() && !pairs_.empty(); }
+
+void IceAgent::MaybeStartChecks(uint64_t nowMs) {
+  if (checksStartedMs_ || selected_ || !ChecksCanRun()) return;
+  checksStartedMs_ = nowMs;
+  if (state_ == IceState::kNew) SetState(IceState::kChecking);
+}
+
+void IceAgent::ForgiveStall(uint64_t gapMs, uint64_t nowMs) {
+  // Deadlines stand still for the gap. Retransmissions that fell due are still sent now;
+  // only the give-ups move.
+  auto shift = [gapMs, nowMs](uint64_t& t) { t = std::min(t + gapMs, nowMs); };
+  if (checksStartedMs_) shift(*checksStartedMs_);
+  if (firstSuccessMs_ != 0) shift(firstSuccessMs_);
+  if (selected_) shift(lastConsentMs_);
+  for (auto& [key, t] : transactions_) {
+    if (t.transmissions >= config_.checkMaxTransmissions) t.nextRetransmitMs += gapMs;
+  }
+}
 
 void IceAgent::PairLocal(size_t localIndex) {
   for (size_t r = 0; r < remote_.size(); ++r) AddPair(localIndex, r);
@@ -322,10 +334,7 @@ void IceAgent::HandleRequest(int socketId, const net::Address& from, ByteSpan ra
     AddPair(*localIndex, remote_.size() - 1);
     pairIndex = FindPair(socketId, from);
     if (!pairIndex) return;
-    if (state_ == IceState::kNew && remoteCredentials_) {
-      checksStartedMs_ = nowMs;
-      SetState(IceState::kChecking);
-    }
+    MaybeStartChecks(nowMs);
   }
   CandidatePair& pair = pairs_[*pairIndex];
   pair.stats.requestsReceived++;
@@ -339,12 +348,19 @@ void IceAgent::HandleRequest(int socketId, const net::Address& from, ByteSpan ra
     return;
   }
   if (useCandidate) pair.nominateOnSuccess = true;
-  // A triggered check makes the path usable both ways quickly.
-  if (pair.state != PairState::kInProgress) {
-    pair.state = PairState::kWaiting;
-    if (std::find(triggered_.begin(), triggered_.end(), *pairIndex) == triggered_.end()) {
-      triggered_.push_back(*pairIndex);
+  // A triggered check makes the path usable both ways quickly (RFC 8445 §7.3.1.4). A check
+  // already in progress is superseded too: its transmissions may all have been lost (sent
+  // through a relay before the peer's TURN permission existed), and the peer's request shows
+  // the path works now; waiting for its next retransmission could take 1.6 s, or forever
+  // after its last one.
+  if (pair.state == PairState::kInProgress) {
+    for (auto& [key, t] : transactions_) {
+      if (t.pair == *pairIndex && !t.consent) t.cancelled = true;
     }
+  }
+  pair.state = PairState::kWaiting;
+  if (std::find(triggered_.begin(), triggered_.end(), *pairIndex) == triggered_.end()) {
+    triggered_.push_back(*pairIndex);
   }
 }
 
@@ -449,6 +465,11 @@ void IceAgent::Close() {
 
 void IceAgent::Tick(uint64_t nowMs) {
   if (state_ == IceState::kClosed || state_ == IceState::kFailed) return;
+  if (lastTickMs_ && nowMs > *lastTickMs_ + config_.stallThresholdMs) {
+    ForgiveStall(nowMs - *lastTickMs_, nowMs);
+  }
+  lastTickMs_ = nowMs;
+  MaybeStartChecks(nowMs);  // a local candidate may have completed the first pair
 
   // Retransmissions (RFC 8489 §6.2.1 with our RTO), and give-ups.
   for (auto it = transactions_.begin(); it != transactions_.end();) {
@@ -459,7 +480,7 @@ void IceAgent::Tick(uint64_t nowMs) {
     }
     CandidatePair& pair = pairs_[t.pair];
     if (t.transmissions >= config_.checkMaxTransmissions) {
-      if (!t.consent) {
+      if (!t.consent && !t.cancelled) {
         pair.state = PairState::kFailed;
         if (nominating_ == t.pair) nominating_.reset();
       }
@@ -469,9 +490,11 @@ void IceAgent::Tick(uint64_t nowMs) {
     t.transmissions++;
     t.rtoMs = std::min<uint32_t>(t.rtoMs * 2, 1600);
     t.nextRetransmitMs = nowMs + t.rtoMs;
-    outgoing_.push_back(
-        {local_[pair.localIndex].socketId, remote_[pair.remoteIndex].address, t.bytes});
-    pair.stats.requestsSent++;
+    if (!t.cancelled) {  // a cancelled check only waits out its timeout
+      outgoing_.push_back(
+          {local_[pair.localIndex].socketId, remote_[pair.remoteIndex].address, t.bytes});
+      pair.stats.requestsSent++;
+    }
     ++it;
   }
 
@@ -502,14 +525,13 @@ void IceAgent::Tick(uint64_t nowMs) {
   MaybeNominate(nowMs);
 
   if (!selected_ && state_ == IceState::kChecking) {
-    if (checksStartedMs_ == 0) checksStartedMs_ = nowMs;
     // Valid pairs but no nomination agreed for too long (the peer never nominates, or our
     // nominations keep failing): give up as the C SDK does.
     const bool nominationTimedOut =
         firstSuccessMs_ != 0 && nowMs > firstSuccessMs_ + config_.nominationTimeoutMs;
     const bool timedOut =
-        nominationTimedOut ||
-        (firstSuccessMs_ == 0 && nowMs > checksStartedMs_ + config_.connectionCheckTimeoutMs);
+        nominationTimedOut || (firstSuccessMs_ == 0 && checksStartedMs_ &&
+                               nowMs > *checksStartedMs_ + config_.connectionCheckTimeoutMs);
     bool allFailed = !pairs_.empty();
     for (const auto& p : pairs_) allFailed &= p.state == PairState::kFailed;
     if (timedOut || (allFailed && remoteEndOfCandidates_)) SetState(IceState::kFailed);

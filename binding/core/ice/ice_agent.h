@@ -45,6 +45,10 @@ struct IceAgentConfig {
   uint32_t consentIntervalMs = 5000;
   uint32_t disconnectedTimeoutMs = 30000;
   uint32_t failedTimeoutMs = 15000;  // after disconnected
+  // Ticks come every 10-100 ms. A longer gap means the loop was starved (or the process
+  // stopped): the gap is not counted against the timeouts, so that what arrived meanwhile is
+  // read before anything is given up.
+  uint32_t stallThresholdMs = 500;
 };
 
 struct OutgoingPacket {
@@ -116,6 +120,9 @@ class IceAgent {
     bool useCandidate;
     bool consent;
     std::vector<uint8_t> bytes;
+    // RFC 8445 §7.3.1.4: superseded by a triggered check. Not retransmitted, and its
+    // timeout fails nothing, but an answer to it still counts.
+    bool cancelled = false;
   };
   using TransactionKey = std::string;  // the 12 transaction-id bytes
 
@@ -123,6 +130,11 @@ class IceAgent {
   void PairRemote(size_t remoteIndex);
   void AddPair(size_t localIndex, size_t remoteIndex);
   bool ChecksCanRun() const;
+  // The connection-check timeout counts from the first moment checks can run: credentials
+  // and a pair, whichever came last (a relay allocated after the remote candidates, an
+  // answer that arrives after a restart).
+  void MaybeStartChecks(uint64_t nowMs);
+  void ForgiveStall(uint64_t gapMs, uint64_t nowMs);
   void StartCheck(size_t pairIndex, bool useCandidate, bool consent, uint64_t nowMs);
   void HandleRequest(int socketId, const net::Address& from, ByteSpan raw, const stun::Message& m,
                      uint64_t nowMs);
@@ -153,7 +165,8 @@ class IceAgent {
   std::optional<size_t> selected_;
   std::optional<size_t> nominating_;
   IceState state_ = IceState::kNew;
-  uint64_t checksStartedMs_ = 0;
+  std::optional<uint64_t> checksStartedMs_;  // unset until checks can run
+  std::optional<uint64_t> lastTickMs_;
   uint64_t firstSuccessMs_ = 0;
   uint64_t nextCheckMs_ = 0;
   uint64_t nextConsentMs_ = 0;

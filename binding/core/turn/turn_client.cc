@@ -319,10 +319,17 @@ void TurnClient::Finish() {
 void TurnClient::Tick(uint64_t nowMs) {
   if (state_ == TurnState::kClosed || state_ == TurnState::kFailed) return;
   const bool stream = config_.transport != TurnTransport::kUdp;
+  const std::optional<uint64_t> due = NextTickMs();
+  const uint64_t stallMs = due && nowMs > *due + config_.stallThresholdMs ? nowMs - *due : 0;
   std::vector<Key> expired;
   for (auto& [key, t] : transactions_) {
     if (nowMs < t.nextMs) continue;
     if (stream || t.transmissions >= config_.maxTransmissions) {
+      if (stallMs != 0) {
+        // Strictly later than now, so the owner's next tick comes after a read of the socket.
+        t.nextMs = std::max(t.nextMs + stallMs, nowMs + 1);
+        continue;
+      }
       expired.push_back(key);
       continue;
     }

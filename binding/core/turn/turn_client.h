@@ -45,6 +45,9 @@ struct TurnClientConfig {
   uint32_t maxTransmissions = 7;
   uint32_t lastWaitRtos = 16;
   uint32_t streamTransactionTimeoutMs = 39500;
+  // A tick this late for its deadline means the loop was starved: timeouts that fell due
+  // meanwhile are moved on by the delay, so an answer that waited in the socket is read first.
+  uint32_t stallThresholdMs = 500;
   // Data queued for a peer while its permission is being installed (then dropped).
   size_t maxQueuedPerPeer = 16;
 };
