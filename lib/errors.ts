@@ -13,4 +13,12 @@ export class KvsError extends Error {
     this.name = 'KvsError';
     this.code = code;
   }
+
+  /** A native rejection or exception as a KvsError keeping its code. `context` names the call. */
+  static fromNative(err: unknown, context: string): KvsError {
+    if (err instanceof KvsError) return err;
+    const e = err instanceof Error ? (err as Error & { code?: unknown }) : undefined;
+    const code = typeof e?.code === 'string' ? e.code : 'ERR_NATIVE_UNKNOWN';
+    return new KvsError(code, `${context}: ${e ? e.message : String(err)}`, { cause: err });
+  }
 }

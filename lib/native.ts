@@ -61,19 +61,38 @@ export type NativeStat = { type: string; id: string; timestamp: number } & Recor
   string | number | boolean
 >;
 
+/** What the native side tells about a transceiver after each call that can change it. */
+export interface NativeTransceiverInfo {
+  index: number;
+  kind: 'audio' | 'video';
+  mid: string | null;
+  direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  currentDirection: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' | null;
+  codec: 'H264' | 'H265' | 'VP8' | 'opus' | 'PCMU' | 'PCMA' | null;
+  ssrc: number;
+  trackId: string;
+}
+
 /** Events arrive as (type, ...args) through one callback per connection. */
 export type NativePeerConnectionEvent =
   | ['icecandidate', string | null, string]
   | ['connectionstatechange', string]
   | ['signalingstatechange', string]
   | ['candidateskipped', string, string]
-  | ['error', Error];
+  | ['error', Error]
+  | ['track', number, 'audio' | 'video', string]
+  // transceiver, frame bytes, presentationTs (100 ns), flags, frame index, RTP timestamp
+  | ['frame', number, Buffer, number, number, number, number]
+  | ['keyframerequest', number, string]
+  // transceiver (-1: the whole transport), bitrate (bps), source
+  | ['bandwidth', number, number, string]
+  | ['frameerror', number, Error];
 
 export interface NativePeerConnection {
   createOffer(): Promise<string>;
   createAnswer(): Promise<string>;
-  setLocalDescription(type: 'offer' | 'answer', sdp: string): Promise<void>;
-  setRemoteDescription(type: 'offer' | 'answer', sdp: string): Promise<void>;
+  setLocalDescription(type: 'offer' | 'answer', sdp: string): Promise<NativeTransceiverInfo[]>;
+  setRemoteDescription(type: 'offer' | 'answer', sdp: string): Promise<NativeTransceiverInfo[]>;
   /** Resolves with the reason when a well-formed candidate is skipped (mDNS, TCP). */
   addIceCandidate(candidate: string): Promise<string | undefined>;
   addTransceiver(init: {
@@ -82,7 +101,20 @@ export interface NativePeerConnection {
     direction?: string;
     trackId?: string;
     streamId?: string;
-  }): Promise<number>;
+  }): Promise<{ index: number; transceivers: NativeTransceiverInfo[] }>;
+  /** Copies the bytes; true when handed to the network thread. */
+  writeFrame(
+    transceiver: number,
+    data: Uint8Array,
+    presentationTs: number,
+    decodingTs: number,
+    duration: number,
+    flags: number,
+    index: number,
+  ): boolean;
+  bufferedAmount(transceiver: number): number;
+  requestKeyFrame(transceiver: number): Promise<void>;
+  configureRollingBuffer(transceiver: number, seconds: number, bitrateBps: number): Promise<void>;
   enableDataChannels(): Promise<void>;
   restartIce(): Promise<void>;
   getStats(): Promise<NativeStat[]>;

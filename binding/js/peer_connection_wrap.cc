@@ -7,16 +7,10 @@
 
 #include "js/addon_state.h"
 #include "js/errors.h"
+#include "js/peer_connection_shared.h"
 #include "pc/stats.h"
 
 namespace kvs::js {
-
-struct PeerConnectionWrap::Shared {
-  uint64_t id = 0;
-  AddonState* state = nullptr;
-  Napi::FunctionReference onEvent;  // JS thread only
-  bool closed = false;
-};
 
 namespace {
 
@@ -36,53 +30,6 @@ pc::SdpType SdpTypeArg(const Napi::CallbackInfo& info, size_t i) {
   if (type == "answer") return pc::SdpType::kAnswer;
   throw ToJsError(info.Env(), Status::Fail("ERR_INVALID_ARGUMENT",
                                            "type must be \"offer\" or \"answer\", got " + type));
-}
-
-Napi::Value Rejected(Napi::Env env, const Status& status) {
-  auto deferred = Napi::Promise::Deferred::New(env);
-  deferred.Reject(ToJsError(env, status).Value());
-  return deferred.Promise();
-}
-
-Status Closed() { return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed"); }
-
-// Runs `work` on the network thread against this connection, and settles the promise on the
-// JS thread with `toJs` of its result. A closed connection rejects at once, without a trip to
-// the network thread. While the call is in flight it holds the event sink, so that Node
-// cannot exit with the promise unsettled.
-template <typename T>
-Napi::Value RunOnLoop(Napi::Env env, AddonState& state, uint64_t id, bool closed,
-                      std::function<Result<T>(pc::PeerConnection&)> work,
-                      std::function<Napi::Value(Napi::Env, const T&)> toJs) {
-  if (closed) return Rejected(env, Closed());
-  auto deferred = std::make_shared<Napi::Promise::Deferred>(env);
-  Napi::Promise promise = deferred->Promise();
-  std::shared_ptr<EventSink> sink = state.sink;
-  AddonState* s = &state;
-  sink->Hold();
-  const bool posted = state.loop->Post([s, id, sink, deferred, work, toJs] {
-    auto it = s->peerConnections.find(id);
-    std::shared_ptr<Result<T>> result = it == s->peerConnections.end()
-                                            ? std::make_shared<Result<T>>(Closed())
-                                            : std::make_shared<Result<T>>(work(*it->second));
-    const bool queued = sink->Push([deferred, result, toJs, sink](Napi::Env e) {
-      sink->Release();
-      if (result->ok()) {
-        deferred->Resolve(toJs(e, result->value()));
-      } else {
-        deferred->Reject(ToJsError(e, result->status()).Value());
-      }
-    });
-    // Not queued: the environment is going away and no promise can settle any more.
-    (void)queued;
-  });
-  if (!posted) {
-    sink->Release();
-    deferred->Reject(
-        ToJsError(env, Status::Fail("ERR_INVALID_STATE", "the network thread has stopped"))
-            .Value());
-  }
-  return promise;
 }
 
 Napi::Value ToJs(Napi::Env env, const pc::StatValue& v) {
@@ -198,6 +145,10 @@ void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&PeerConnectionWrap::RestartIce>("restartIce"),
           InstanceMethod<&PeerConnectionWrap::GetStats>("getStats"),
           InstanceMethod<&PeerConnectionWrap::Close>("close"),
+          InstanceMethod<&PeerConnectionWrap::WriteFrame>("writeFrame"),
+          InstanceMethod<&PeerConnectionWrap::BufferedAmount>("bufferedAmount"),
+          InstanceMethod<&PeerConnectionWrap::RequestKeyFrame>("requestKeyFrame"),
+          InstanceMethod<&PeerConnectionWrap::ConfigureRollingBuffer>("configureRollingBuffer"),
       });
   exports.Set("PeerConnection", cls);
 }
@@ -217,16 +168,7 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
   shared_->onEvent = Napi::Persistent(info[1].As<Napi::Function>());
   state.sink->Hold();
 
-  std::weak_ptr<Shared> weak = shared_;
-  std::shared_ptr<EventSink> sink = state.sink;
-  // Delivers an event to this object's onEvent, if it still exists.
-  auto emit = [weak, sink](std::function<std::vector<napi_value>(Napi::Env)> args) {
-    sink->Push([weak, args](Napi::Env e) {
-      std::shared_ptr<Shared> s = weak.lock();
-      if (!s || s->onEvent.IsEmpty()) return;
-      s->onEvent.Call(args(e));
-    });
-  };
+  const Emitter emit(std::weak_ptr<Shared>(shared_), state.sink);
   const uint64_t id = shared_->id;
   AddonState* st = &state;
   state.loop->Post([st, id, config, emit] {
@@ -267,6 +209,7 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
         return {Napi::String::New(e, "signalingstatechange"), Napi::String::New(e, ToString(s))};
       });
     };
+    WireMediaEvents(*pc, emit);
     st->peerConnections[id] = std::move(pc);
   });
 }
@@ -298,25 +241,29 @@ Napi::Value PeerConnectionWrap::CreateAnswer(const Napi::CallbackInfo& info) {
 Napi::Value PeerConnectionWrap::SetLocalDescription(const Napi::CallbackInfo& info) {
   const pc::SdpType type = SdpTypeArg(info, 0);
   const std::string sdp = StringArg(info, 1, "sdp");
-  return RunOnLoop<bool>(
+  // Resolves with the transceivers as the description left them.
+  return RunOnLoop<std::vector<TransceiverInfo>>(
       info.Env(), *shared_->state, shared_->id, shared_->closed,
-      [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
+      [type, sdp](pc::PeerConnection& pc) -> Result<std::vector<TransceiverInfo>> {
         Status st = pc.SetLocalDescription(type, sdp);
-        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+        if (!st.ok()) return st;
+        return TransceiversOf(pc);
       },
-      [](Napi::Env e, const bool&) { return e.Undefined(); });
+      TransceiversToJs);
 }
 
 Napi::Value PeerConnectionWrap::SetRemoteDescription(const Napi::CallbackInfo& info) {
   const pc::SdpType type = SdpTypeArg(info, 0);
   const std::string sdp = StringArg(info, 1, "sdp");
-  return RunOnLoop<bool>(
+  // Resolves with the transceivers as the description left them.
+  return RunOnLoop<std::vector<TransceiverInfo>>(
       info.Env(), *shared_->state, shared_->id, shared_->closed,
-      [type, sdp](pc::PeerConnection& pc) -> Result<bool> {
+      [type, sdp](pc::PeerConnection& pc) -> Result<std::vector<TransceiverInfo>> {
         Status st = pc.SetRemoteDescription(type, sdp);
-        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+        if (!st.ok()) return st;
+        return TransceiversOf(pc);
       },
-      [](Napi::Env e, const bool&) { return e.Undefined(); });
+      TransceiversToJs);
 }
 
 // Resolves with undefined, or with the reason a well-formed candidate was skipped.
@@ -368,11 +315,20 @@ Napi::Value PeerConnectionWrap::AddTransceiver(const Napi::CallbackInfo& info) {
   }
   if (o.Has("trackId")) init.trackId = o.Get("trackId").ToString();
   if (o.Has("streamId")) init.streamId = o.Get("streamId").ToString();
-  return RunOnLoop<size_t>(
+  // Resolves with { index, transceivers }.
+  using Added = std::pair<size_t, std::vector<TransceiverInfo>>;
+  return RunOnLoop<Added>(
       env, *shared_->state, shared_->id, shared_->closed,
-      [init](pc::PeerConnection& pc) { return pc.AddTransceiver(init); },
-      [](Napi::Env e, const size_t& index) {
-        return Napi::Number::New(e, static_cast<double>(index));
+      [init](pc::PeerConnection& pc) -> Result<Added> {
+        auto index = pc.AddTransceiver(init);
+        if (!index.ok()) return index.status();
+        return Added{index.value(), TransceiversOf(pc)};
+      },
+      [](Napi::Env e, const Added& added) {
+        Napi::Object result = Napi::Object::New(e);
+        result.Set("index", Napi::Number::New(e, static_cast<double>(added.first)));
+        result.Set("transceivers", TransceiversToJs(e, added.second));
+        return Napi::Value(result);
       });
 }
 

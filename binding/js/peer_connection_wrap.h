@@ -15,9 +15,10 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   explicit PeerConnectionWrap(const Napi::CallbackInfo& info);
   ~PeerConnectionWrap() override;
 
- private:
+ public:
   struct Shared;
 
+ private:
   Napi::Value CreateOffer(const Napi::CallbackInfo& info);
   Napi::Value CreateAnswer(const Napi::CallbackInfo& info);
   Napi::Value SetLocalDescription(const Napi::CallbackInfo& info);
@@ -28,6 +29,11 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   Napi::Value RestartIce(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // Media (peer_connection_media.cc).
+  Napi::Value WriteFrame(const Napi::CallbackInfo& info);
+  Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+  Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureRollingBuffer(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Shared> shared_;
 };

@@ -16,3 +16,13 @@ export {
   type InterfaceFilter,
 } from './config.js';
 export { rtcPeerConnectionGetMetrics, type RtcStatsType } from './metrics.js';
+export {
+  Transceiver,
+  writeFrame,
+  transceiverOnFrame,
+  transceiverOnPictureLoss,
+  transceiverOnBandwidthEstimation,
+  type KeyFrameReason,
+  type TransceiverEvents,
+} from './transceiver.js';
+export { FrameFlags, type Frame, type ReceivedFrame } from '../media/frame.js';

@@ -7,6 +7,7 @@ import {
   type NativePeerConnection,
   type NativePeerConnectionEvent,
   type NativeStat,
+  type NativeTransceiverInfo,
 } from '../native.js';
 import {
   stunServersOf,
@@ -25,9 +26,14 @@ export type SignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer'
 import type { IceCandidate, SessionDescription } from '../signaling/codec.js';
 export type { IceCandidate, SessionDescription };
 
-export type MediaKind = 'audio' | 'video';
-export type Codec = 'H264' | 'H265' | 'VP8' | 'opus' | 'PCMU' | 'PCMA';
-export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+import {
+  Transceiver,
+  type Codec,
+  type Direction,
+  type KeyFrameReason,
+  type MediaKind,
+} from './transceiver.js';
+export type { Codec, Direction, MediaKind };
 
 export interface TransceiverInit {
   kind: MediaKind;
@@ -54,6 +60,8 @@ export interface PeerConnectionEvents {
    * in `failureReason` either way.
    */
   error: [KvsError];
+  /** A transceiver the remote offer made, on which the peer sends (W3C `track`). */
+  track: [Transceiver];
 }
 
 const AUDIO_CODECS: readonly Codec[] = ['opus', 'PCMU', 'PCMA'];
@@ -95,6 +103,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #applyingRemote: SessionDescription | undefined;
   #closed = false;
   #failureReason: KvsError | null = null;
+  #transceivers: Transceiver[] = [];
   /** The last statistics, taken as the connection closed: what getStats() answers after. */
   #finalStats: Map<string, Stats> | null = null;
 
@@ -172,6 +181,53 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         case 'candidateskipped':
           this.emit('candidateskipped', event[1], event[2]);
           break;
+        case 'track': {
+          const [, index, kind, mid] = event;
+          const t = this.#transceiverAt({
+            index,
+            kind,
+            mid,
+            direction: 'recvonly',
+            currentDirection: null,
+            codec: null,
+            ssrc: 0,
+            trackId: '',
+          });
+          this.emit('track', t);
+          break;
+        }
+        case 'frame': {
+          const [, index, frameData, presentationTs, flags, frameIndex, rtpTimestamp] = event;
+          const t = this.#transceivers[index];
+          t?.emit('frame', {
+            frameData,
+            presentationTs,
+            decodingTs: presentationTs,
+            flags,
+            index: frameIndex,
+            trackId: t.trackId,
+            rtpTimestamp,
+          });
+          break;
+        }
+        case 'keyframerequest':
+          this.#transceivers[event[1]]?.emit('keyframerequest', {
+            reason: event[2] as KeyFrameReason,
+          });
+          break;
+        case 'bandwidth': {
+          const [, index, bitrate, source] = event;
+          const e = { bitrate, source: source as 'remb' | 'transport-cc' };
+          if (index >= 0) this.#transceivers[index]?.emit('bandwidth', e);
+          else for (const t of this.#transceivers) t.emit('bandwidth', e);
+          break;
+        }
+        case 'frameerror': {
+          const t = this.#transceivers[event[1]];
+          const err = KvsError.fromNative(event[2], 'writeFrame');
+          if (t && t.listenerCount('error') > 0) t.emit('error', err);
+          break;
+        }
         case 'error': {
           const reason = fromNative('PeerConnection', event[1]);
           this.#failureReason = reason;
@@ -180,6 +236,25 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         }
       }
     }
+  }
+
+  #transceiverAt(info: NativeTransceiverInfo): Transceiver {
+    let t = this.#transceivers[info.index];
+    if (t) t.update(info);
+    else {
+      t = new Transceiver(this.#native, info);
+      this.#transceivers[info.index] = t;
+    }
+    return t;
+  }
+
+  #updateTransceivers(list: NativeTransceiverInfo[]): void {
+    for (const info of list) this.#transceiverAt(info);
+  }
+
+  /** The transceivers, in the order they were made. */
+  getTransceivers(): Transceiver[] {
+    return this.#transceivers.filter((t) => t !== undefined);
   }
 
   /** Why the connection failed, or null while it has not. */
@@ -217,11 +292,17 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     return this.#remoteDescription;
   }
 
-  /** Adds a media line. Media flow (writeFrame) is a later milestone; this negotiates it. */
-  async addTransceiver(init: TransceiverInit | MediaKind): Promise<number> {
+  /**
+   * Adds an audio or video m-line and resolves to its Transceiver (writeFrame, frame events).
+   * Answering an offer (have-remote-offer), it takes over the offer's m-line of that kind
+   * that no transceiver of the app's holds yet, as W3C's addTrack does.
+   */
+  async addTransceiver(init: TransceiverInit | MediaKind): Promise<Transceiver> {
     const t: TransceiverInit = typeof init === 'string' ? { kind: init } : init;
     if (typeof t !== 'object' || t === null) {
-      throw invalid('addTransceiver: init must be "audio", "video" or { kind, codecs?, direction? }');
+      throw invalid(
+        'addTransceiver: init must be "audio", "video" or { kind, codecs?, direction? }',
+      );
     }
     if (t.kind !== 'audio' && t.kind !== 'video') {
       throw invalid(
@@ -239,7 +320,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (t.direction !== undefined && !DIRECTIONS.includes(t.direction)) {
       throw invalid(`addTransceiver: direction must be one of ${DIRECTIONS.join(', ')}`);
     }
-    return this.#native
+    const added = await this.#native
       .addTransceiver({
         kind: t.kind,
         ...(t.codecs ? { codecs: [...t.codecs] } : {}),
@@ -248,6 +329,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         ...(t.streamId !== undefined ? { streamId: t.streamId } : {}),
       })
       .catch(rethrow('addTransceiver'));
+    this.#updateTransceivers(added.transceivers);
+    const made = this.#transceivers[added.index];
+    if (!made) throw new KvsError('ERR_INVALID_STATE', 'addTransceiver: the transceiver vanished');
+    return made;
   }
 
   /**
@@ -273,9 +358,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const applying = { type: description.type, sdp: description.sdp };
     this.#applyingLocal = applying;
     try {
-      await this.#native
+      const list = await this.#native
         .setLocalDescription(description.type, description.sdp)
         .catch(rethrow('setLocalDescription'));
+      this.#updateTransceivers(list);
     } finally {
       if (this.#applyingLocal === applying) this.#applyingLocal = undefined;
     }
@@ -287,9 +373,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const applying = { type: description.type, sdp: description.sdp };
     this.#applyingRemote = applying;
     try {
-      await this.#native
+      const list = await this.#native
         .setRemoteDescription(description.type, description.sdp)
         .catch(rethrow('setRemoteDescription'));
+      this.#updateTransceivers(list);
     } finally {
       if (this.#applyingRemote === applying) this.#applyingRemote = undefined;
     }

@@ -142,7 +142,7 @@ TEST_CASE("two native peer connections connect over loopback with DTLS-SRTP") {
               .agent()
               .localCandidates()[static_cast<size_t>(pair->localIndex)]
               .address.IpString() == "127.0.0.1");
-    CHECK(p->offerer->transceivers()[0].negotiatedCodecs.size() >= 1);
+    CHECK(p->offerer->transceivers()[0]->negotiatedCodecs.size() >= 1);
   });
   CHECK(p->offererStates.front() == ConnectionState::kConnecting);
   CHECK(p->offererStates.back() == ConnectionState::kConnected);

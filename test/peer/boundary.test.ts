@@ -123,7 +123,7 @@ describe('bad arguments', () => {
     const p = pc();
     const bad: [string, () => Promise<unknown>][] = [
       ['addTransceiver(null)', () => p.addTransceiver(null as never)],
-      ['addTransceiver()', () => (p.addTransceiver as (x?: unknown) => Promise<number>)()],
+      ['addTransceiver()', () => (p.addTransceiver as (x?: unknown) => Promise<unknown>)()],
       ['addTransceiver({kind})', () => p.addTransceiver({ kind: 'text' as never })],
       ['addIceCandidate()', () => (p.addIceCandidate as (x?: unknown) => Promise<void>)()],
       ['addIceCandidate(5)', () => p.addIceCandidate(5 as never)],

@@ -123,6 +123,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
       config_(std::move(config)),
       certificate_(config_.certificate),
       sessionId_(RandomSessionId()),
+      cname_(RandomAlphanumeric(16)),
       localCredentials_(std::move(credentials)) {
   IceTransportConfig iceConfig;
   iceConfig.interfaces = config_.interfaces;
@@ -166,6 +167,22 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
         break;
     }
   };
+  rtp_ = std::make_unique<RtpTransport>(loop_, *srtp_, transceivers_, cname_);
+  srtp_->onRtp = [this](std::vector<uint8_t>&& p) { rtp_->HandleRtp(std::move(p)); };
+  srtp_->onRtcp = [this](std::vector<uint8_t>&& p) { rtp_->HandleRtcp(std::move(p)); };
+  rtp_->rttSource = [this]() -> int64_t {
+    const ice::CandidatePair* pair = ice_->agent().selectedPair();
+    return pair ? static_cast<int64_t>(pair->stats.currentRoundTripTimeMs * 1000) : 0;
+  };
+  rtp_->onFrame = [this](Transceiver& t, media::ReceivedFrame&& f) {
+    if (onFrame) onFrame(t, std::move(f));
+  };
+  rtp_->onKeyFrameNeeded = [this](Transceiver& t, media::KeyFrameReason r) {
+    if (onKeyFrameRequest) onKeyFrameRequest(t, r);
+  };
+  rtp_->onBandwidth = [this](Transceiver* t, uint64_t bps, const char* source) {
+    if (onBandwidth) onBandwidth(t, bps, source);
+  };
   dtls_->onSrtpKeys = [this](const srtp::SrtpKeys& keys) { return srtp_->Start(keys); };
   dtls_->onStateChange = [this](dtls::DtlsState s) {
     if (s == dtls::DtlsState::kFailed) Fail(dtls_->failure());
@@ -180,13 +197,17 @@ PeerConnection::~PeerConnection() {
   onSignalingStateChange = nullptr;
   onError = nullptr;
   onCandidateSkipped = nullptr;
+  onTrack = nullptr;
+  onFrame = nullptr;
+  onKeyFrameRequest = nullptr;
+  onBandwidth = nullptr;
   Close();
 }
 
 std::string PeerConnection::FirstMid() const {
   const sdp::SessionDescription* sd = pendingLocal_ ? &*pendingLocal_ : nullptr;
   if (sd && !sd->media.empty() && sd->media[0].mid) return *sd->media[0].mid;
-  if (!transceivers_.empty() && !transceivers_[0].mid.empty()) return transceivers_[0].mid;
+  if (!transceivers_.empty() && !transceivers_[0]->mid.empty()) return transceivers_[0]->mid;
   return dataMid_.value_or("0");
 }
 
@@ -199,15 +220,97 @@ Result<size_t> PeerConnection::AddTransceiver(TransceiverInit init) {
                                                       " codec");
     }
   }
-  Transceiver t;
-  t.init = std::move(init);
+  // Answering: take over an m-line of the offer that no transceiver of the app's has yet.
+  if (signalingState_ == SignalingState::kHaveRemoteOffer) {
+    for (auto& t : transceivers_) {
+      if (t->createdByRemote && !t->claimed && t->init.kind == init.kind) {
+        t->claimed = true;
+        if (init.streamId.empty()) init.streamId = "-";
+        if (init.trackId.empty()) init.trackId = t->init.trackId;
+        t->init = std::move(init);
+        return t->index;
+      }
+    }
+  }
+  return NewTransceiver(std::move(init))->index;
+}
+
+Transceiver* PeerConnection::NewTransceiver(TransceiverInit init) {
+  auto t = std::make_unique<Transceiver>();
+  t->index = transceivers_.size();
+  t->init = std::move(init);
   // a=msid needs both: "-" is the W3C way of saying "no stream".
-  if (t.init.streamId.empty()) t.init.streamId = "-";
-  if (t.init.trackId.empty()) t.init.trackId = RandomAlphanumeric(16);
-  t.ssrc = RandomU32();
-  t.rtxSsrc = t.init.kind == sdp::MediaKind::kVideo ? RandomU32() : 0;
+  if (t->init.streamId.empty()) t->init.streamId = "-";
+  if (t->init.trackId.empty()) t->init.trackId = RandomAlphanumeric(16);
+  t->ssrc = RandomU32();
+  t->rtxSsrc = t->init.kind == sdp::MediaKind::kVideo ? RandomU32() : 0;
   transceivers_.push_back(std::move(t));
-  return transceivers_.size() - 1;
+  return transceivers_.back().get();
+}
+
+// W3C setRemoteDescription(offer): an audio or video m-line that no transceiver is
+// associated with gets one, associated with a transceiver the app added before (same kind,
+// no mid yet) or made for it (recvonly, `track` when the peer sends).
+void PeerConnection::AdoptRemoteSections(const sdp::SessionDescription& offer) {
+  for (const auto& m : offer.media) {
+    if (!m.mid || m.rejected() || (m.media != "audio" && m.media != "video")) continue;
+    bool known = false;
+    for (const auto& t : transceivers_) known |= t->mid == *m.mid;
+    if (known) continue;
+    const sdp::MediaKind kind =
+        m.media == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
+    Transceiver* match = nullptr;
+    for (auto& t : transceivers_) {
+      if (!match && t->mid.empty() && t->init.kind == kind) match = t.get();
+    }
+    if (match == nullptr) {
+      TransceiverInit init;
+      init.kind = kind;
+      init.direction = sdp::Direction::kRecvOnly;
+      match = NewTransceiver(std::move(init));
+      match->createdByRemote = true;
+      match->claimed = false;
+    }
+    match->mid = *m.mid;
+    const sdp::Direction remote = m.direction.value_or(sdp::Direction::kSendRecv);
+    if (match->createdByRemote && Sends(remote) && onTrack) onTrack(*match);
+  }
+}
+
+WriteOutcome PeerConnection::WriteFrame(size_t index, const media::EncodedFrame& frame,
+                                        Status* error) {
+  if (index >= transceivers_.size()) {
+    if (error)
+      *error = Status::Fail("ERR_INVALID_ARGUMENT", "no transceiver " + std::to_string(index));
+    return WriteOutcome::kRejected;
+  }
+  return rtp_->WriteFrame(*transceivers_[index], frame, error);
+}
+
+Status PeerConnection::RequestKeyFrame(size_t index) {
+  if (index >= transceivers_.size()) {
+    return Status::Fail("ERR_INVALID_ARGUMENT", "no transceiver " + std::to_string(index));
+  }
+  rtp_->RequestKeyFrame(*transceivers_[index]);
+  return Status::Ok();
+}
+
+Status PeerConnection::ConfigureRollingBuffer(size_t index, double seconds, uint64_t bitrateBps) {
+  if (index >= transceivers_.size()) {
+    return Status::Fail("ERR_INVALID_ARGUMENT", "no transceiver " + std::to_string(index));
+  }
+  if (!(seconds >= 0.1 && seconds <= 10)) {
+    return Status::Fail("ERR_INVALID_ARGUMENT",
+                        "rolling buffer seconds must be 0.1..10, got " + std::to_string(seconds));
+  }
+  if (bitrateBps < 1000 || bitrateBps > 1'000'000'000) {
+    return Status::Fail(
+        "ERR_INVALID_ARGUMENT",
+        "rolling buffer bitrate must be 1000..1e9 bps, got " + std::to_string(bitrateBps));
+  }
+  // Takes effect when the send stream is (re)made by the next negotiation.
+  transceivers_[index]->rollingBuffer = media::RollingBufferConfig{seconds, bitrateBps};
+  return Status::Ok();
 }
 
 sdp::LocalTransport PeerConnection::MakeLocalTransport() const {
@@ -230,7 +333,7 @@ Result<std::string> PeerConnection::CreateOffer() {
     for (;;) {
       const std::string mid = std::to_string(nextMid++);
       bool used = dataMid_ == mid;
-      for (const auto& t : transceivers_) used |= t.mid == mid;
+      for (const auto& t : transceivers_) used |= t->mid == mid;
       if (!used) return mid;
     }
   };
@@ -239,16 +342,15 @@ Result<std::string> PeerConnection::CreateOffer() {
   spec.sessionVersion = ++sessionVersion_;
   spec.transport = MakeLocalTransport();
   for (auto& t : transceivers_) {
-    if (t.mid.empty()) t.mid = takeMid();
+    if (t->mid.empty()) t->mid = takeMid();
     sdp::OfferedSection s;
-    s.kind =
-        t.init.kind == sdp::MediaKind::kAudio ? sdp::SectionKind::kAudio : sdp::SectionKind::kVideo;
-    s.mid = t.mid;
-    s.direction = t.init.direction;
-    s.codecs = t.init.codecs;
-    if (t.init.direction == sdp::Direction::kSendRecv ||
-        t.init.direction == sdp::Direction::kSendOnly) {
-      s.track = sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId, t.init.trackId};
+    s.kind = t->init.kind == sdp::MediaKind::kAudio ? sdp::SectionKind::kAudio
+                                                    : sdp::SectionKind::kVideo;
+    s.mid = t->mid;
+    s.direction = t->init.direction;
+    s.codecs = t->init.codecs;
+    if (Sends(t->init.direction)) {
+      s.track = sdp::LocalTrack{t->ssrc, t->rtxSsrc, cname_, t->init.streamId, t->init.trackId};
     }
     spec.sections.push_back(std::move(s));
   }
@@ -287,33 +389,19 @@ Result<std::string> PeerConnection::CreateAnswer() {
   spec.sessionId = sessionId_;
   spec.sessionVersion = ++sessionVersion_;
   spec.transport = MakeLocalTransport();
-  // Our transceivers answer the offered m-lines of their kind, in order.
-  std::vector<bool> used(transceivers_.size(), false);
+  // Every offered audio/video m-line has its transceiver since setRemoteDescription.
   for (const auto& m : remote_->media) {
     if (!m.mid || (m.media != "audio" && m.media != "video")) continue;
-    const sdp::MediaKind kind =
-        m.media == "audio" ? sdp::MediaKind::kAudio : sdp::MediaKind::kVideo;
-    std::optional<size_t> match;
-    for (size_t i = 0; i < transceivers_.size() && !match; ++i) {
-      if (!used[i] && transceivers_[i].init.kind == kind &&
-          (transceivers_[i].mid.empty() || transceivers_[i].mid == *m.mid)) {
-        match = i;
-      }
-    }
     sdp::AnswerPolicy policy;
-    if (match) {
-      used[*match] = true;
-      Transceiver& t = transceivers_[*match];
-      t.mid = *m.mid;
-      policy.direction = t.init.direction;
-      policy.codecs = t.init.codecs;
-      if (t.init.direction == sdp::Direction::kSendRecv ||
-          t.init.direction == sdp::Direction::kSendOnly) {
+    policy.direction = sdp::Direction::kRecvOnly;  // we can always receive
+    for (auto& t : transceivers_) {
+      if (t->mid != *m.mid) continue;
+      policy.direction = t->init.direction;
+      policy.codecs = t->init.codecs;
+      if (Sends(t->init.direction)) {
         policy.track =
-            sdp::LocalTrack{t.ssrc, t.rtxSsrc, "kvs-webrtc", t.init.streamId, t.init.trackId};
+            sdp::LocalTrack{t->ssrc, t->rtxSsrc, cname_, t->init.streamId, t->init.trackId};
       }
-    } else {
-      policy.direction = sdp::Direction::kRecvOnly;  // we can always receive
     }
     spec.byMid[*m.mid] = policy;
   }
@@ -387,6 +475,7 @@ Status PeerConnection::SetRemoteDescription(SdpType type, const std::string& tex
   remote_ = sd;
   remoteSdp_ = text;
   if (type == SdpType::kOffer) {
+    AdoptRemoteSections(sd);
     SetSignalingState(SignalingState::kHaveRemoteOffer);
   } else {
     UpdateTransceivers(sd, /*local=*/false);
@@ -451,22 +540,39 @@ void PeerConnection::UpdateTransceivers(const sdp::SessionDescription& sd, bool 
       continue;
     }
     for (auto& t : transceivers_) {
-      if (t.mid != *m.mid) continue;
-      t.negotiatedCodecs =
-          m.rejected() ? std::vector<sdp::NegotiatedCodec>{} : sdp::NegotiatedCodecs(m);
-      if (m.direction) {
+      if (t->mid != *m.mid) continue;
+      t->rtp = m.rejected() ? sdp::RtpParameters{} : sdp::DescribeRtp(m);
+      t->negotiatedCodecs = t->rtp.codecs;
+      if (m.rejected()) {
+        t->negotiatedDirection = sdp::Direction::kInactive;
+      } else if (m.direction) {
         // The answer states the direction from the answerer's side.
         const sdp::Direction d = *m.direction;
         if (local) {
-          t.negotiatedDirection = d;
+          t->negotiatedDirection = d;
         } else {
-          t.negotiatedDirection = d == sdp::Direction::kSendOnly   ? sdp::Direction::kRecvOnly
-                                  : d == sdp::Direction::kRecvOnly ? sdp::Direction::kSendOnly
-                                                                   : d;
+          t->negotiatedDirection = d == sdp::Direction::kSendOnly   ? sdp::Direction::kRecvOnly
+                                   : d == sdp::Direction::kRecvOnly ? sdp::Direction::kSendOnly
+                                                                    : d;
+        }
+      }
+      // What the peer sends is in its own description: the offer when we answered.
+      t->remoteSsrcs.clear();
+      if (remote_) {
+        if (const sdp::MediaSection* r = remote_->findMedia(*m.mid)) {
+          t->remoteSsrcs = sdp::RemoteSsrcs(*r);
         }
       }
     }
   }
+  Status st = rtp_->ApplyNegotiation();
+  if (!st.ok()) Fail(st);
+  UpdateMediaReady();
+}
+
+void PeerConnection::UpdateMediaReady() {
+  rtp_->SetReady(!closed_ && !failed_ && srtp_->ready() &&
+                 connectionState_ == ConnectionState::kConnected);
 }
 
 Status PeerConnection::AddIceCandidate(const std::string& candidate) {
@@ -542,6 +648,8 @@ void PeerConnection::UpdateConnectionState() {
   }
   if (next == connectionState_) return;
   connectionState_ = next;
+  // Before the app hears "connected", media can flow (and the first key frame is asked for).
+  UpdateMediaReady();
   if (onConnectionStateChange) onConnectionStateChange(next);
 }
 
@@ -554,6 +662,7 @@ void PeerConnection::SetSignalingState(SignalingState s) {
 void PeerConnection::Close() {
   if (closed_) return;
   closed_ = true;  // first, so the closes below read as closing, not as state changes
+  rtp_->Close();
   dtls_->Close();  // close_notify leaves on the ICE route before ICE stops
   ice_->Close();
   SetSignalingState(SignalingState::kClosed);

@@ -15,7 +15,9 @@
 #include "loop/event_loop.h"
 #include "pc/dtls_transport.h"
 #include "pc/ice_transport.h"
+#include "pc/rtp_transport.h"
 #include "pc/srtp_transport.h"
+#include "pc/transceiver.h"
 #include "sdp/codecs.h"
 #include "sdp/negotiate.h"
 #include "sdp/session_description.h"
@@ -48,23 +50,6 @@ struct PeerConnectionConfig {
   uint32_t failedTimeoutMs = 15000;
 };
 
-struct TransceiverInit {
-  sdp::MediaKind kind = sdp::MediaKind::kVideo;
-  std::vector<sdp::Codec> codecs;  // empty: the C SDK's defaults for the kind
-  sdp::Direction direction = sdp::Direction::kSendRecv;
-  std::string trackId;
-  std::string streamId;
-};
-
-struct Transceiver {
-  TransceiverInit init;
-  std::string mid;  // assigned by the first description that carries it
-  uint32_t ssrc = 0;
-  uint32_t rtxSsrc = 0;
-  std::optional<sdp::Direction> negotiatedDirection;
-  std::vector<sdp::NegotiatedCodec> negotiatedCodecs;
-};
-
 class PeerConnection {
   struct Key {};
 
@@ -75,8 +60,17 @@ class PeerConnection {
                  ice::IceCredentials credentials);
   ~PeerConnection();
 
-  // Returns the transceiver's index.
+  // Returns the transceiver's index. In have-remote-offer it adopts a transceiver the offer
+  // made (one the app has not claimed) of the same kind, as W3C's addTrack does.
   Result<size_t> AddTransceiver(TransceiverInit init);
+
+  // Media. Frames before the connection is ready, or on a transceiver that does not send, are
+  // discarded and counted (the outcome says which); never an error for a network condition.
+  WriteOutcome WriteFrame(size_t transceiver, const media::EncodedFrame& frame, Status* error);
+  Status RequestKeyFrame(size_t transceiver);
+  // The C SDK's configureTransceiverRollingBuffer: seconds 0.1-10, bitrate in bps.
+  Status ConfigureRollingBuffer(size_t transceiver, double seconds, uint64_t bitrateBps);
+  bool mediaReady() const { return rtp_->ready(); }
   // Asks for an application m-line (data channels) in the next offer.
   void EnableDataChannels() { wantDataChannels_ = true; }
 
@@ -93,7 +87,8 @@ class PeerConnection {
   ConnectionState connectionState() const { return connectionState_; }
   SignalingState signalingState() const { return signalingState_; }
   const std::string& localFingerprint() const { return certificate_->fingerprint(); }
-  const std::vector<Transceiver>& transceivers() const { return transceivers_; }
+  const std::vector<std::unique_ptr<Transceiver>>& transceivers() const { return transceivers_; }
+  const RtpTransport& rtp() const { return *rtp_; }
   const IceTransport& ice() const { return *ice_; }
   const DtlsTransport& dtls() const { return *dtls_; }
   const SrtpTransport& srtp() const { return *srtp_; }
@@ -110,6 +105,13 @@ class PeerConnection {
   // A failure that ends the connection in kFailed, with its reason; raised before the state
   // change that reports it.
   std::function<void(const Status&)> onError;
+  // A transceiver the remote offer made (W3C `track`), with its index.
+  std::function<void(const Transceiver&)> onTrack;
+  std::function<void(const Transceiver&, media::ReceivedFrame&&)> onFrame;
+  // The app should encode a key frame for this transceiver now (PLI, FIR, first frame).
+  std::function<void(const Transceiver&, media::KeyFrameReason)> onKeyFrameRequest;
+  // A bandwidth estimate: REMB for one transceiver, or transport-cc for all (null).
+  std::function<void(const Transceiver*, uint64_t bitrateBps, const char* source)> onBandwidth;
   // A remote candidate from a description that could not be used here, and why.
   std::function<void(const std::string& candidate, const std::string& reason)> onCandidateSkipped;
 
@@ -117,6 +119,9 @@ class PeerConnection {
   sdp::LocalTransport MakeLocalTransport() const;
   Status ApplyRemote(const sdp::SessionDescription& sd, SdpType type);
   void UpdateTransceivers(const sdp::SessionDescription& sd, bool local);
+  void AdoptRemoteSections(const sdp::SessionDescription& offer);
+  Transceiver* NewTransceiver(TransceiverInit init);
+  void UpdateMediaReady();
   void StartTransportsIfReady();
   void UpdateConnectionState();
   void SetSignalingState(SignalingState s);
@@ -128,13 +133,15 @@ class PeerConnection {
   PeerConnectionConfig config_;
   std::shared_ptr<const dtls::Certificate> certificate_;
   std::string sessionId_;
+  std::string cname_;  // RFC 7022: random per connection, in a=ssrc and in RTCP SDES
   uint64_t sessionVersion_ = 1;
   ice::IceCredentials localCredentials_;
   ice::IceCredentials remoteCredentials_;
   std::unique_ptr<IceTransport> ice_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpTransport> srtp_;
-  std::vector<Transceiver> transceivers_;
+  std::vector<std::unique_ptr<Transceiver>> transceivers_;
+  std::unique_ptr<RtpTransport> rtp_;
   bool wantDataChannels_ = false;
   std::optional<std::string> dataMid_;
   std::optional<sdp::SessionDescription> remote_;

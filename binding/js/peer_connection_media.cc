@@ -1,0 +1,237 @@
+// The media half of the PeerConnection glue: writeFrame and the transceiver calls, and the
+// media events (track, frame, keyframerequest, bandwidth). Marshalling only: the work is in
+// pc::PeerConnection and the media streams.
+#include <string>
+
+#include "js/peer_connection_shared.h"
+#include "media/media_frame.h"
+
+namespace kvs::js {
+namespace {
+
+// writeFrame refuses frames once this much is queued for a transceiver and not yet taken
+// by the network thread (it is far behind, or stalled): the app sees `false` and a count.
+constexpr int64_t kMaxQueuedBytes = 64 * 1024 * 1024;
+
+const char* ReasonName(media::KeyFrameReason r) { return media::ToString(r); }
+
+int64_t Int64Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throw ToJsError(info.Env(),
+                    Status::Fail("ERR_INVALID_ARGUMENT", std::string(name) + " must be a number"));
+  }
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+uint32_t IndexArg(const Napi::CallbackInfo& info) {
+  const int64_t v = Int64Arg(info, 0, "transceiver");
+  if (v < 0 || v > 0xFFFF) {
+    throw ToJsError(info.Env(), Status::Fail("ERR_INVALID_ARGUMENT", "no such transceiver"));
+  }
+  return static_cast<uint32_t>(v);
+}
+
+void ReleaseFrame(Napi::Env /*env*/, uint8_t* /*data*/, std::vector<uint8_t>* bytes) {
+  delete bytes;  // NOLINT: the external buffer's owner, handed over with release()
+}
+
+}  // namespace
+
+void WireMediaEvents(pc::PeerConnection& pc, const Emitter& emit) {
+  pc.onTrack = [emit](const pc::Transceiver& t) {
+    const double index = static_cast<double>(t.index);
+    const std::string kind = sdp::MediaKindName(t.init.kind);
+    const std::string mid = t.mid;
+    (void)emit([index, kind, mid](Napi::Env e) -> std::vector<napi_value> {
+      return {Napi::String::New(e, "track"), Napi::Number::New(e, index),
+              Napi::String::New(e, kind), Napi::String::New(e, mid)};
+    });
+  };
+  pc.onKeyFrameRequest = [emit](const pc::Transceiver& t, media::KeyFrameReason reason) {
+    const double index = static_cast<double>(t.index);
+    const std::string why = ReasonName(reason);
+    (void)emit([index, why](Napi::Env e) -> std::vector<napi_value> {
+      return {Napi::String::New(e, "keyframerequest"), Napi::Number::New(e, index),
+              Napi::String::New(e, why)};
+    });
+  };
+  pc.onBandwidth = [emit](const pc::Transceiver* t, uint64_t bps, const char* source) {
+    const double index = t ? static_cast<double>(t->index) : -1;
+    const double bitrate = static_cast<double>(bps);
+    const std::string from = source;
+    (void)emit([index, bitrate, from](Napi::Env e) -> std::vector<napi_value> {
+      return {Napi::String::New(e, "bandwidth"), Napi::Number::New(e, index),
+              Napi::Number::New(e, bitrate), Napi::String::New(e, from)};
+    });
+  };
+  pc.onFrame = [emit](const pc::Transceiver& t, media::ReceivedFrame&& f) {
+    const double index = static_cast<double>(t.index);
+    const size_t size = f.data.size();
+    // Handed to JS without a copy: the Buffer owns the vector and frees it when collected.
+    auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(f.data));
+    const double pts = static_cast<double>(f.presentationTs);
+    const double flags = f.flags;
+    const double frameIndex = f.index;
+    const double rtpTimestamp = f.rtpTimestamp;
+    // Droppable: a JS thread that stalls loses frames (counted by the sink), never memory.
+    (void)emit(
+        [index, bytes, pts, flags, frameIndex,
+         rtpTimestamp](Napi::Env e) -> std::vector<napi_value> {
+          auto owned = std::make_unique<std::vector<uint8_t>>(std::move(*bytes));
+          uint8_t* data = owned->data();
+          const size_t length = owned->size();
+          Napi::Buffer<uint8_t> buffer =
+              Napi::Buffer<uint8_t>::New(e, data, length, ReleaseFrame, owned.get());
+          (void)owned.release();  // the Buffer's finalizer owns it now
+          return {Napi::String::New(e, "frame"),
+                  Napi::Number::New(e, index),
+                  buffer,
+                  Napi::Number::New(e, pts),
+                  Napi::Number::New(e, flags),
+                  Napi::Number::New(e, frameIndex),
+                  Napi::Number::New(e, rtpTimestamp)};
+        },
+        size, /*droppable=*/true);
+  };
+}
+
+// writeFrame(transceiver, data, presentationTs, decodingTs, duration, flags, index) -> boolean
+// The bytes are copied once, here, so the app may reuse its buffer at once; true when the
+// frame was handed to the network thread.
+Napi::Value PeerConnectionWrap::WriteFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t index = IndexArg(info);
+  if (info.Length() < 2 || !info[1].IsTypedArray()) {
+    throw ToJsError(
+        env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData must be a Buffer or Uint8Array"));
+  }
+  Napi::TypedArray array = info[1].As<Napi::TypedArray>();
+  if (array.TypedArrayType() != napi_uint8_array) {
+    throw ToJsError(
+        env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData must be a Buffer or Uint8Array"));
+  }
+  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  if (bytes.ByteLength() == 0) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData is empty"));
+  }
+  media::EncodedFrame frame;
+  frame.presentationTs = Int64Arg(info, 2, "presentationTs");
+  frame.decodingTs = Int64Arg(info, 3, "decodingTs");
+  frame.duration = Int64Arg(info, 4, "duration");
+  frame.flags = static_cast<uint32_t>(Int64Arg(info, 5, "flags"));
+  frame.index = static_cast<uint32_t>(Int64Arg(info, 6, "index"));
+  if (shared_->closed) return Napi::Boolean::New(env, false);
+
+  auto& queue = shared_->queues[index];
+  if (!queue) queue = std::make_shared<TransceiverQueue>();
+  const auto size = static_cast<int64_t>(bytes.ByteLength());
+  if (queue->bytes.load() + size > kMaxQueuedBytes) {
+    queue->framesRefused.fetch_add(1);
+    return Napi::Boolean::New(env, false);
+  }
+  frame.data =
+      std::make_shared<const std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  queue->bytes.fetch_add(size);
+  AddonState* st = shared_->state;
+  const uint64_t id = shared_->id;
+  const Emitter emit(std::weak_ptr<Shared>(shared_), st->sink);
+  std::shared_ptr<TransceiverQueue> q = queue;
+  const bool posted = st->loop->Post([st, id, index, frame, q, size, emit] {
+    q->bytes.fetch_sub(size);
+    auto it = st->peerConnections.find(id);
+    if (it == st->peerConnections.end()) return;
+    Status error;
+    if (it->second->WriteFrame(index, frame, &error) == pc::WriteOutcome::kRejected) {
+      (void)emit([index, error](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "frameerror"), Napi::Number::New(e, index),
+                ToJsError(e, error).Value()};
+      });
+    }
+  });
+  if (!posted) {
+    queue->bytes.fetch_sub(size);
+    return Napi::Boolean::New(env, false);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// Bytes handed to writeFrame for this transceiver that the network thread has not taken yet.
+Napi::Value PeerConnectionWrap::BufferedAmount(const Napi::CallbackInfo& info) {
+  const uint32_t index = IndexArg(info);
+  auto it = shared_->queues.find(index);
+  const double bytes = it == shared_->queues.end() ? 0 : static_cast<double>(it->second->bytes);
+  return Napi::Number::New(info.Env(), bytes);
+}
+
+Napi::Value PeerConnectionWrap::RequestKeyFrame(const Napi::CallbackInfo& info) {
+  const uint32_t index = IndexArg(info);
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
+      [index](pc::PeerConnection& pc) -> Result<bool> {
+        Status st = pc.RequestKeyFrame(index);
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+// configureRollingBuffer(transceiver, seconds, bitrateBps)
+Napi::Value PeerConnectionWrap::ConfigureRollingBuffer(const Napi::CallbackInfo& info) {
+  const uint32_t index = IndexArg(info);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw ToJsError(info.Env(), Status::Fail("ERR_INVALID_ARGUMENT",
+                                             "configureRollingBuffer(seconds, bitrateBps)"));
+  }
+  const double seconds = info[1].As<Napi::Number>().DoubleValue();
+  const double bps = info[2].As<Napi::Number>().DoubleValue();
+  return RunOnLoop<bool>(
+      info.Env(), *shared_->state, shared_->id, shared_->closed,
+      [index, seconds, bps](pc::PeerConnection& pc) -> Result<bool> {
+        Status st =
+            pc.ConfigureRollingBuffer(index, seconds, bps < 0 ? 0 : static_cast<uint64_t>(bps));
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+Napi::Value TransceiversToJs(Napi::Env e, const std::vector<TransceiverInfo>& list) {
+  Napi::Array out = Napi::Array::New(e, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const TransceiverInfo& t = list[i];
+    Napi::Object o = Napi::Object::New(e);
+    o.Set("index", Napi::Number::New(e, static_cast<double>(t.index)));
+    o.Set("kind", t.kind);
+    o.Set("mid", t.mid.empty() ? e.Null() : Napi::Value(Napi::String::New(e, t.mid)));
+    o.Set("direction", t.direction);
+    o.Set("currentDirection", t.currentDirection.empty()
+                                  ? e.Null()
+                                  : Napi::Value(Napi::String::New(e, t.currentDirection)));
+    o.Set("codec", t.codec.empty() ? e.Null() : Napi::Value(Napi::String::New(e, t.codec)));
+    o.Set("ssrc", Napi::Number::New(e, t.ssrc));
+    o.Set("trackId", t.trackId);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+std::vector<TransceiverInfo> TransceiversOf(const pc::PeerConnection& pc) {
+  std::vector<TransceiverInfo> out;
+  for (const auto& t : pc.transceivers()) {
+    TransceiverInfo i;
+    i.index = t->index;
+    i.kind = sdp::MediaKindName(t->init.kind);
+    i.mid = t->mid;
+    i.direction = sdp::DirectionName(t->init.direction);
+    if (t->negotiatedDirection) i.currentDirection = sdp::DirectionName(*t->negotiatedDirection);
+    if (t->send) {
+      i.codec = sdp::InfoOf(t->send->config().codec).name;
+    } else if (!t->negotiatedCodecs.empty()) {
+      i.codec = sdp::InfoOf(t->negotiatedCodecs.front().codec).name;
+    }
+    i.ssrc = t->ssrc;
+    i.trackId = t->init.trackId;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace kvs::js

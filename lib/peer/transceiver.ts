@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import { KvsError } from '../errors.js';
+import { checkFrame, type Frame, type ReceivedFrame } from '../media/frame.js';
+import type { NativePeerConnection, NativeTransceiverInfo } from '../native.js';
+
+export type MediaKind = 'audio' | 'video';
+export type Codec = 'H264' | 'H265' | 'VP8' | 'opus' | 'PCMU' | 'PCMA';
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** Why a key frame is wanted (PLI or FIR from the peer, or the stream's start). */
+export type KeyFrameReason = 'first-frame' | 'pli' | 'fir' | 'send-failure' | 'requested';
+
+export interface TransceiverEvents {
+  /** A whole frame from the peer (transceiverOnFrame). */
+  frame: [ReceivedFrame];
+  /** The peer needs a key frame: encode one now (transceiverOnPictureLoss). */
+  keyframerequest: [{ reason: KeyFrameReason }];
+  /** A bandwidth estimate (transceiverOnBandwidthEstimation): REMB, or transport-cc. */
+  bandwidth: [{ bitrate: number; source: 'remb' | 'transport-cc' }];
+  /** A frame the network thread refused (malformed for the codec, too large for audio). */
+  error: [KvsError];
+}
+
+/**
+ * One audio or video m-line: what the app sends on it (`writeFrame`) and what arrives
+ * (`frame`). Made by `pc.addTransceiver()`, or by a remote offer (the connection's `track`
+ * event).
+ */
+export class Transceiver extends EventEmitter<TransceiverEvents> {
+  readonly index: number;
+  readonly kind: MediaKind;
+  #native: NativePeerConnection;
+  #info: NativeTransceiverInfo;
+
+  /** @internal made by PeerConnection */
+  constructor(native: NativePeerConnection, info: NativeTransceiverInfo) {
+    super();
+    this.#native = native;
+    this.#info = info;
+    this.index = info.index;
+    this.kind = info.kind;
+  }
+
+  /** @internal */
+  update(info: NativeTransceiverInfo): void {
+    this.#info = info;
+  }
+
+  get mid(): string | null {
+    return this.#info.mid;
+  }
+  /** What the app asked for. */
+  get direction(): Direction {
+    return this.#info.direction;
+  }
+  /** What negotiation agreed, from our side; null before. */
+  get currentDirection(): Direction | null {
+    return this.#info.currentDirection;
+  }
+  /** The codec this transceiver sends (or would), once negotiated. */
+  get codec(): Codec | null {
+    return this.#info.codec;
+  }
+  get ssrc(): number {
+    return this.#info.ssrc;
+  }
+  get trackId(): string {
+    return this.#info.trackId;
+  }
+
+  /**
+   * Sends one encoded frame (the C SDK's writeFrame). The bytes are copied once, so the
+   * buffer may be reused at once. Returns true when the frame was handed to the network
+   * thread; false when it was discarded at once (the connection is closed, or the network
+   * thread is more than 64 MiB behind). Frames written before the connection is ready, or
+   * while a key frame is awaited, are discarded there and counted in the stats; a
+   * `keyframerequest` says when to send a key frame. Never throws for a network condition.
+   */
+  writeFrame(frame: Frame): boolean {
+    const f = checkFrame(frame);
+    return this.#native.writeFrame(
+      this.index,
+      f.data,
+      f.presentationTs,
+      f.decodingTs,
+      f.duration,
+      f.flags,
+      f.index,
+    );
+  }
+
+  /** Bytes handed to writeFrame that the network thread has not taken yet. */
+  get bufferedAmount(): number {
+    return this.#native.bufferedAmount(this.index);
+  }
+
+  /** Asks the peer for a key frame (PLI, or FIR when only that was negotiated). */
+  async requestKeyFrame(): Promise<void> {
+    await this.#native.requestKeyFrame(this.index).catch((err: unknown) => {
+      throw KvsError.fromNative(err, 'requestKeyFrame');
+    });
+  }
+
+  /**
+   * The C SDK's configureTransceiverRollingBuffer: how much sent media is kept for
+   * retransmission, as seconds (0.1-10) at a bitrate (bps). Applies from the next negotiation.
+   */
+  async configureRollingBuffer(seconds: number, bitrateBps: number): Promise<void> {
+    if (typeof seconds !== 'number' || !(seconds >= 0.1 && seconds <= 10)) {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `configureRollingBuffer: seconds must be 0.1..10, got ${seconds}`,
+      );
+    }
+    if (!Number.isInteger(bitrateBps) || bitrateBps < 1000 || bitrateBps > 1e9) {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `configureRollingBuffer: bitrateBps must be an integer 1000..1e9, got ${bitrateBps}`,
+      );
+    }
+    await this.#native
+      .configureRollingBuffer(this.index, seconds, bitrateBps)
+      .catch((err: unknown) => {
+        throw KvsError.fromNative(err, 'configureRollingBuffer');
+      });
+  }
+}
+
+// The C SDK's free functions, for those who know them.
+export function writeFrame(transceiver: Transceiver, frame: Frame): boolean {
+  return transceiver.writeFrame(frame);
+}
+export function transceiverOnFrame(
+  transceiver: Transceiver,
+  callback: (frame: ReceivedFrame) => void,
+): void {
+  transceiver.on('frame', callback);
+}
+export function transceiverOnPictureLoss(transceiver: Transceiver, callback: () => void): void {
+  transceiver.on('keyframerequest', () => callback());
+}
+export function transceiverOnBandwidthEstimation(
+  transceiver: Transceiver,
+  callback: (bitrate: number) => void,
+): void {
+  transceiver.on('bandwidth', (e) => callback(e.bitrate));
+}
