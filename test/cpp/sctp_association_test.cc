@@ -11,6 +11,7 @@
 
 #include "sctp/dcep.h"
 #include "sctp/sctp_association.h"
+#include "sctp/sctp_packet_check.h"
 #include "sctp/usrsctp_runtime.h"
 #include "sctp_test_link.h"
 
@@ -456,4 +457,44 @@ TEST_CASE("SCTP: associations on several threads, timers ticked from all of them
   CHECK(failures.load() == 0);
   CHECK(delivered.load() == kThreads);
   CHECK(wrongThread.load() == 0);
+}
+
+TEST_CASE("SCTP: every packet of a normal association passes the inbound check") {
+  Pair p;
+  size_t checked = 0;
+  size_t refused = 0;
+  p.link.SetTap([&](int, ByteSpan pkt) {
+    ++checked;
+    if (!CheckInboundPacket(pkt).ok()) ++refused;
+  });
+  p.Connect();  // INIT, INIT ACK, COOKIE ECHO, COOKIE ACK
+  p.link.SetLoss(0.05);
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, Pattern(500000, 1), {}).ok());
+  REQUIRE(p.side[0].assoc->ResetStreams({1}).ok());  // RE-CONFIG
+  REQUIRE(p.link.RunUntil([&] { return !p.side[0].resets.empty(); }, 60000));
+  p.link.SetLoss(0);
+  p.side[0].assoc->Close();  // SHUTDOWN...
+  REQUIRE(p.link.RunUntil([&] { return p.side[1].is(AssociationState::kClosed); }, 60000));
+  CHECK(checked > 400);
+  CHECK(refused == 0);
+  CHECK(p.side[0].assoc->malformedPackets() == 0);
+  CHECK(p.side[1].assoc->malformedPackets() == 0);
+}
+
+TEST_CASE("SCTP: an INIT with a zero-length parameter is dropped (it would hang usrsctp)") {
+  Pair p;
+  p.Connect();
+  // An INIT on the established association (verification tag 0, as INIT carries), whose
+  // parameter claims length 0: usrsctp 0.9.5 loops forever on it.
+  std::vector<uint8_t> init = {
+      0x13, 0x88, 0x13, 0x88, 0,    0,    0,    0,    0,    0,
+      0,    0,    0x01, 0x00, 0x00, 0x20,  // INIT, length 32
+      0x11, 0x22, 0x33, 0x44, 0x00, 0x10, 0x00, 0x00, 0x04, 0x00,
+      0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x0C, 0x00, 0x00,  // parameter type 12, length 0
+      0,    0,    0,    0,    0,    0,    0,    0};
+  p.side[1].assoc->HandlePacket(init);
+  CHECK(p.side[1].assoc->malformedPackets() == 1);
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, {1, 2, 3}, {}).ok());
+  REQUIRE(p.link.RunUntil([&] { return p.side[1].received.size() == 1; }, 5000));
+  CHECK(p.side[1].is(AssociationState::kConnected));
 }

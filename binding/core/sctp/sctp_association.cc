@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "sctp/sctp_packet_check.h"
+
 namespace kvs::sctp {
 namespace {
 
@@ -225,7 +227,11 @@ Status Association::Connect() {
 }
 
 void Association::HandlePacket(ByteSpan packet) {
-  if (sock_ == nullptr || packet.size == 0) return;
+  if (sock_ == nullptr) return;
+  if (!CheckInboundPacket(packet).ok()) {
+    ++malformedPackets_;  // see sctp_packet_check.h: some would hang usrsctp
+    return;
+  }
   {
     internal::UsrsctpCall call(token_);
     usrsctp_conninput(token_, packet.data, packet.size, 0);

@@ -145,6 +145,8 @@ class Association {
   // Negotiated stream counts (0 until connected).
   uint16_t outboundStreams() const { return outboundStreams_; }
   uint16_t inboundStreams() const { return inboundStreams_; }
+  // Inbound packets dropped before usrsctp because they were malformed.
+  uint64_t malformedPackets() const { return malformedPackets_; }
 
  private:
   struct Pending {
@@ -184,6 +186,7 @@ class Association {
   AssociationState state_ = AssociationState::kNew;
   uint16_t outboundStreams_ = 0;
   uint16_t inboundStreams_ = 0;
+  uint64_t malformedPackets_ = 0;
 
   std::deque<Pending> queue_;
   size_t queuedBytes_ = 0;
