@@ -34,7 +34,8 @@ Result<std::unique_ptr<DataChannels>> DataChannels::Create(DataChannelsConfig co
   AssociationCallbacks cb;
   DataChannels* self = dc.get();
   cb.onPacket = [self](ByteSpan packet) {
-    if (self->callbacks_.onPacket) self->callbacks_.onPacket(packet);
+    const auto cbs = self->callbacks_;
+    if (cbs->onPacket) cbs->onPacket(packet);
   };
   cb.onMessage = [self](SctpMessage&& m) { self->OnMessage(std::move(m)); };
   cb.onStreamReset = [self](const std::vector<uint16_t>& streams, StreamDirection d, bool ok) {
@@ -54,7 +55,8 @@ Result<std::unique_ptr<DataChannels>> DataChannels::Create(DataChannelsConfig co
 }
 
 DataChannels::DataChannels(DataChannelsConfig config, DataChannelsCallbacks callbacks)
-    : config_(std::move(config)), callbacks_(std::move(callbacks)) {}
+    : config_(std::move(config)),
+      callbacks_(std::make_shared<const DataChannelsCallbacks>(std::move(callbacks))) {}
 
 DataChannels::~DataChannels() {
   *alive_ = false;
@@ -174,6 +176,7 @@ Result<uint16_t> DataChannels::CreateChannel(const DataChannelInit& init) {
 }
 
 void DataChannels::OpenPending() {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   if (!pendingOpen_ || association_->state() != AssociationState::kConnected) return;
   pendingOpen_ = false;
   const std::shared_ptr<bool> alive = alive_;
@@ -187,7 +190,7 @@ void DataChannels::OpenPending() {
   for (uint16_t id : opened) {
     auto it = channels_.find(id);
     if (it == channels_.end() || it->second.state != DataChannelState::kOpen) continue;
-    if (callbacks_.onOpen) callbacks_.onOpen(id);
+    if (cbs->onOpen) cbs->onOpen(id);
     if (!*alive) return;
   }
 }
@@ -312,8 +315,9 @@ std::vector<DataChannelStats> DataChannels::AllStats() const {
 }
 
 void DataChannels::OnAssociationState(AssociationState state, const Status& reason) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   const std::shared_ptr<bool> alive = alive_;
-  if (callbacks_.onAssociationState) callbacks_.onAssociationState(state, reason);
+  if (cbs->onAssociationState) cbs->onAssociationState(state, reason);
   if (!*alive) return;
   if (state == AssociationState::kConnected) {
     // Channels on streams the peer did not grant cannot work.
@@ -324,13 +328,13 @@ void DataChannels::OnAssociationState(AssociationState state, const Status& reas
     }
     for (uint16_t id : beyond) {
       channels_.erase(id);
-      if (callbacks_.onError) {
-        callbacks_.onError(
-            id, Fail("ERR_DATACHANNEL_ID", Id(id) + " is beyond the " + std::to_string(limit) +
-                                               " streams the association negotiated"));
+      if (cbs->onError) {
+        cbs->onError(id,
+                     Fail("ERR_DATACHANNEL_ID", Id(id) + " is beyond the " + std::to_string(limit) +
+                                                    " streams the association negotiated"));
       }
       if (!*alive) return;
-      if (callbacks_.onClose) callbacks_.onClose(id);
+      if (cbs->onClose) cbs->onClose(id);
       if (!*alive) return;
     }
     pendingOpen_ = true;
@@ -342,13 +346,14 @@ void DataChannels::OnAssociationState(AssociationState state, const Status& reas
     for (auto& entry : channels_) ids.push_back(entry.first);
     channels_.clear();
     for (uint16_t id : ids) {
-      if (callbacks_.onClose) callbacks_.onClose(id);
+      if (cbs->onClose) cbs->onClose(id);
       if (!*alive) return;
     }
   }
 }
 
 void DataChannels::OnMessage(SctpMessage&& m) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   if (m.ppid == kPpidDcep) {
     OnDcep(m.streamId, m.data);
     return;
@@ -384,8 +389,8 @@ void DataChannels::OnMessage(SctpMessage&& m) {
       if (limit != 0 && c.legacy.size() + m.data.size() > limit) {
         c.legacy.clear();
         const uint16_t id = c.info.id;
-        if (callbacks_.onError) {
-          callbacks_.onError(
+        if (cbs->onError) {
+          cbs->onError(
               id, Fail("ERR_DATACHANNEL_MESSAGE_TOO_LARGE", "a fragmented message on " + Id(id) +
                                                                 " grew past the local limit of " +
                                                                 std::to_string(limit) + " bytes"));
@@ -397,10 +402,10 @@ void DataChannels::OnMessage(SctpMessage&& m) {
     }
     default: {
       const uint16_t id = c.info.id;
-      if (callbacks_.onError) {
-        callbacks_.onError(
-            id, Fail("ERR_DATACHANNEL_PPID", "dropped a message with unknown PPID " +
-                                                 std::to_string(m.ppid) + " on " + Id(id)));
+      if (cbs->onError) {
+        cbs->onError(id,
+                     Fail("ERR_DATACHANNEL_PPID", "dropped a message with unknown PPID " +
+                                                      std::to_string(m.ppid) + " on " + Id(id)));
       }
       return;
     }
@@ -408,12 +413,14 @@ void DataChannels::OnMessage(SctpMessage&& m) {
 }
 
 void DataChannels::Deliver(Channel& c, std::vector<uint8_t>&& data, bool binary) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   c.stats.messagesReceived += 1;
   c.stats.bytesReceived += data.size();
-  if (callbacks_.onMessage) callbacks_.onMessage(c.info.id, std::move(data), binary);
+  if (cbs->onMessage) cbs->onMessage(c.info.id, std::move(data), binary);
 }
 
 void DataChannels::OnDcep(uint16_t streamId, const std::vector<uint8_t>& payload) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   auto type = PeekDcepType(payload);
   if (!type.ok()) return;
   if (type.value() == kDcepAck) {
@@ -436,7 +443,7 @@ void DataChannels::OnDcep(uint16_t streamId, const std::vector<uint8_t>& payload
       Channel& c = existing->second;
       if (c.state != DataChannelState::kClosing) {
         c.state = DataChannelState::kClosing;
-        if (callbacks_.onClosing) callbacks_.onClosing(streamId);
+        if (cbs->onClosing) cbs->onClosing(streamId);
         if (!*alive) return;
       }
       auto again = channels_.find(streamId);
@@ -444,13 +451,13 @@ void DataChannels::OnDcep(uint16_t streamId, const std::vector<uint8_t>& payload
     } else {
       (void)association_->ResetStreams({streamId});  // fails only if the association is gone
     }
-    if (callbacks_.onError) {
-      callbacks_.onError(
-          streamId, Fail("ERR_DATACHANNEL_OPEN_REFUSED",
-                         "refused DATA_CHANNEL_OPEN on stream " + std::to_string(streamId) + ": " +
-                             (!open.ok()    ? open.status().message()
-                              : !peerParity ? std::string("the id has our parity")
-                                            : std::string("the stream is in use"))));
+    if (cbs->onError) {
+      cbs->onError(streamId,
+                   Fail("ERR_DATACHANNEL_OPEN_REFUSED",
+                        "refused DATA_CHANNEL_OPEN on stream " + std::to_string(streamId) + ": " +
+                            (!open.ok()    ? open.status().message()
+                             : !peerParity ? std::string("the id has our parity")
+                                           : std::string("the stream is in use"))));
     }
     return;
   }
@@ -470,13 +477,14 @@ void DataChannels::OnDcep(uint16_t streamId, const std::vector<uint8_t>& payload
   SendOptions reliable;
   if (!association_->Send(streamId, kPpidDcep, BuildDcepAck(), reliable).ok()) return;
   if (!*alive) return;
-  if (callbacks_.onChannel) callbacks_.onChannel(info);
+  if (cbs->onChannel) cbs->onChannel(info);
   if (!*alive) return;
-  if (channels_.count(streamId) != 0 && callbacks_.onOpen) callbacks_.onOpen(streamId);
+  if (channels_.count(streamId) != 0 && cbs->onOpen) cbs->onOpen(streamId);
 }
 
 void DataChannels::OnStreamReset(const std::vector<uint16_t>& streams, StreamDirection direction,
                                  bool ok) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   const std::shared_ptr<bool> alive = alive_;
   std::vector<uint16_t> ids = streams;
   if (ids.empty()) {  // usrsctp reports "all streams" with an empty list
@@ -494,18 +502,18 @@ void DataChannels::OnStreamReset(const std::vector<uint16_t>& streams, StreamDir
         // The peer closed the channel: close ours too (RFC 8831 §6.7).
         c.state = DataChannelState::kClosing;
         RequestReset(c);
-        if (callbacks_.onClosing) callbacks_.onClosing(id);
+        if (cbs->onClosing) cbs->onClosing(id);
         if (!*alive) return;
       } else {
         RequestReset(c);
       }
     } else {
       c.outgoingReset = true;
-      if (!ok && callbacks_.onError) {
-        callbacks_.onError(id, Fail("ERR_DATACHANNEL_RESET",
-                                    "the peer refused to reset the "
-                                    "stream of " +
-                                        Id(id)));
+      if (!ok && cbs->onError) {
+        cbs->onError(id, Fail("ERR_DATACHANNEL_RESET",
+                              "the peer refused to reset the "
+                              "stream of " +
+                                  Id(id)));
         if (!*alive) return;
       }
       if (!ok) {
@@ -520,27 +528,30 @@ void DataChannels::OnStreamReset(const std::vector<uint16_t>& streams, StreamDir
 }
 
 void DataChannels::MaybeFinishClose(uint16_t id) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   auto it = channels_.find(id);
   if (it == channels_.end()) return;
   if (!it->second.incomingReset || !it->second.outgoingReset) return;
   channels_.erase(it);
-  if (callbacks_.onClose) callbacks_.onClose(id);
+  if (cbs->onClose) cbs->onClose(id);
 }
 
 void DataChannels::OnSent(uint16_t streamId) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   auto it = channels_.find(streamId);
   if (it == channels_.end()) return;
   Channel& c = it->second;
   if (c.aboveThreshold && association_->BufferedBytes(streamId) <= c.lowThreshold) {
     c.aboveThreshold = false;
-    if (callbacks_.onBufferedAmountLow) callbacks_.onBufferedAmountLow(streamId);
+    if (cbs->onBufferedAmountLow) cbs->onBufferedAmountLow(streamId);
   }
 }
 
 void DataChannels::OnStreamError(uint16_t streamId, const Status& error) {
+  const std::shared_ptr<const DataChannelsCallbacks> cbs = callbacks_;
   if (channels_.count(streamId) == 0) return;
   const std::shared_ptr<bool> alive = alive_;
-  if (callbacks_.onError) callbacks_.onError(streamId, error);
+  if (cbs->onError) cbs->onError(streamId, error);
   if (*alive) OnSent(streamId);  // a dropped message left the queue too
 }
 

@@ -159,7 +159,8 @@ class DataChannels {
   SendOptions OptionsFor(const Channel& channel) const;
 
   DataChannelsConfig config_;
-  DataChannelsCallbacks callbacks_;
+  // Shared: a handler keeps them alive while a user callback destroys us.
+  std::shared_ptr<const DataChannelsCallbacks> callbacks_;
   std::unique_ptr<Association> association_;
   std::map<uint16_t, Channel> channels_;
   bool pendingOpen_ = false;  // channels wait for their open event (fired from Poll)

@@ -96,7 +96,8 @@ Result<std::unique_ptr<Association>> Association::Create(AssociationConfig confi
 }
 
 Association::Association(AssociationConfig config, AssociationCallbacks callbacks)
-    : config_(std::move(config)), callbacks_(std::move(callbacks)) {
+    : config_(std::move(config)),
+      callbacks_(std::make_shared<const AssociationCallbacks>(std::move(callbacks))) {
   mailbox_.wake = config_.wake;
 }
 
@@ -349,7 +350,7 @@ void Association::SetState(AssociationState state, Status reason) {
     partial_.clear();
   }
   Post([this, state, reason = std::move(reason)] {
-    if (callbacks_.onStateChange) callbacks_.onStateChange(state, reason);
+    if (callbacks_->onStateChange) callbacks_->onStateChange(state, reason);
   });
 }
 
@@ -393,8 +394,8 @@ void Association::Pump() {
       if (rc != 0) {
         (void)err;  // reported as a failed reset; the streams stay open
         Post([this, streams = std::move(streams)] {
-          if (callbacks_.onStreamReset) {
-            callbacks_.onStreamReset(streams, StreamDirection::kOutgoing, false);
+          if (callbacks_->onStreamReset) {
+            callbacks_->onStreamReset(streams, StreamDirection::kOutgoing, false);
           }
         });
       }
@@ -439,7 +440,7 @@ void Association::Pump() {
       Account(p.streamId, taken);
       const uint16_t streamId = p.streamId;
       Post([this, streamId, taken] {
-        if (callbacks_.onSent) callbacks_.onSent(streamId, taken);
+        if (callbacks_->onSent) callbacks_->onSent(streamId, taken);
       });
       if (p.offset == p.data.size()) queue_.pop_front();
       continue;
@@ -462,8 +463,8 @@ void Association::Pump() {
     Account(streamId, dropped);
     queue_.pop_front();
     Post([this, streamId, err] {
-      if (callbacks_.onStreamError) {
-        callbacks_.onStreamError(
+      if (callbacks_->onStreamError) {
+        callbacks_->onStreamError(
             streamId,
             Status::Fail("ERR_SCTP_SEND", "usrsctp_sendv on stream " + std::to_string(streamId) +
                                               " failed: " + Errno(err)));
@@ -479,7 +480,7 @@ void Association::Pump() {
   if (pushedBack_) {
     pushedBack_ = false;
     Post([this] {
-      if (callbacks_.onWritable) callbacks_.onWritable();
+      if (callbacks_->onWritable) callbacks_->onWritable();
     });
   }
 }
@@ -491,6 +492,8 @@ void Association::Drain() {
   }
   draining_ = true;
   const std::shared_ptr<bool> alive = alive_;
+  // A callback may destroy us, and with us the std::function it is running: keep them.
+  const std::shared_ptr<const AssociationCallbacks> keep = callbacks_;
   for (;;) {
     std::vector<std::vector<uint8_t>> packets;
     bool readable = false;
@@ -507,7 +510,7 @@ void Association::Drain() {
     if (packets.empty() && events_.empty() && !readable && !drainAgain_) break;
     drainAgain_ = false;
     for (const auto& packet : packets) {
-      if (callbacks_.onPacket) callbacks_.onPacket(ByteSpan(packet));
+      if (callbacks_->onPacket) callbacks_->onPacket(ByteSpan(packet));
       if (!*alive) return;
     }
     while (!events_.empty()) {
@@ -587,8 +590,8 @@ void Association::HandleData(const ::sctp_rcvinfo& info, int flags, const uint8_
   if (p.dropping) {
     const size_t size = p.droppedBytes;
     Post([this, streamId, size, limit] {
-      if (callbacks_.onStreamError) {
-        callbacks_.onStreamError(
+      if (callbacks_->onStreamError) {
+        callbacks_->onStreamError(
             streamId, Status::Fail("ERR_SCTP_MESSAGE_TOO_LARGE",
                                    "received a message of at least " + std::to_string(size) +
                                        " bytes on stream " + std::to_string(streamId) +
@@ -602,7 +605,7 @@ void Association::HandleData(const ::sctp_rcvinfo& info, int flags, const uint8_
     m.ordered = p.ordered;
     m.data = std::move(p.data);
     Post([this, m = std::move(m)]() mutable {
-      if (callbacks_.onMessage) callbacks_.onMessage(std::move(m));
+      if (callbacks_->onMessage) callbacks_->onMessage(std::move(m));
     });
   }
   partial_.erase(streamId);
@@ -662,7 +665,7 @@ void Association::HandleNotification(const uint8_t* data, size_t n) {
         for (uint16_t id : streams) partial_.erase(id);
       }
       Post([this, streams = std::move(streams), direction, ok] {
-        if (callbacks_.onStreamReset) callbacks_.onStreamReset(streams, direction, ok);
+        if (callbacks_->onStreamReset) callbacks_->onStreamReset(streams, direction, ok);
       });
       // A send held back by a reset in progress (EAGAIN) can go now.
       if (blocked_) Pump();

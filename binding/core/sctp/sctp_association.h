@@ -179,7 +179,8 @@ class Association {
   void Account(uint16_t streamId, size_t bytes);
 
   AssociationConfig config_;
-  AssociationCallbacks callbacks_;
+  // Shared so that a drain keeps the callbacks alive while one of them destroys us.
+  std::shared_ptr<const AssociationCallbacks> callbacks_;
   internal::Mailbox mailbox_;  // guarded by the runtime mutex
   void* token_ = nullptr;
   struct socket* sock_ = nullptr;
