@@ -543,5 +543,5 @@ TEST_CASE("SCTP: destroyed associations give their memory back, usrsctp's includ
   const size_t after = HeapInUse();
   INFO("heap: base " << base << ", peak " << peak << ", after 8 cycles " << after);
   CHECK(peak > base + 4 * 1024 * 1024);  // a pair mid-transfer holds megabytes...
-  CHECK(after < base + 256 * 1024);       // ...and none of it stays
+  CHECK(after < base + 256 * 1024);      // ...and none of it stays
 }

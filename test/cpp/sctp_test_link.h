@@ -23,6 +23,11 @@ class FakeClock {
   static uint64_t Now() { return NowRef().load(); }
   // How far fake time ran ahead of real time (see sctp_fake_time.cc).
   static uint64_t ElapsedMs() { return Now() - kStartMs; }
+  // In pure mode the wall clock usrsctp reads stands still except when fake time moves, so
+  // that a simulation is not disturbed by how long the host took to compute it (the
+  // benchmark's simulated runs). Off by default: real time flows for every other test.
+  static void SetPureFakeTime(bool on) { PureRef().store(on); }
+  static bool PureFakeTime() { return PureRef().load(); }
   // Advances fake time and runs usrsctp's timers up to it. Safe from several threads.
   static void Advance(uint64_t ms) {
     static const bool based = (sctp::TickUsrsctp(kStartMs), true);  // usrsctp's time base
@@ -31,10 +36,14 @@ class FakeClock {
   }
 
  private:
-  // Constant-initialised: gettimeofday (which usrsctp calls during its init) reads it.
+  // Constant-initialised: gettimeofday (which usrsctp calls during its init) reads them.
   static std::atomic<uint64_t>& NowRef() {
     static std::atomic<uint64_t> now{kStartMs};
     return now;
+  }
+  static std::atomic<bool>& PureRef() {
+    static std::atomic<bool> pure{false};
+    return pure;
   }
 };
 
