@@ -248,10 +248,17 @@ Status DataChannels::Send(uint16_t id, std::vector<uint8_t> data, bool binary) {
   }
   const SendOptions options = OptionsFor(c);
   if (association_->BufferedBytes(id) + wire > c.lowThreshold) c.aboveThreshold = true;
-  c.stats.messagesSent += 1;
-  c.stats.bytesSent += size;
-  // May run callbacks (the association drains): `c` is not used afterwards.
-  return association_->Send(id, ppid, std::move(data), options);
+  // May run callbacks (the association drains), which may even close the channel: `c` is not
+  // used afterwards.
+  const std::shared_ptr<bool> alive = alive_;
+  Status st = association_->Send(id, ppid, std::move(data), options);
+  if (!st.ok() || !*alive) return st;
+  auto again = channels_.find(id);
+  if (again != channels_.end()) {
+    again->second.stats.messagesSent += 1;
+    again->second.stats.bytesSent += size;
+  }
+  return st;
 }
 
 Status DataChannels::CloseChannel(uint16_t id) {

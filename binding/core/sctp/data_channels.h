@@ -9,6 +9,17 @@
 // Threading and re-entrancy are the association's (sctp_association.h): every call from the
 // owner thread; callbacks only from inside our calls, after usrsctp returned; a callback may
 // call any method, including destroying the DataChannels.
+//
+// Wiring (for the DTLS transport and the loop):
+// * Create once the DTLS role is known (config.dtlsClient), Start() once DTLS is connected.
+// * Each decrypted DTLS application-data record -> HandlePacket(record).
+// * onPacket(packet) -> DtlsSession::Send(packet) as one record.
+// * config.sctp.wake -> uv_async_send on the owner loop, whose callback calls Poll().
+// * While the loop owns any DataChannels, a uv timer calls TickUsrsctp(uv_hrtime() / 1e6)
+//   every kUsrsctpTickIntervalMs (usrsctp_runtime.h); stop it when the last one is destroyed.
+// * config.remoteMaxMessageSize from the remote SDP's a=max-message-size (65536 if absent).
+// * bufferedAmount counts bytes not yet taken by usrsctp; usrsctp's own send buffer (up to
+//   SctpTuning::sendBufferBytes, not attributable to a stream) comes on top.
 #pragma once
 
 #include <cstdint>

@@ -414,15 +414,13 @@ void Association::Pump() {
       std::memcpy(buffer.data() + sizeof(header), streams.data(),
                   streams.size() * sizeof(uint16_t));
       int rc = 0;
-      int err = 0;
       {
         internal::UsrsctpCall call(token_);
         rc = usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, buffer.data(),
                                 static_cast<socklen_t>(buffer.size()));
-        err = errno;
       }
       if (rc != 0) {
-        (void)err;  // reported as a failed reset; the streams stay open
+        // The peer does not support RE-CONFIG (or the streams are bad): a failed reset.
         Post([this, streams = std::move(streams)] {
           if (callbacks_->onStreamReset) {
             callbacks_->onStreamReset(streams, StreamDirection::kOutgoing, false);
