@@ -208,6 +208,11 @@ TEST_CASE("SCTP: a message larger than every buffer goes in parts and arrives wh
   CHECK(p.side[0].assoc->BufferedBytes() == 0);
   CHECK(p.side[0].sent == big.size());
   CHECK(p.side[0].writable >= 1);  // pushed back, then room again
+  // Resumed by events, not retried in a loop: at most one push-back per packet that came in
+  // (each SACK raises the upcall once).
+  const uint64_t pushBacks = p.side[0].assoc->sendPushBacks();
+  CHECK(pushBacks >= 1);
+  CHECK(pushBacks <= p.link.sentPackets(1) + 1);
 }
 
 TEST_CASE("SCTP: messages on several streams queue in order behind a partial one") {

@@ -478,6 +478,7 @@ void Association::Pump() {
     if (n == 0 || err == EWOULDBLOCK || err == EAGAIN) {
       blocked_ = true;
       pushedBack_ = true;
+      ++sendPushBacks_;
       return;
     }
     if (err == ECONNRESET || err == EPIPE || err == ENOTCONN || err == ESHUTDOWN) {

@@ -147,6 +147,8 @@ class Association {
   uint16_t inboundStreams() const { return inboundStreams_; }
   // Inbound packets dropped before usrsctp because they were malformed.
   uint64_t malformedPackets() const { return malformedPackets_; }
+  // Times usrsctp refused more of the queue (each resumed only on a later upcall).
+  uint64_t sendPushBacks() const { return sendPushBacks_; }
 
  private:
   struct Pending {
@@ -188,6 +190,7 @@ class Association {
   uint16_t outboundStreams_ = 0;
   uint16_t inboundStreams_ = 0;
   uint64_t malformedPackets_ = 0;
+  uint64_t sendPushBacks_ = 0;
 
   std::deque<Pending> queue_;
   size_t queuedBytes_ = 0;
