@@ -141,9 +141,8 @@ std::vector<Variant> Variants() {
   };
   with("buffers 256 KiB",
        [](Variant& v) { v.tuning.sendBufferBytes = v.tuning.receiveBufferBytes = 256 * 1024; });
-  with("buffers 1 MiB", [](Variant& v) {
-    v.tuning.sendBufferBytes = v.tuning.receiveBufferBytes = 1024 * 1024;
-  });
+  with("buffers 1 MiB",
+       [](Variant& v) { v.tuning.sendBufferBytes = v.tuning.receiveBufferBytes = 1024 * 1024; });
   with("buffers 4 MiB", [](Variant& v) {
     v.tuning.sendBufferBytes = v.tuning.receiveBufferBytes = 4 * 1024 * 1024;
   });
