@@ -530,3 +530,35 @@ TEST_CASE("Data channels: graceful close of the association closes the channels"
   CHECK(p.peer[0].closed == std::vector<uint16_t>{0});
   CHECK(p.peer[1].closed == std::vector<uint16_t>{0});
 }
+
+TEST_CASE("Data channels: maxPacketLifeTime under loss delivers an in-order subset") {
+  ChannelsPair p({}, 77);
+  p.Start();
+  DataChannelInit timed = Named("timed");
+  timed.maxPacketLifeTimeMs = 50;  // shorter than any retransmission timeout
+  auto id = p.peer[0].dc->CreateChannel(timed);
+  REQUIRE(id.ok());
+  REQUIRE(p.RunUntil([&] { return !p.peer[0].opened.empty() && !p.peer[1].opened.empty(); }));
+  p.link.SetLoss(0.05);
+  constexpr uint32_t kCount = 1000;
+  for (uint32_t i = 0; i < kCount; i += 10) {
+    for (uint32_t k = i; k < i + 10; ++k) {
+      REQUIRE(p.peer[0].dc->Send(id.value(), Numbered(k, 1000), true).ok());
+    }
+    p.link.Flush();
+    kvs::testing::FakeClock::Advance(10);
+  }
+  p.link.RunUntil([] { return false; }, 3000);  // let the retransmissions that may happen end
+  p.link.SetLoss(0);
+  const size_t before = p.peer[1].count(id.value());
+  REQUIRE(p.peer[0].dc->Send(id.value(), Numbered(kCount, 1000), true).ok());
+  REQUIRE(p.RunUntil([&] { return p.peer[1].count(id.value()) == before + 1; }, 2000));
+  const auto& got = p.peer[1].messages[id.value()];
+  CHECK(got.size() > kCount / 2);
+  CHECK(got.size() < kCount + 1);  // some were abandoned
+  std::vector<uint32_t> seqs;
+  for (const auto& m : got) seqs.push_back(Seq(m.data));
+  CHECK(std::is_sorted(seqs.begin(), seqs.end()));
+  CHECK(std::adjacent_find(seqs.begin(), seqs.end()) == seqs.end());  // no duplicates
+  CHECK(seqs.back() == kCount);
+}
