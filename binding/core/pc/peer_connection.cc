@@ -183,9 +183,38 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   rtp_->onBandwidth = [this](Transceiver* t, uint64_t bps, const char* source) {
     if (onBandwidth) onBandwidth(t, bps, source);
   };
+  sctp_ = std::make_unique<SctpTransport>(loop_, *dtls_);
+  sctp_->onChannel = [this](uint32_t h, const sctp::DataChannelInfo& info) {
+    if (onDataChannel) onDataChannel(h, info);
+  };
+  sctp_->onOpen = [this](uint32_t h, uint16_t id) {
+    if (onDataChannelOpen) onDataChannelOpen(h, id, sctp_->remoteMaxMessageSize());
+  };
+  sctp_->onMessage = [this](uint32_t h, std::vector<uint8_t>&& data, bool binary) {
+    if (onDataChannelMessage) onDataChannelMessage(h, std::move(data), binary);
+  };
+  sctp_->onBufferedAmountLow = [this](uint32_t h) {
+    if (onDataChannelBufferedAmountLow) onDataChannelBufferedAmountLow(h);
+  };
+  sctp_->onClosing = [this](uint32_t h) {
+    if (onDataChannelClosing) onDataChannelClosing(h);
+  };
+  sctp_->onClose = [this](uint32_t h) {
+    if (onDataChannelClose) onDataChannelClose(h);
+  };
+  sctp_->onError = [this](uint32_t h, const Status& e) {
+    if (onDataChannelError) onDataChannelError(h, e);
+  };
+  sctp_->onBufferedAmount = [this](uint32_t h, size_t n) {
+    if (onDataChannelBufferedAmount) onDataChannelBufferedAmount(h, n);
+  };
   dtls_->onSrtpKeys = [this](const srtp::SrtpKeys& keys) { return srtp_->Start(keys); };
   dtls_->onStateChange = [this](dtls::DtlsState s) {
     if (s == dtls::DtlsState::kFailed) Fail(dtls_->failure());
+    if (s == dtls::DtlsState::kConnected) {
+      Status st = sctp_->Start();
+      if (!st.ok() && onError) onError(st);
+    }
     UpdateConnectionState();
   };
 }
@@ -201,6 +230,14 @@ PeerConnection::~PeerConnection() {
   onFrame = nullptr;
   onKeyFrameRequest = nullptr;
   onBandwidth = nullptr;
+  onDataChannel = nullptr;
+  onDataChannelOpen = nullptr;
+  onDataChannelMessage = nullptr;
+  onDataChannelBufferedAmountLow = nullptr;
+  onDataChannelClosing = nullptr;
+  onDataChannelClose = nullptr;
+  onDataChannelError = nullptr;
+  onDataChannelBufferedAmount = nullptr;
   Close();
 }
 
@@ -568,6 +605,53 @@ void PeerConnection::UpdateTransceivers(const sdp::SessionDescription& sd, bool 
   Status st = rtp_->ApplyNegotiation();
   if (!st.ok()) Fail(st);
   UpdateMediaReady();
+  ConfigureDataChannels();
+}
+
+// Both descriptions have a live application m-line: the association can be made (it
+// connects when DTLS does), with the peer's port and max-message-size (RFC 8841).
+void PeerConnection::ConfigureDataChannels() {
+  if (!dataMid_ || !remote_ || !dtlsRole_ || !pendingLocal_) return;
+  const sdp::MediaSection* remote = remote_->findMedia(*dataMid_);
+  const sdp::MediaSection* local = pendingLocal_->findMedia(*dataMid_);
+  if (!remote || !local || remote->rejected() || local->rejected()) return;
+  const uint16_t port = remote->sctpPort.value_or(5000);
+  // RFC 8841 §6.1: absent means 64 KiB; 0 means no limit.
+  const uint64_t maxMessageSize = remote->maxMessageSize.value_or(65536);
+  Status st = sctp_->Configure(*dtlsRole_ == dtls::DtlsRole::kClient, port, maxMessageSize);
+  if (!st.ok()) {
+    Fail(st);
+    UpdateConnectionState();
+    return;
+  }
+  if (dtls_->state() == dtls::DtlsState::kConnected) {
+    Status started = sctp_->Start();
+    if (!started.ok() && onError) onError(started);
+  }
+}
+
+Status PeerConnection::CreateDataChannel(uint32_t handle, const sctp::DataChannelInit& init) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  if (handle >= kRemoteChannelHandleBase) {
+    return Status::Fail("ERR_INVALID_ARGUMENT", "data channel handle out of range");
+  }
+  wantDataChannels_ = true;
+  return sctp_->CreateChannel(handle, init);
+}
+
+Status PeerConnection::SendData(uint32_t handle, std::vector<uint8_t> data, bool binary) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  return sctp_->Send(handle, std::move(data), binary);
+}
+
+Status PeerConnection::CloseDataChannel(uint32_t handle) {
+  if (closed_) return Status::Ok();  // closing the connection closed it
+  return sctp_->CloseChannel(handle);
+}
+
+Status PeerConnection::SetDataChannelLowThreshold(uint32_t handle, size_t bytes) {
+  if (closed_) return Status::Ok();
+  return sctp_->SetBufferedAmountLowThreshold(handle, bytes);
 }
 
 void PeerConnection::UpdateMediaReady() {
@@ -663,6 +747,7 @@ void PeerConnection::Close() {
   if (closed_) return;
   closed_ = true;  // first, so the closes below read as closing, not as state changes
   rtp_->Close();
+  sctp_->Close();
   dtls_->Close();  // close_notify leaves on the ICE route before ICE stops
   ice_->Close();
   SetSignalingState(SignalingState::kClosed);

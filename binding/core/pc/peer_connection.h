@@ -16,6 +16,7 @@
 #include "pc/dtls_transport.h"
 #include "pc/ice_transport.h"
 #include "pc/rtp_transport.h"
+#include "pc/sctp_transport.h"
 #include "pc/srtp_transport.h"
 #include "pc/transceiver.h"
 #include "sdp/codecs.h"
@@ -71,6 +72,14 @@ class PeerConnection {
   // The C SDK's configureTransceiverRollingBuffer: seconds 0.1-10, bitrate in bps.
   Status ConfigureRollingBuffer(size_t transceiver, double seconds, uint64_t bitrateBps);
   bool mediaReady() const { return rtp_->ready(); }
+
+  // Data channels, named by a handle the caller chooses (below kRemoteChannelHandleBase).
+  // Creating one asks for an application m-line in the next offer.
+  Status CreateDataChannel(uint32_t handle, const sctp::DataChannelInit& init);
+  Status SendData(uint32_t handle, std::vector<uint8_t> data, bool binary);
+  Status CloseDataChannel(uint32_t handle);
+  Status SetDataChannelLowThreshold(uint32_t handle, size_t bytes);
+  const SctpTransport& sctp() const { return *sctp_; }
   // Asks for an application m-line (data channels) in the next offer.
   void EnableDataChannels() { wantDataChannels_ = true; }
 
@@ -112,6 +121,16 @@ class PeerConnection {
   std::function<void(const Transceiver&, media::KeyFrameReason)> onKeyFrameRequest;
   // A bandwidth estimate: REMB for one transceiver, or transport-cc for all (null).
   std::function<void(const Transceiver*, uint64_t bitrateBps, const char* source)> onBandwidth;
+  // Data channels (sctp_transport.h has the meaning of each).
+  std::function<void(uint32_t handle, const sctp::DataChannelInfo&)> onDataChannel;
+  std::function<void(uint32_t handle, uint16_t id, uint64_t maxMessageSize)> onDataChannelOpen;
+  std::function<void(uint32_t handle, std::vector<uint8_t>&& data, bool binary)>
+      onDataChannelMessage;
+  std::function<void(uint32_t handle)> onDataChannelBufferedAmountLow;
+  std::function<void(uint32_t handle)> onDataChannelClosing;
+  std::function<void(uint32_t handle)> onDataChannelClose;
+  std::function<void(uint32_t handle, const Status&)> onDataChannelError;
+  std::function<void(uint32_t handle, size_t bufferedAmount)> onDataChannelBufferedAmount;
   // A remote candidate from a description that could not be used here, and why.
   std::function<void(const std::string& candidate, const std::string& reason)> onCandidateSkipped;
 
@@ -122,6 +141,7 @@ class PeerConnection {
   void AdoptRemoteSections(const sdp::SessionDescription& offer);
   Transceiver* NewTransceiver(TransceiverInit init);
   void UpdateMediaReady();
+  void ConfigureDataChannels();
   void StartTransportsIfReady();
   void UpdateConnectionState();
   void SetSignalingState(SignalingState s);
@@ -142,6 +162,7 @@ class PeerConnection {
   std::unique_ptr<SrtpTransport> srtp_;
   std::vector<std::unique_ptr<Transceiver>> transceivers_;
   std::unique_ptr<RtpTransport> rtp_;
+  std::unique_ptr<SctpTransport> sctp_;
   bool wantDataChannels_ = false;
   std::optional<std::string> dataMid_;
   std::optional<sdp::SessionDescription> remote_;
