@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KvsError } from './errors.js';
 import { startLocalKvs } from './local/index.js';
 import { PeerConnection, type PeerConnectionConfig } from './peer/index.js';
 import { selfTest } from './self-test.js';
@@ -77,7 +78,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
         pc.on('connectionstatechange', (s) => {
           print(`${who} peer connection: ${s}`);
           if (s === 'connected') resolve();
-          if (s === 'failed') reject(new Error(`${who} peer connection failed`));
+          if (s === 'failed')
+            reject(new KvsError('ERR_DEMO_FAILED', `${who} peer connection failed`));
         }),
       );
     const both = Promise.all([connected(masterPc, 'master'), connected(viewerPc, 'viewer')]);
@@ -90,7 +92,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
     await viewerPc.setLocalDescription(offer);
     await viewer.sendSdpOffer(offer);
     const deadline = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('demo timed out')), options.timeoutMs ?? 20_000).unref(),
+      setTimeout(
+        () => reject(new KvsError('ERR_DEMO_FAILED', 'demo timed out')),
+        options.timeoutMs ?? 20_000,
+      ).unref(),
     );
     await Promise.race([both, deadline]);
     const offerToConnectedMs = performance.now() - started;

@@ -44,7 +44,7 @@ export interface PeerConnectionConfig {
 export const MAX_ICE_SERVERS = 21;
 
 function invalid(message: string): KvsError {
-  return new KvsError('ERR_KVS_INVALID_ARGUMENT', `PeerConnection: ${message}`);
+  return new KvsError('ERR_INVALID_ARGUMENT', `PeerConnection: ${message}`);
 }
 
 function checkIceServer(server: PeerIceServer, i: number): void {

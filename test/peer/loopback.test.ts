@@ -51,7 +51,7 @@ describe('native to native on loopback', () => {
     expect(localCandidate).toMatchObject({ id: local?.id, address: '127.0.0.1' });
     expect(await rtcPeerConnectionGetMetrics(offerer, null, 'RTC_ALL')).toHaveLength(stats.size);
     await expect(rtcPeerConnectionGetMetrics(offerer, 0, 'OUTBOUND_RTP')).rejects.toMatchObject({
-      code: 'ERR_KVS_NOT_IMPLEMENTED',
+      code: 'ERR_NOT_IMPLEMENTED',
     });
 
     const answererTransport = (await answerer.getStats()).get('transport-0');

@@ -180,7 +180,7 @@ describe('codec', () => {
       '{"messageType":"SDP_OFFER","messagePayload":"!!"}',
     ]) {
       expect(() => decodeIncoming(bad)).toThrow(
-        expect.objectContaining({ code: 'ERR_KVS_SIGNALING_BAD_MESSAGE' }),
+        expect.objectContaining({ code: 'ERR_SIGNALING_BAD_MESSAGE' }),
       );
     }
   });
@@ -255,7 +255,7 @@ describe('pacer', () => {
     pacer.enqueue('ice', 2);
     pacer.enqueue('ice', 3);
     expect(() => pacer.enqueue('ice', 4)).toThrow(
-      expect.objectContaining({ code: 'ERR_KVS_SIGNALING_QUEUE_FULL' }),
+      expect.objectContaining({ code: 'ERR_SIGNALING_QUEUE_FULL' }),
     );
     let open = false;
     const got: number[] = [];
