@@ -50,14 +50,13 @@ const VIDEO_CODECS: readonly Codec[] = ['H264', 'H265', 'VP8'];
 const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
 function invalid(message: string): KvsError {
-  return new KvsError('ERR_KVS_INVALID_ARGUMENT', message);
+  return new KvsError('ERR_INVALID_ARGUMENT', message);
 }
 
 /** Rethrows a native rejection as a KvsError keeping its stable code. */
 function rethrow(what: string): (err: unknown) => never {
   return (err: unknown) => {
-    const e = err as Error & { code?: string };
-    throw new KvsError(e.code ?? 'ERR_KVS_NATIVE', `${what}: ${e.message}`, { cause: err });
+    throw KvsError.fromNative(err, what);
   };
 }
 
@@ -98,7 +97,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
           : resolvedHosts?.get(host);
       if (address === undefined) {
         throw new KvsError(
-          'ERR_KVS_INVALID_ARGUMENT',
+          'ERR_INVALID_ARGUMENT',
           `PeerConnection: ICE server host ${host} needs DNS; use await PeerConnection.create(config)`,
         );
       }
