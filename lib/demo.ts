@@ -50,27 +50,39 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
     await viewer.connect();
     print(`master and viewer connected to channel ${channelName}`);
 
+    // Event handlers cannot await: their failures are printed, never left unhandled.
+    const report =
+      (who: string) =>
+      (err: unknown): void =>
+        print(`${who}: ${err instanceof Error ? err.message : String(err)}`);
+
     // Master: answer the viewer (the C SDK's kvsWebrtcClientMaster does the same per viewer).
     let viewerId = '';
     master.on('sdpOffer', (offer, from) => {
       viewerId = from;
-      void (async () => {
+      (async () => {
         await masterPc.setRemoteDescription(offer);
         await masterPc.addTransceiver({ kind: 'video', direction: 'sendonly' });
         await masterPc.addTransceiver({ kind: 'audio', direction: 'sendrecv' });
         const answer = await masterPc.createAnswer();
         await masterPc.setLocalDescription(answer);
         await master.sendSdpAnswer(answer, from);
-      })().catch((err: Error) => print(`master: ${err.message}`));
+      })().catch(report('master'));
     });
-    master.on('iceCandidate', (c) => void masterPc.addIceCandidate(c.candidate));
+    master.on('iceCandidate', (c) => {
+      masterPc.addIceCandidate(c.candidate).catch(report('master'));
+    });
     masterPc.on('icecandidate', (c) => {
-      if (c && viewerId) void master.sendIceCandidate(c, viewerId);
+      if (c && viewerId) master.sendIceCandidate(c, viewerId).catch(report('master'));
     });
-    viewer.on('sdpAnswer', (answer) => void viewerPc.setRemoteDescription(answer));
-    viewer.on('iceCandidate', (c) => void viewerPc.addIceCandidate(c.candidate));
+    viewer.on('sdpAnswer', (answer) => {
+      viewerPc.setRemoteDescription(answer).catch(report('viewer'));
+    });
+    viewer.on('iceCandidate', (c) => {
+      viewerPc.addIceCandidate(c.candidate).catch(report('viewer'));
+    });
     viewerPc.on('icecandidate', (c) => {
-      if (c) void viewer.sendIceCandidate(c);
+      if (c) viewer.sendIceCandidate(c).catch(report('viewer'));
     });
 
     const connected = (pc: PeerConnection, who: string) =>

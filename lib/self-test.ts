@@ -7,6 +7,10 @@ export const SRTP_PROFILES: readonly SrtpProfileName[] = [
   'AEAD_AES_128_GCM',
 ];
 
+function isProfile(p: unknown): p is SrtpProfileName {
+  return SRTP_PROFILES.some((known) => known === p);
+}
+
 export type SelfTestReport = NativeSelfTestReport;
 
 export interface SelfTestOptions {
@@ -20,21 +24,24 @@ export interface SelfTestOptions {
  * Throws a KvsError with code ERR_SELF_TEST naming the failing leg.
  */
 export function selfTest(options: SelfTestOptions = {}): SelfTestReport[] {
-  const profiles = options.profiles ?? SRTP_PROFILES;
-  if (!Array.isArray(profiles) || profiles.length === 0) {
+  // Checked as JavaScript callers may pass anything.
+  const given: unknown = options.profiles ?? SRTP_PROFILES;
+  if (!Array.isArray(given) || given.length === 0) {
     throw new KvsError(
       'ERR_INVALID_ARGUMENT',
       `selfTest: options.profiles must be a non-empty array of ${SRTP_PROFILES.join(', ')}`,
     );
   }
-  for (const p of profiles) {
-    if (!SRTP_PROFILES.includes(p)) {
+  const profiles: SrtpProfileName[] = [];
+  for (const p of given as unknown[]) {
+    if (!isProfile(p)) {
       throw new KvsError(
         'ERR_INVALID_ARGUMENT',
         `selfTest: options.profiles contains unknown profile ${JSON.stringify(p)}; ` +
           `supported: ${SRTP_PROFILES.join(', ')}`,
       );
     }
+    profiles.push(p);
   }
   const addon = native();
   return profiles.map((profile) => {

@@ -10,7 +10,7 @@
 import type * as Https from 'node:https';
 import type * as KinesisVideo from '@aws-sdk/client-kinesis-video';
 import type * as KinesisVideoSignaling from '@aws-sdk/client-kinesis-video-signaling';
-import { lazyModule } from '../lazy.js';
+import { https, kinesisVideo, kinesisVideoSignaling } from '../lazy.js';
 import type { CredentialSource } from './credentials.js';
 import { ChannelCallError, classifyFailure } from './failure.js';
 
@@ -52,12 +52,6 @@ export interface DescribedChannel {
 }
 
 type SdkLike = { config: { systemClockOffset: number }; destroy(): void };
-
-const https = lazyModule<typeof Https>('node:https');
-const kinesisVideo = lazyModule<typeof KinesisVideo>('@aws-sdk/client-kinesis-video');
-const kinesisVideoSignaling = lazyModule<typeof KinesisVideoSignaling>(
-  '@aws-sdk/client-kinesis-video-signaling',
-);
 
 function toCallError(e: unknown, what: string): ChannelCallError {
   const err = e as {

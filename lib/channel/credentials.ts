@@ -4,8 +4,7 @@
  * process, web identity, container and instance metadata). Cached, and refreshed before their
  * `expiration`, or at once after the service refused them.
  */
-import type * as ProviderNode from '@aws-sdk/credential-provider-node';
-import { lazyModule } from '../lazy.js';
+import { credentialProviderNode } from '../lazy.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -17,8 +16,6 @@ export interface AwsCredentials {
 export type CredentialProvider = () => Promise<AwsCredentials>;
 export type CredentialsInput = AwsCredentials | CredentialProvider;
 
-const providerNode = lazyModule<typeof ProviderNode>('@aws-sdk/credential-provider-node');
-
 /**
  * The AWS SDK's default provider chain, loaded only when no credentials were given, and only
  * when they are first asked for.
@@ -26,9 +23,15 @@ const providerNode = lazyModule<typeof ProviderNode>('@aws-sdk/credential-provid
 export function defaultCredentialProvider(): CredentialProvider {
   let chain: CredentialProvider | undefined;
   return () => {
-    chain ??= providerNode().defaultProvider();
+    chain ??= credentialProviderNode().defaultProvider();
     return chain();
   };
+}
+
+function isCredentials(c: unknown): c is AwsCredentials {
+  if (typeof c !== 'object' || c === null) return false;
+  const o = c as Record<string, unknown>;
+  return typeof o['accessKeyId'] === 'string' && typeof o['secretAccessKey'] === 'string';
 }
 
 export class CredentialSource {
@@ -70,8 +73,9 @@ export class CredentialSource {
     this.inflight ??= (async () => {
       try {
         this.fetches++;
-        const c = await this.provider();
-        if (!c || typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')
+        // A provider is the caller's code: check what it really returned.
+        const c: unknown = await this.provider();
+        if (!isCredentials(c))
           throw new Error('the credential provider returned no accessKeyId/secretAccessKey');
         this.current = c;
         return c;

@@ -153,14 +153,18 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
     let signals = 0;
     const onSignal = (): void => {
       signals++;
+      const failed = (e: unknown): void => {
+        process.stderr.write(`kvs-webrtc local: stop failed: ${String(e)}\n`);
+        resolve(1);
+      };
       if (signals === 1) {
-        void svc.stop({ graceful: true }).then(() => {
+        svc.stop({ graceful: true }).then(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           resolve(0);
-        });
+        }, failed);
       } else {
-        void svc.stop({ graceful: false });
+        svc.stop({ graceful: false }).catch(failed);
         process.exitCode = 130;
         setImmediate(() => process.exit(130));
       }

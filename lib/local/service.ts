@@ -96,7 +96,8 @@ export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<Loca
 
 async function start(options: LocalKvsOptions): Promise<LocalKvs> {
   const log = options.log ?? ((line: string) => process.stderr.write(`kvs-local: ${line}\n`));
-  const host = options.host ?? '127.0.0.1';
+  // Checked as JavaScript callers may pass anything: the service must stay on loopback.
+  const host: unknown = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1' && host !== '::1')
     throw invalidArgument('the local service listens on loopback only');
   const limits = resolveLimits(options.limits);
@@ -188,13 +189,15 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
   const stop = (opts: { graceful?: boolean } = {}): Promise<void> => {
     // A forced stop also cuts short a graceful stop that is still waiting.
     if (opts.graceful === false) forced = true;
+    // Read afresh each time: a forced stop() may come in while a graceful one waits.
+    const clientsToWaitFor = (): boolean => !forced && hub.connectionCount > 0;
     stopping ??= (async () => {
       server.close();
-      if (!forced && hub.connectionCount > 0) {
+      if (clientsToWaitFor()) {
         hub.goAway();
         // Bounded wait: the grace period, checked every 50 ms.
         const rounds = Math.ceil(limits.goAwayGraceMs / 50) + 1;
-        for (let i = 0; i < rounds && hub.connectionCount > 0 && !forced; i++) {
+        for (let i = 0; i < rounds && clientsToWaitFor(); i++) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }

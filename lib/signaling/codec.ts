@@ -189,7 +189,12 @@ export function decodeIncoming(text: string): IncomingMessage {
       const s = f.get('statusresponse');
       if (typeof s !== 'object' || s === null) throw bad('STATUS_RESPONSE without statusResponse');
       const o = s as Record<string, unknown>;
-      const str = (k: string): string => (typeof o[k] === 'string' ? o[k] : String(o[k] ?? ''));
+      const str = (k: string): string => {
+        const v = o[k];
+        if (typeof v === 'string') return v;
+        if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+        return v === undefined || v === null ? '' : JSON.stringify(v);
+      };
       return {
         type,
         senderClientId,

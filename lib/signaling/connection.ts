@@ -8,11 +8,8 @@ import type WebSocket from 'ws';
 import type { ClientOptions } from 'ws';
 import type { SharedClock } from '../channel/api.js';
 import { ChannelCallError, classifyFailure } from '../channel/failure.js';
-import { lazyModule } from '../lazy.js';
+import { webSocket } from '../lazy.js';
 import { abortError } from './errors.js';
-
-/** `ws` loads with the first connection. */
-const loadWs = lazyModule<typeof WebSocket>('ws');
 
 export interface OpenSocketOptions {
   url: string;
@@ -35,7 +32,7 @@ export async function openSignalingSocket(o: OpenSocketOptions): Promise<WebSock
   };
   const ws = o.createWebSocket
     ? o.createWebSocket(o.url, wsOptions)
-    : new (loadWs())(o.url, wsOptions);
+    : new (webSocket())(o.url, wsOptions);
   await new Promise<void>((resolve, reject) => {
     let settled = false;
     const done = (e?: Error): void => {

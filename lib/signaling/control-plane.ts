@@ -39,7 +39,10 @@ export interface ControlPlaneDeps {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError());
+    if (signal.aborted) {
+      reject(abortError());
+      return;
+    }
     const t = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
@@ -50,6 +53,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 /** Any failure of a step as a routable ChannelCallError. */
@@ -174,7 +181,8 @@ export class ControlPlane {
         state = await this.step(state, signal);
       } catch (e) {
         if (this.d.closed()) throw closedError();
-        if (signal.aborted) throw abortError();
+        // Read afresh: the step's awaits may have seen the signal fire.
+        if (isAborted(signal)) throw abortError();
         const err = asCallError(e, state);
         const rec = recoveryFor(state, err.kind, {
           createIfMissing: opts.createIfMissing,

@@ -4,7 +4,6 @@
  * channel is a name or an ARN, never "maybe both undefined").
  */
 import { readFileSync } from 'node:fs';
-import type * as Tls from 'node:tls';
 import type WebSocket from 'ws';
 import type { ClientOptions } from 'ws';
 import {
@@ -21,9 +20,7 @@ import { checkClientId, type SignalingRole } from './codec.js';
 import { defaultStunUrl } from './ice-config.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { DEFAULT_PACER, type PacerOptions } from './pacer.js';
-import { lazyModule } from '../lazy.js';
-
-const tls = lazyModule<typeof Tls>('node:tls');
+import { tls } from '../lazy.js';
 
 export interface SignalingClientOptions {
   /** The channel by name (it can then be created when missing) ... */
@@ -193,8 +190,10 @@ function cacheOf(c: SignalingClientOptions['cache']): EndpointCache | undefined 
 /** Validates `options` (throwing `ERR_INVALID_ARGUMENT` naming the field) and resolves defaults. */
 export function checkOptions(options: SignalingClientOptions): CheckedOptions {
   const o = { ...options };
-  if (o.role !== 'MASTER' && o.role !== 'VIEWER')
-    throw invalid(`role must be MASTER or VIEWER, got ${String(o.role)}`);
+  // Checked as JavaScript callers may pass anything.
+  const role: unknown = o.role;
+  if (role !== 'MASTER' && role !== 'VIEWER')
+    throw invalid(`role must be MASTER or VIEWER, got ${String(role)}`);
   const channel = channelOf(o);
   if (!o.region) throw invalid('region is required');
   if (o.role === 'VIEWER') checkClientId(o.clientId, 'clientId');

@@ -4,19 +4,15 @@
  * token inside the canonical query, `X-Amz-Expires` 299 as the JS SDK.
  */
 import type * as Crypto from 'node:crypto';
-import type * as SignatureV4Module from '@smithy/signature-v4';
-import { lazyModule } from '../lazy.js';
+import { crypto, signatureV4 } from '../lazy.js';
 
 import type { AwsCredentials } from '../channel/credentials.js';
 
 export type { AwsCredentials } from '../channel/credentials.js';
 
-const crypto = lazyModule<typeof Crypto>('node:crypto');
-const signatureV4 = lazyModule<typeof SignatureV4Module>('@smithy/signature-v4');
-
 /** node:crypto behind the Checksum interface @smithy/signature-v4 expects. */
 class NodeSha256 {
-  private readonly h: Crypto.Hash | Crypto.Hmac;
+  private readonly h: Crypto.Hash | ReturnType<typeof Crypto.createHmac>;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     if (secret === undefined) {
       this.h = crypto().createHash('sha256');

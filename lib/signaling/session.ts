@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import type { CheckedOptions } from './options.js';
 import { presignSignalingUrl } from './presign.js';
 import type { SocketWriter } from './send-queue.js';
+import { rawDataText } from '../ws-data.js';
 
 // WebSocket readyState values (the WHATWG standard's, which `ws` uses).
 const CONNECTING = 0;
@@ -94,7 +95,7 @@ export class SignalingSession {
     const h = this.o.handlers;
     ws.removeAllListeners();
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) h.message(ws, Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+      if (!isBinary) h.message(ws, rawDataText(data));
     });
     ws.on('pong', () => {
       if (ws === this.live) this.lastPongAt = Date.now();

@@ -21,7 +21,7 @@ interface Outcome {
 function run(mode: 'kvs-offers' | 'chromium-offers'): Outcome {
   const r = runInNetns([session, mode, NETNS_ADDRESS], 90_000);
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  expect(line, `${r.stderr}`).toMatch(/^\{/);
+  expect(line, r.stderr).toMatch(/^\{/);
   return JSON.parse(line) as Outcome;
 }
 

@@ -40,9 +40,13 @@ async function relay(from: PeerProcess, to: PeerProcess): Promise<Connected> {
 
 async function connectThroughNats(symmetric: boolean, withTurn: boolean) {
   const topo: NatTopology = makeNatTopology(symmetric);
-  cleanup.push(topo.destroy);
+  cleanup.push(() => {
+    topo.destroy();
+  });
   const turn = await startCoturn(topo.ns.pub, topo.addresses.server);
-  cleanup.push(turn.stop);
+  cleanup.push(() => {
+    turn.stop();
+  });
   const iceServers = [
     { urls: `stun:${topo.addresses.server}:3478` },
     ...(withTurn

@@ -14,6 +14,16 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(consumer, { recursive: true, force: true }));
 
+interface PackageJson {
+  types: string;
+  bin: Record<string, string>;
+  exports: Record<string, { types: string; default: string } | undefined>;
+}
+
+function readPackageJson(): PackageJson {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+}
+
 function node(args: string[]) {
   return spawnSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' });
 }
@@ -25,7 +35,7 @@ describe('the built package', () => {
       "const k = require('kvs-webrtc'); console.log(JSON.stringify(k.versions()))",
     ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).openssl).toMatch(/^OpenSSL 3\./);
+    expect((JSON.parse(r.stdout) as { openssl: string }).openssl).toMatch(/^OpenSSL 3\./);
   });
 
   it('works with import, named exports included', () => {
@@ -39,10 +49,11 @@ describe('the built package', () => {
   });
 
   it('ships type declarations for its entry points', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const pkg = readPackageJson();
     expect(fs.existsSync(path.join(ROOT, pkg.types))).toBe(true);
     for (const entry of ['.', './local']) {
-      const e = pkg.exports[entry] as { types: string; default: string };
+      const e = pkg.exports[entry];
+      if (!e) throw new Error(`package.json exports no ${entry}`);
       expect(fs.existsSync(path.join(ROOT, e.types)), entry).toBe(true);
       expect(fs.existsSync(path.join(ROOT, e.default)), entry).toBe(true);
     }
@@ -94,8 +105,8 @@ describe('the built package', () => {
   });
 
   it('has a kvs-webrtc command whose demo connects a master and a viewer through the local service', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc']), 'demo']);
+    const pkg = readPackageJson();
+    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc'] ?? 'missing-bin'), 'demo']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^kvs-webrtc: OpenSSL 3\./m);
     expect(r.stdout.match(/^self-test .*: ok \(DTLSv1\.2/gm)).toHaveLength(3);
@@ -108,8 +119,8 @@ describe('the built package', () => {
   });
 
   it('fails with a usage message on an unknown command', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc']), 'no-such-command']);
+    const pkg = readPackageJson();
+    const r = node([path.join(ROOT, pkg.bin['kvs-webrtc'] ?? 'missing-bin'), 'no-such-command']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/unknown command "no-such-command"/);
     expect(r.stderr).toMatch(/usage: kvs-webrtc/);

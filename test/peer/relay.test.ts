@@ -46,7 +46,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await kvs?.stop();
+  // Unset when beforeAll failed before assigning it.
+  await (kvs as LocalKvs | undefined)?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -127,7 +127,9 @@ describe('codec', () => {
     const fits = (n: number): string =>
       encodeOutgoing({ action: 'ICE_CANDIDATE', payload: { candidate: 'c'.repeat(n) } }, 'VIEWER');
     const overhead = JSON.stringify({ candidate: '' }).length;
-    expect(JSON.parse(fits(7500 - overhead)).messagePayload).toHaveLength(MAX_PAYLOAD_CHARS);
+    expect(
+      (JSON.parse(fits(7500 - overhead)) as { messagePayload: string }).messagePayload,
+    ).toHaveLength(MAX_PAYLOAD_CHARS);
     expect(() => fits(7500 - overhead + 1)).toThrow(/10004 characters.*limit is 10000/);
   });
   it('decodes every service message type, keys case-insensitively', () => {
