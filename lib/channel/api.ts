@@ -129,11 +129,24 @@ export class ChannelApi {
     return c;
   }
 
-  /** Runs one SDK call with the shared clock, mapping failures to ChannelCallError. */
-  private async run<T>(client: SdkLike, what: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one SDK call with the shared clock, mapping every failure (making the client and
+   * loading the SDK included) to ChannelCallError.
+   */
+  private async run<C extends SdkLike, T>(
+    make: () => C,
+    what: string,
+    call: (client: C) => Promise<T>,
+  ): Promise<T> {
+    let client: C;
+    try {
+      client = make();
+    } catch (e) {
+      throw toCallError(e, what);
+    }
     client.config.systemClockOffset = this.opts.clock.offsetMs;
     try {
-      return await call();
+      return await call(client);
     } catch (e) {
       throw toCallError(e, what);
     } finally {
@@ -149,40 +162,48 @@ export class ChannelApi {
     const input = channel.channelArn
       ? { ChannelARN: channel.channelArn }
       : { ChannelName: channel.channelName };
-    return this.run(this.control, 'DescribeSignalingChannel', async () => {
-      const out = await this.control.send(
-        new (kinesisVideo().DescribeSignalingChannelCommand)(input),
-        {
-          abortSignal: signal,
-        },
-      );
-      const info = out.ChannelInfo;
-      if (!info?.ChannelARN) throw new Error('DescribeSignalingChannel returned no ChannelARN');
-      return {
-        channelArn: info.ChannelARN,
-        channelName: info.ChannelName ?? '',
-        status: info.ChannelStatus ?? 'ACTIVE',
-        messageTtlSeconds: info.SingleMasterConfiguration?.MessageTtlSeconds,
-        version: info.Version,
-      };
-    });
+    return this.run(
+      () => this.control,
+      'DescribeSignalingChannel',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().DescribeSignalingChannelCommand)(input),
+          {
+            abortSignal: signal,
+          },
+        );
+        const info = out.ChannelInfo;
+        if (!info?.ChannelARN) throw new Error('DescribeSignalingChannel returned no ChannelARN');
+        return {
+          channelArn: info.ChannelARN,
+          channelName: info.ChannelName ?? '',
+          status: info.ChannelStatus ?? 'ACTIVE',
+          messageTtlSeconds: info.SingleMasterConfiguration?.MessageTtlSeconds,
+          version: info.Version,
+        };
+      },
+    );
   }
 
   create(channelName: string, messageTtlSeconds?: number, signal?: AbortSignal): Promise<string> {
-    return this.run(this.control, 'CreateSignalingChannel', async () => {
-      const out = await this.control.send(
-        new (kinesisVideo().CreateSignalingChannelCommand)({
-          ChannelName: channelName,
-          ChannelType: 'SINGLE_MASTER',
-          ...(messageTtlSeconds !== undefined
-            ? { SingleMasterConfiguration: { MessageTtlSeconds: messageTtlSeconds } }
-            : {}),
-        }),
-        { abortSignal: signal },
-      );
-      if (!out.ChannelARN) throw new Error('CreateSignalingChannel returned no ChannelARN');
-      return out.ChannelARN;
-    });
+    return this.run(
+      () => this.control,
+      'CreateSignalingChannel',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().CreateSignalingChannelCommand)({
+            ChannelName: channelName,
+            ChannelType: 'SINGLE_MASTER',
+            ...(messageTtlSeconds !== undefined
+              ? { SingleMasterConfiguration: { MessageTtlSeconds: messageTtlSeconds } }
+              : {}),
+          }),
+          { abortSignal: signal },
+        );
+        if (!out.ChannelARN) throw new Error('CreateSignalingChannel returned no ChannelARN');
+        return out.ChannelARN;
+      },
+    );
   }
 
   getEndpoints(
@@ -190,21 +211,25 @@ export class ChannelApi {
     role: 'MASTER' | 'VIEWER',
     signal?: AbortSignal,
   ): Promise<{ wssEndpoint: string; httpsEndpoint: string }> {
-    return this.run(this.control, 'GetSignalingChannelEndpoint', async () => {
-      const out = await this.control.send(
-        new (kinesisVideo().GetSignalingChannelEndpointCommand)({
-          ChannelARN: channelArn,
-          SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
-        }),
-        { abortSignal: signal },
-      );
-      const list = out.ResourceEndpointList ?? [];
-      const wss = list.find((e) => e.Protocol === 'WSS')?.ResourceEndpoint;
-      const https = list.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
-      if (!wss || !https)
-        throw new Error('GetSignalingChannelEndpoint returned no WSS or HTTPS endpoint');
-      return { wssEndpoint: wss, httpsEndpoint: https };
-    });
+    return this.run(
+      () => this.control,
+      'GetSignalingChannelEndpoint',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().GetSignalingChannelEndpointCommand)({
+            ChannelARN: channelArn,
+            SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
+          }),
+          { abortSignal: signal },
+        );
+        const list = out.ResourceEndpointList ?? [];
+        const wss = list.find((e) => e.Protocol === 'WSS')?.ResourceEndpoint;
+        const https = list.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
+        if (!wss || !https)
+          throw new Error('GetSignalingChannelEndpoint returned no WSS or HTTPS endpoint');
+        return { wssEndpoint: wss, httpsEndpoint: https };
+      },
+    );
   }
 
   getIceServerConfig(
@@ -213,30 +238,37 @@ export class ChannelApi {
     clientId: string | undefined,
     signal?: AbortSignal,
   ): Promise<RawIceServer[]> {
-    const client = this.data(httpsEndpoint);
-    return this.run(client, 'GetIceServerConfig', async () => {
-      const out = await client.send(
-        new (kinesisVideoSignaling().GetIceServerConfigCommand)({
-          ChannelARN: channelArn,
-          ...(clientId !== undefined ? { ClientId: clientId } : {}),
-          Service: 'TURN',
-        }),
-        { abortSignal: signal },
-      );
-      return out.IceServerList ?? [];
-    });
+    return this.run(
+      () => this.data(httpsEndpoint),
+      'GetIceServerConfig',
+      async (client) => {
+        const out = await client.send(
+          new (kinesisVideoSignaling().GetIceServerConfigCommand)({
+            ChannelARN: channelArn,
+            ...(clientId !== undefined ? { ClientId: clientId } : {}),
+            Service: 'TURN',
+          }),
+          { abortSignal: signal },
+        );
+        return out.IceServerList ?? [];
+      },
+    );
   }
 
   delete(channelArn: string, version?: string, signal?: AbortSignal): Promise<void> {
-    return this.run(this.control, 'DeleteSignalingChannel', async () => {
-      await this.control.send(
-        new (kinesisVideo().DeleteSignalingChannelCommand)({
-          ChannelARN: channelArn,
-          ...(version !== undefined ? { CurrentVersion: version } : {}),
-        }),
-        { abortSignal: signal },
-      );
-    });
+    return this.run(
+      () => this.control,
+      'DeleteSignalingChannel',
+      async (control) => {
+        await control.send(
+          new (kinesisVideo().DeleteSignalingChannelCommand)({
+            ChannelARN: channelArn,
+            ...(version !== undefined ? { CurrentVersion: version } : {}),
+          }),
+          { abortSignal: signal },
+        );
+      },
+    );
   }
 
   /** The https Agent trusting the configured CA (the WebSocket uses the same trust). */
