@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KvsError } from './errors.js';
 import { startLocalKvs } from './local/index.js';
 import { PeerConnection, type PeerConnectionConfig } from './peer/index.js';
 import { selfTest } from './self-test.js';
@@ -49,27 +50,39 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
     await viewer.connect();
     print(`master and viewer connected to channel ${channelName}`);
 
+    // Event handlers cannot await: their failures are printed, never left unhandled.
+    const report =
+      (who: string) =>
+      (err: unknown): void =>
+        print(`${who}: ${err instanceof Error ? err.message : String(err)}`);
+
     // Master: answer the viewer (the C SDK's kvsWebrtcClientMaster does the same per viewer).
     let viewerId = '';
     master.on('sdpOffer', (offer, from) => {
       viewerId = from;
-      void (async () => {
+      (async () => {
         await masterPc.setRemoteDescription(offer);
         await masterPc.addTransceiver({ kind: 'video', direction: 'sendonly' });
         await masterPc.addTransceiver({ kind: 'audio', direction: 'sendrecv' });
         const answer = await masterPc.createAnswer();
         await masterPc.setLocalDescription(answer);
         await master.sendSdpAnswer(answer, from);
-      })().catch((err: Error) => print(`master: ${err.message}`));
+      })().catch(report('master'));
     });
-    master.on('iceCandidate', (c) => void masterPc.addIceCandidate(c.candidate));
+    master.on('iceCandidate', (c) => {
+      masterPc.addIceCandidate(c.candidate).catch(report('master'));
+    });
     masterPc.on('icecandidate', (c) => {
-      if (c && viewerId) void master.sendIceCandidate(c, viewerId);
+      if (c && viewerId) master.sendIceCandidate(c, viewerId).catch(report('master'));
     });
-    viewer.on('sdpAnswer', (answer) => void viewerPc.setRemoteDescription(answer));
-    viewer.on('iceCandidate', (c) => void viewerPc.addIceCandidate(c.candidate));
+    viewer.on('sdpAnswer', (answer) => {
+      viewerPc.setRemoteDescription(answer).catch(report('viewer'));
+    });
+    viewer.on('iceCandidate', (c) => {
+      viewerPc.addIceCandidate(c.candidate).catch(report('viewer'));
+    });
     viewerPc.on('icecandidate', (c) => {
-      if (c) void viewer.sendIceCandidate(c);
+      if (c) viewer.sendIceCandidate(c).catch(report('viewer'));
     });
 
     const connected = (pc: PeerConnection, who: string) =>
@@ -77,7 +90,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
         pc.on('connectionstatechange', (s) => {
           print(`${who} peer connection: ${s}`);
           if (s === 'connected') resolve();
-          if (s === 'failed') reject(new Error(`${who} peer connection failed`));
+          if (s === 'failed')
+            reject(new KvsError('ERR_DEMO_FAILED', `${who} peer connection failed`));
         }),
       );
     const both = Promise.all([connected(masterPc, 'master'), connected(viewerPc, 'viewer')]);
@@ -90,7 +104,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
     await viewerPc.setLocalDescription(offer);
     await viewer.sendSdpOffer(offer);
     const deadline = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('demo timed out')), options.timeoutMs ?? 20_000).unref(),
+      setTimeout(
+        () => reject(new KvsError('ERR_DEMO_FAILED', 'demo timed out')),
+        options.timeoutMs ?? 20_000,
+      ).unref(),
     );
     await Promise.race([both, deadline]);
     const offerToConnectedMs = performance.now() - started;

@@ -1,9 +1,11 @@
 /**
- * Every error kvs-webrtc throws carries a stable `code`, so callers can branch on it
- * without parsing messages (as with better-sqlite3 and sharp).
+ * Every error kvs-webrtc throws carries a stable `code` from the registry
+ * (`error-codes.ts`), so callers can branch on it without parsing messages (as with
+ * better-sqlite3 and sharp).
  */
-export type KvsErrorCode =
-  'ERR_KVS_NATIVE_LOAD' | 'ERR_KVS_SELF_TEST' | 'ERR_KVS_INVALID_ARGUMENT' | (string & {});
+import { isKvsErrorCode, type KvsErrorCode } from './error-codes.js';
+
+export type { KvsErrorCode } from './error-codes.js';
 
 export class KvsError extends Error {
   readonly code: KvsErrorCode;
@@ -14,11 +16,23 @@ export class KvsError extends Error {
     this.code = code;
   }
 
-  /** A native rejection or exception as a KvsError keeping its code. `context` names the call. */
+  /**
+   * A rejection or exception of the native addon as a KvsError: its code is kept when the
+   * registry has it; anything else (no code, or one the registry lacks) becomes
+   * `ERR_NATIVE_UNKNOWN` with the raw code in the message. `context` names the call.
+   */
   static fromNative(err: unknown, context: string): KvsError {
     if (err instanceof KvsError) return err;
     const e = err instanceof Error ? (err as Error & { code?: unknown }) : undefined;
-    const code = typeof e?.code === 'string' ? e.code : 'ERR_NATIVE_UNKNOWN';
-    return new KvsError(code, `${context}: ${e ? e.message : String(err)}`, { cause: err });
+    const message = e ? e.message : String(err);
+    const raw = e?.code;
+    if (isKvsErrorCode(raw)) return new KvsError(raw, `${context}: ${message}`, { cause: err });
+    const tag = typeof raw === 'string' && raw !== '' ? ` [${raw}]` : '';
+    return new KvsError('ERR_NATIVE_UNKNOWN', `${context}: ${message}${tag}`, { cause: err });
   }
+}
+
+/** An `ERR_INVALID_ARGUMENT` error with `message` (validation helpers share this). */
+export function invalidArgument(message: string): KvsError {
+  return new KvsError('ERR_INVALID_ARGUMENT', message);
 }

@@ -134,18 +134,64 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
-/** Loads the addon once; lib/ and dist/ are both one level below the package root. */
+/**
+ * The addon's PeerConnection with every synchronous throw (the constructor's, and a method's
+ * argument checks) turned into a KvsError; rejections are the caller's to map. Methods are
+ * called on the real object, which N-API needs to find its C++ side.
+ */
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw KvsError.fromNative(err, what);
+  }
+}
+
+function guarded(Raw: NativeAddon['PeerConnection']): NativeAddon['PeerConnection'] {
+  return new Proxy(Raw, {
+    construct(target, args: ConstructorParameters<NativeAddon['PeerConnection']>) {
+      const pc = guard('PeerConnection', () => new target(...args));
+      const methods = new Map<PropertyKey, unknown>();
+      return new Proxy(pc, {
+        get(obj, key) {
+          const value: unknown = Reflect.get(obj, key, obj);
+          if (typeof value !== 'function') return value;
+          let m = methods.get(key);
+          if (!m) {
+            const fn = value as (...a: unknown[]) => unknown;
+            m = (...a: unknown[]) => guard(String(key), () => fn.apply(obj, a));
+            methods.set(key, m);
+          }
+          return m;
+        },
+      });
+    },
+  });
+}
+
+/**
+ * Loads the addon once, on first use (the first PeerConnection, `versions()` or
+ * `selfTest()`), not at `require('kvs-webrtc')`; lib/ and dist/ are both one level below the
+ * package root.
+ */
 export function native(): NativeAddon {
   if (cached) return cached;
+  let addon: NativeAddon;
   try {
-    cached = loadAddon(path.join(__dirname, '..')) as NativeAddon;
+    addon = loadAddon(path.join(__dirname, '..')) as NativeAddon;
   } catch (err) {
     throw new KvsError(
-      'ERR_KVS_NATIVE_LOAD',
+      'ERR_NATIVE_LOAD',
       `kvs-webrtc: the native addon could not be loaded (${(err as Error).message}). ` +
         'Run `npm run setup` in the package to build it.',
       { cause: err },
     );
   }
+  cached = {
+    versions: () => guard('versions', () => addon.versions()),
+    // selfTest() maps its failures to ERR_SELF_TEST itself, naming the leg.
+    selfTest: (profile) => addon.selfTest(profile),
+    PeerConnection: guarded(addon.PeerConnection),
+  };
   return cached;
 }

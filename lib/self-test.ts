@@ -7,6 +7,10 @@ export const SRTP_PROFILES: readonly SrtpProfileName[] = [
   'AEAD_AES_128_GCM',
 ];
 
+function isProfile(p: unknown): p is SrtpProfileName {
+  return SRTP_PROFILES.some((known) => known === p);
+}
+
 export type SelfTestReport = NativeSelfTestReport;
 
 export interface SelfTestOptions {
@@ -17,24 +21,27 @@ export interface SelfTestOptions {
 /**
  * Runs, per SRTP profile, an in-memory DTLS 1.2 handshake between two fresh ECDSA P-256
  * certificates, exports the SRTP keys and protects/unprotects RTP and RTCP both ways.
- * Throws a KvsError with code ERR_KVS_SELF_TEST naming the failing leg.
+ * Throws a KvsError with code ERR_SELF_TEST naming the failing leg.
  */
 export function selfTest(options: SelfTestOptions = {}): SelfTestReport[] {
-  const profiles = options.profiles ?? SRTP_PROFILES;
-  if (!Array.isArray(profiles) || profiles.length === 0) {
+  // Checked as JavaScript callers may pass anything.
+  const given: unknown = options.profiles ?? SRTP_PROFILES;
+  if (!Array.isArray(given) || given.length === 0) {
     throw new KvsError(
-      'ERR_KVS_INVALID_ARGUMENT',
+      'ERR_INVALID_ARGUMENT',
       `selfTest: options.profiles must be a non-empty array of ${SRTP_PROFILES.join(', ')}`,
     );
   }
-  for (const p of profiles) {
-    if (!SRTP_PROFILES.includes(p)) {
+  const profiles: SrtpProfileName[] = [];
+  for (const p of given as unknown[]) {
+    if (!isProfile(p)) {
       throw new KvsError(
-        'ERR_KVS_INVALID_ARGUMENT',
+        'ERR_INVALID_ARGUMENT',
         `selfTest: options.profiles contains unknown profile ${JSON.stringify(p)}; ` +
           `supported: ${SRTP_PROFILES.join(', ')}`,
       );
     }
+    profiles.push(p);
   }
   const addon = native();
   return profiles.map((profile) => {
@@ -43,7 +50,7 @@ export function selfTest(options: SelfTestOptions = {}): SelfTestReport[] {
     } catch (err) {
       const e = err as Error & { code?: string };
       throw new KvsError(
-        'ERR_KVS_SELF_TEST',
+        'ERR_SELF_TEST',
         `selfTest ${profile}: ${e.message}${e.code ? ` [${e.code}]` : ''}`,
         { cause: err },
       );

@@ -5,37 +5,23 @@
  * an https Agent to the SDK's request handler). Failures come back as `ChannelCallError` with
  * the HTTP status and the service's error name; the SDK's own retries are off (maxAttempts 1)
  * so the signaling state machine owns retrying and counts it. One clock correction is shared
- * by every client and by the WebSocket presigner.
+ * by every client and by the WebSocket presigner. The SDK itself loads on the first call.
  */
-import { Agent } from 'node:https';
-import {
-  CreateSignalingChannelCommand,
-  DeleteSignalingChannelCommand,
-  DescribeSignalingChannelCommand,
-  GetSignalingChannelEndpointCommand,
-  KinesisVideoClient,
-} from '@aws-sdk/client-kinesis-video';
-import {
-  GetIceServerConfigCommand,
-  KinesisVideoSignalingClient,
-} from '@aws-sdk/client-kinesis-video-signaling';
-import { KvsError } from '../errors.js';
-import type { CredentialSource } from '../signaling/credentials.js';
-import { classifyFailure, type FailureKind } from '../signaling/states.js';
-import type { RawIceServer } from '../signaling/ice-config.js';
+import type * as Https from 'node:https';
+import type * as KinesisVideo from '@aws-sdk/client-kinesis-video';
+import type * as KinesisVideoSignaling from '@aws-sdk/client-kinesis-video-signaling';
+import { https, kinesisVideo, kinesisVideoSignaling } from '../lazy.js';
+import type { CredentialSource } from './credentials.js';
+import { ChannelCallError, classifyFailure } from './failure.js';
 
-/** A failed call or connect: HTTP status (if any), the service's error name and its kind. */
-export class ChannelCallError extends KvsError {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly errorName: string,
-    readonly kind: FailureKind,
-    readonly clockSkewCorrected: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(`ERR_KVS_SIGNALING_${kind.toUpperCase().replace('-', '_')}`, message, options);
-  }
+export { ChannelCallError } from './failure.js';
+
+/** One ICE server as GetIceServerConfig returns it. */
+export interface RawIceServer {
+  Uris?: string[] | undefined;
+  Username?: string | undefined;
+  Password?: string | undefined;
+  Ttl?: number | undefined;
 }
 
 /** The clock correction (ms added to the local clock when signing), shared by all signers. */
@@ -88,18 +74,33 @@ function toCallError(e: unknown, what: string): ChannelCallError {
 }
 
 export class ChannelApi {
-  private readonly control: KinesisVideoClient;
-  private readonly dataClients = new Map<string, KinesisVideoSignalingClient>();
-  private readonly agent: Agent | undefined;
+  private controlClient: KinesisVideo.KinesisVideoClient | undefined;
+  private readonly dataClients = new Map<
+    string,
+    KinesisVideoSignaling.KinesisVideoSignalingClient
+  >();
+  private agentValue: Https.Agent | undefined;
 
-  constructor(private readonly opts: ChannelApiOptions) {
-    this.agent = opts.caCert ? new Agent({ ca: opts.caCert, keepAlive: true }) : undefined;
-    this.control = new KinesisVideoClient(this.clientConfig(opts.endpoint));
+  constructor(private readonly opts: ChannelApiOptions) {}
+
+  /** The https Agent trusting the configured CA, made with the first SDK client. */
+  private get agent(): Https.Agent | undefined {
+    if (this.opts.caCert && !this.agentValue)
+      this.agentValue = new (https().Agent)({ ca: this.opts.caCert, keepAlive: true });
+    return this.agentValue;
+  }
+
+  /** The control-plane client, made (and the SDK loaded) on the first call. */
+  private get control(): KinesisVideo.KinesisVideoClient {
+    this.controlClient ??= new (kinesisVideo().KinesisVideoClient)(
+      this.clientConfig(this.opts.endpoint),
+    );
+    return this.controlClient;
   }
 
   private clientConfig(
     endpoint: string | undefined,
-  ): ConstructorParameters<typeof KinesisVideoClient>[0] & object {
+  ): ConstructorParameters<typeof KinesisVideo.KinesisVideoClient>[0] & object {
     const source = this.opts.credentials;
     // `memoized` tells the SDK not to cache: CredentialSource caches and refreshes itself.
     const credentials = Object.assign(() => source.get(), { memoized: true });
@@ -117,20 +118,35 @@ export class ChannelApi {
     };
   }
 
-  private data(httpsEndpoint: string): KinesisVideoSignalingClient {
+  private data(httpsEndpoint: string): KinesisVideoSignaling.KinesisVideoSignalingClient {
     let c = this.dataClients.get(httpsEndpoint);
     if (!c) {
-      c = new KinesisVideoSignalingClient(this.clientConfig(httpsEndpoint));
+      c = new (kinesisVideoSignaling().KinesisVideoSignalingClient)(
+        this.clientConfig(httpsEndpoint),
+      );
       this.dataClients.set(httpsEndpoint, c);
     }
     return c;
   }
 
-  /** Runs one SDK call with the shared clock, mapping failures to ChannelCallError. */
-  private async run<T>(client: SdkLike, what: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one SDK call with the shared clock, mapping every failure (making the client and
+   * loading the SDK included) to ChannelCallError.
+   */
+  private async run<C extends SdkLike, T>(
+    make: () => C,
+    what: string,
+    call: (client: C) => Promise<T>,
+  ): Promise<T> {
+    let client: C;
+    try {
+      client = make();
+    } catch (e) {
+      throw toCallError(e, what);
+    }
     client.config.systemClockOffset = this.opts.clock.offsetMs;
     try {
-      return await call();
+      return await call(client);
     } catch (e) {
       throw toCallError(e, what);
     } finally {
@@ -146,37 +162,48 @@ export class ChannelApi {
     const input = channel.channelArn
       ? { ChannelARN: channel.channelArn }
       : { ChannelName: channel.channelName };
-    return this.run(this.control, 'DescribeSignalingChannel', async () => {
-      const out = await this.control.send(new DescribeSignalingChannelCommand(input), {
-        abortSignal: signal,
-      });
-      const info = out.ChannelInfo;
-      if (!info?.ChannelARN) throw new Error('DescribeSignalingChannel returned no ChannelARN');
-      return {
-        channelArn: info.ChannelARN,
-        channelName: info.ChannelName ?? '',
-        status: info.ChannelStatus ?? 'ACTIVE',
-        messageTtlSeconds: info.SingleMasterConfiguration?.MessageTtlSeconds,
-        version: info.Version,
-      };
-    });
+    return this.run(
+      () => this.control,
+      'DescribeSignalingChannel',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().DescribeSignalingChannelCommand)(input),
+          {
+            abortSignal: signal,
+          },
+        );
+        const info = out.ChannelInfo;
+        if (!info?.ChannelARN) throw new Error('DescribeSignalingChannel returned no ChannelARN');
+        return {
+          channelArn: info.ChannelARN,
+          channelName: info.ChannelName ?? '',
+          status: info.ChannelStatus ?? 'ACTIVE',
+          messageTtlSeconds: info.SingleMasterConfiguration?.MessageTtlSeconds,
+          version: info.Version,
+        };
+      },
+    );
   }
 
   create(channelName: string, messageTtlSeconds?: number, signal?: AbortSignal): Promise<string> {
-    return this.run(this.control, 'CreateSignalingChannel', async () => {
-      const out = await this.control.send(
-        new CreateSignalingChannelCommand({
-          ChannelName: channelName,
-          ChannelType: 'SINGLE_MASTER',
-          ...(messageTtlSeconds !== undefined
-            ? { SingleMasterConfiguration: { MessageTtlSeconds: messageTtlSeconds } }
-            : {}),
-        }),
-        { abortSignal: signal },
-      );
-      if (!out.ChannelARN) throw new Error('CreateSignalingChannel returned no ChannelARN');
-      return out.ChannelARN;
-    });
+    return this.run(
+      () => this.control,
+      'CreateSignalingChannel',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().CreateSignalingChannelCommand)({
+            ChannelName: channelName,
+            ChannelType: 'SINGLE_MASTER',
+            ...(messageTtlSeconds !== undefined
+              ? { SingleMasterConfiguration: { MessageTtlSeconds: messageTtlSeconds } }
+              : {}),
+          }),
+          { abortSignal: signal },
+        );
+        if (!out.ChannelARN) throw new Error('CreateSignalingChannel returned no ChannelARN');
+        return out.ChannelARN;
+      },
+    );
   }
 
   getEndpoints(
@@ -184,21 +211,25 @@ export class ChannelApi {
     role: 'MASTER' | 'VIEWER',
     signal?: AbortSignal,
   ): Promise<{ wssEndpoint: string; httpsEndpoint: string }> {
-    return this.run(this.control, 'GetSignalingChannelEndpoint', async () => {
-      const out = await this.control.send(
-        new GetSignalingChannelEndpointCommand({
-          ChannelARN: channelArn,
-          SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
-        }),
-        { abortSignal: signal },
-      );
-      const list = out.ResourceEndpointList ?? [];
-      const wss = list.find((e) => e.Protocol === 'WSS')?.ResourceEndpoint;
-      const https = list.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
-      if (!wss || !https)
-        throw new Error('GetSignalingChannelEndpoint returned no WSS or HTTPS endpoint');
-      return { wssEndpoint: wss, httpsEndpoint: https };
-    });
+    return this.run(
+      () => this.control,
+      'GetSignalingChannelEndpoint',
+      async (control) => {
+        const out = await control.send(
+          new (kinesisVideo().GetSignalingChannelEndpointCommand)({
+            ChannelARN: channelArn,
+            SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
+          }),
+          { abortSignal: signal },
+        );
+        const list = out.ResourceEndpointList ?? [];
+        const wss = list.find((e) => e.Protocol === 'WSS')?.ResourceEndpoint;
+        const https = list.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
+        if (!wss || !https)
+          throw new Error('GetSignalingChannelEndpoint returned no WSS or HTTPS endpoint');
+        return { wssEndpoint: wss, httpsEndpoint: https };
+      },
+    );
   }
 
   getIceServerConfig(
@@ -207,30 +238,37 @@ export class ChannelApi {
     clientId: string | undefined,
     signal?: AbortSignal,
   ): Promise<RawIceServer[]> {
-    const client = this.data(httpsEndpoint);
-    return this.run(client, 'GetIceServerConfig', async () => {
-      const out = await client.send(
-        new GetIceServerConfigCommand({
-          ChannelARN: channelArn,
-          ...(clientId !== undefined ? { ClientId: clientId } : {}),
-          Service: 'TURN',
-        }),
-        { abortSignal: signal },
-      );
-      return out.IceServerList ?? [];
-    });
+    return this.run(
+      () => this.data(httpsEndpoint),
+      'GetIceServerConfig',
+      async (client) => {
+        const out = await client.send(
+          new (kinesisVideoSignaling().GetIceServerConfigCommand)({
+            ChannelARN: channelArn,
+            ...(clientId !== undefined ? { ClientId: clientId } : {}),
+            Service: 'TURN',
+          }),
+          { abortSignal: signal },
+        );
+        return out.IceServerList ?? [];
+      },
+    );
   }
 
   delete(channelArn: string, version?: string, signal?: AbortSignal): Promise<void> {
-    return this.run(this.control, 'DeleteSignalingChannel', async () => {
-      await this.control.send(
-        new DeleteSignalingChannelCommand({
-          ChannelARN: channelArn,
-          ...(version !== undefined ? { CurrentVersion: version } : {}),
-        }),
-        { abortSignal: signal },
-      );
-    });
+    return this.run(
+      () => this.control,
+      'DeleteSignalingChannel',
+      async (control) => {
+        await control.send(
+          new (kinesisVideo().DeleteSignalingChannelCommand)({
+            ChannelARN: channelArn,
+            ...(version !== undefined ? { CurrentVersion: version } : {}),
+          }),
+          { abortSignal: signal },
+        );
+      },
+    );
   }
 
   /** The https Agent trusting the configured CA (the WebSocket uses the same trust). */
@@ -239,9 +277,11 @@ export class ChannelApi {
   }
 
   close(): void {
-    this.control.destroy();
+    this.controlClient?.destroy();
+    this.controlClient = undefined;
     for (const c of this.dataClients.values()) c.destroy();
     this.dataClients.clear();
-    this.agent?.destroy();
+    this.agentValue?.destroy();
+    this.agentValue = undefined;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { invalidArgument, KvsError } from '../errors.js';
 import type { LocalPrincipal } from './credentials.js';
 import { DEFAULT_LIMITS, type LocalKvsLimits } from './limits.js';
 import { startLocalKvs, type LocalKvsOptions } from './service.js';
@@ -32,7 +33,7 @@ function parseLimits(specs: string[]): Partial<LocalKvsLimits> {
   for (const spec of specs) {
     const m = /^(\w+)=(\d+(?:\.\d+)?)$/.exec(spec);
     if (!m || !((m[1] as string) in DEFAULT_LIMITS)) {
-      throw new Error(
+      throw invalidArgument(
         `bad --limit ${JSON.stringify(spec)}: want <name>=<number> with a known name`,
       );
     }
@@ -42,8 +43,13 @@ function parseLimits(specs: string[]): Partial<LocalKvsLimits> {
 }
 
 function loadPrincipals(file: string): LocalPrincipal[] {
-  const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  if (!Array.isArray(list)) throw new Error(`${file}: want a JSON list of principals`);
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw invalidArgument(`--principals ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw invalidArgument(`${file}: want a JSON list of principals`);
   return list.map((p: Record<string, unknown>) => {
     const out = { ...p } as unknown as LocalPrincipal;
     // JSON has no dates: expiration comes as an ISO string.
@@ -101,7 +107,8 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
     if (values.limit) opts.limits = parseLimits(values.limit);
     if (values.principals !== undefined) opts.principals = loadPrincipals(values.principals);
   } catch (e) {
-    process.stderr.write(`kvs-webrtc local: ${(e as Error).message}\n`);
+    const code = e instanceof KvsError ? `[${e.code}] ` : '';
+    process.stderr.write(`kvs-webrtc local: ${code}${(e as Error).message}\n`);
     return 1;
   }
 
@@ -146,14 +153,18 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
     let signals = 0;
     const onSignal = (): void => {
       signals++;
+      const failed = (e: unknown): void => {
+        process.stderr.write(`kvs-webrtc local: stop failed: ${String(e)}\n`);
+        resolve(1);
+      };
       if (signals === 1) {
-        void svc.stop({ graceful: true }).then(() => {
+        svc.stop({ graceful: true }).then(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           resolve(0);
-        });
+        }, failed);
       } else {
-        void svc.stop({ graceful: false });
+        svc.stop({ graceful: false }).catch(failed);
         process.exitCode = 130;
         setImmediate(() => process.exit(130));
       }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { invalidArgument } from '../errors.js';
 import { atomicWriteFileSync } from './atomic-file.js';
 import { FULL_ACCESS_POLICY, validatePolicy, type PolicyDocument } from './policy.js';
 import type { CredentialRecord } from './sigv4.js';
@@ -64,8 +65,9 @@ export class CredentialTable {
   constructor(principals: LocalPrincipal[], adminKeyId?: string) {
     for (const p of principals) {
       if (!p.accessKeyId || !p.secretAccessKey)
-        throw new Error('a principal needs accessKeyId and secretAccessKey');
-      if (this.byKey.has(p.accessKeyId)) throw new Error(`duplicate access key ${p.accessKeyId}`);
+        throw invalidArgument('a principal needs accessKeyId and secretAccessKey');
+      if (this.byKey.has(p.accessKeyId))
+        throw invalidArgument(`duplicate access key ${p.accessKeyId}`);
       const rec: Principal = {
         accessKeyId: p.accessKeyId,
         secretAccessKey: p.secretAccessKey,

@@ -1,4 +1,5 @@
 /** Every quota and timer of the service, defaulting to the seed's "Service Quotas" section. */
+import { invalidArgument } from '../errors.js';
 export interface LocalKvsLimits {
   /** Channels per account ("1000 signaling channels per account"). */
   maxChannels: number;
@@ -57,7 +58,7 @@ export function resolveLimits(partial: Partial<LocalKvsLimits> = {}): LocalKvsLi
   const out = { ...DEFAULT_LIMITS, ...partial };
   for (const [k, v] of Object.entries(out)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new Error(`limits.${k} must be a positive number, got ${String(v)}`);
+      throw invalidArgument(`limits.${k} must be a positive number, got ${String(v)}`);
     }
   }
   return out;

@@ -3,6 +3,7 @@
  * Action (wildcards `*` and `?`, case-insensitive) and Resource (ARN globs, case-sensitive).
  * Default deny; any matching Allow grants; any matching Deny wins over every Allow.
  */
+import { invalidArgument } from '../errors.js';
 
 export interface PolicyStatement {
   Sid?: string;
@@ -44,45 +45,45 @@ export function matchResource(pattern: string, resource: string): boolean {
  * rather than ignored: ignoring a condition on an Allow would grant more than was written.
  */
 export function validatePolicy(doc: unknown): PolicyDocument {
-  if (typeof doc !== 'object' || doc === null) throw new Error('policy must be an object');
+  if (typeof doc !== 'object' || doc === null) throw invalidArgument('policy must be an object');
   const d = doc as Record<string, unknown>;
   if (
     d['Version'] !== undefined &&
     d['Version'] !== '2012-10-17' &&
     d['Version'] !== '2008-10-17'
   ) {
-    throw new Error(`unsupported policy Version ${JSON.stringify(d['Version'])}`);
+    throw invalidArgument(`unsupported policy Version ${JSON.stringify(d['Version'])}`);
   }
   const stmts = Array.isArray(d['Statement']) ? d['Statement'] : [d['Statement']];
   if (stmts.length === 0 || d['Statement'] === undefined)
-    throw new Error('policy has no Statement');
+    throw invalidArgument('policy has no Statement');
   const isStrList = (v: unknown): boolean =>
     v === undefined ||
     typeof v === 'string' ||
     (Array.isArray(v) && v.every((x) => typeof x === 'string'));
   for (const s of stmts) {
-    if (typeof s !== 'object' || s === null) throw new Error('statement must be an object');
+    if (typeof s !== 'object' || s === null) throw invalidArgument('statement must be an object');
     const st = s as Record<string, unknown>;
     if (st['Effect'] !== 'Allow' && st['Effect'] !== 'Deny') {
-      throw new Error(
+      throw invalidArgument(
         `statement Effect must be Allow or Deny, got ${JSON.stringify(st['Effect'])}`,
       );
     }
     if ((st['Action'] === undefined) === (st['NotAction'] === undefined)) {
-      throw new Error('statement needs exactly one of Action and NotAction');
+      throw invalidArgument('statement needs exactly one of Action and NotAction');
     }
     if ((st['Resource'] === undefined) === (st['NotResource'] === undefined)) {
-      throw new Error('statement needs exactly one of Resource and NotResource');
+      throw invalidArgument('statement needs exactly one of Resource and NotResource');
     }
     for (const k of ['Action', 'NotAction', 'Resource', 'NotResource']) {
       if (!isStrList(st[k]))
-        throw new Error(`statement ${k} must be a string or a list of strings`);
+        throw invalidArgument(`statement ${k} must be a string or a list of strings`);
     }
     if (st['Condition'] !== undefined) {
-      throw new Error('policy Condition blocks are not supported by the local service');
+      throw invalidArgument('policy Condition blocks are not supported by the local service');
     }
     if (st['Principal'] !== undefined || st['NotPrincipal'] !== undefined) {
-      throw new Error('identity policies take no Principal');
+      throw invalidArgument('identity policies take no Principal');
     }
   }
   return d as unknown as PolicyDocument;

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
+import { invalidArgument, KvsError } from '../errors.js';
 import { AuditLog } from './audit.js';
 import { CredentialTable, type LocalPrincipal } from './credentials.js';
 import { clientLimit } from './errors.js';
@@ -75,16 +76,35 @@ export function defaultDataDir(): string {
   return join(homedir(), '.kvs-webrtc', 'local');
 }
 
+/**
+ * Starts the service. Rejects with a KvsError: `ERR_INVALID_ARGUMENT` for bad options,
+ * `ERR_LOCAL_STORE` for an unreadable channel file, `ERR_LOCAL_START` for anything else (the
+ * port, the data directory, TLS material, coturn), with the cause attached.
+ */
 export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<LocalKvs> {
+  try {
+    return await start(options);
+  } catch (e) {
+    if (e instanceof KvsError) throw e;
+    throw new KvsError(
+      'ERR_LOCAL_START',
+      `the local KVS service could not start: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+}
+
+async function start(options: LocalKvsOptions): Promise<LocalKvs> {
   const log = options.log ?? ((line: string) => process.stderr.write(`kvs-local: ${line}\n`));
-  const host = options.host ?? '127.0.0.1';
+  // Checked as JavaScript callers may pass anything: the service must stay on loopback.
+  const host: unknown = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1' && host !== '::1')
-    throw new Error('the local service listens on loopback only');
+    throw invalidArgument('the local service listens on loopback only');
   const limits = resolveLimits(options.limits);
   const dataDir = options.dataDir ?? defaultDataDir();
   const region = options.region ?? 'us-west-2';
   const accountId = options.accountId ?? '123456789012';
-  if (!/^\d{12}$/.test(accountId)) throw new Error('accountId must be 12 digits');
+  if (!/^\d{12}$/.test(accountId)) throw invalidArgument('accountId must be 12 digits');
 
   const store = new ChannelStore(dataDir);
   const { table, defaultPrincipal } = CredentialTable.withDefault(dataDir, options.principals);
@@ -169,13 +189,15 @@ export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<Loca
   const stop = (opts: { graceful?: boolean } = {}): Promise<void> => {
     // A forced stop also cuts short a graceful stop that is still waiting.
     if (opts.graceful === false) forced = true;
+    // Read afresh each time: a forced stop() may come in while a graceful one waits.
+    const clientsToWaitFor = (): boolean => !forced && hub.connectionCount > 0;
     stopping ??= (async () => {
       server.close();
-      if (!forced && hub.connectionCount > 0) {
+      if (clientsToWaitFor()) {
         hub.goAway();
         // Bounded wait: the grace period, checked every 50 ms.
         const rounds = Math.ceil(limits.goAwayGraceMs / 50) + 1;
-        for (let i = 0; i < rounds && hub.connectionCount > 0 && !forced; i++) {
+        for (let i = 0; i < rounds && clientsToWaitFor(); i++) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }

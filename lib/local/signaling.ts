@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { rawDataText } from '../ws-data.js';
 import { clientLimit, invalidArgument, notFound, ServiceError } from './errors.js';
 import type { LocalKvsLimits } from './limits.js';
 import type { Metrics, SignalingOperation } from './metrics.js';
@@ -172,10 +173,7 @@ export class SignalingHub {
 
     ws.on('message', (data, isBinary) => {
       armIdle();
-      this.onMessage(
-        conn,
-        isBinary ? '' : Buffer.isBuffer(data) ? data.toString('utf8') : String(data),
-      );
+      this.onMessage(conn, isBinary ? '' : rawDataText(data));
     });
     ws.on('ping', armIdle);
     ws.on('close', () => this.detach(conn));
@@ -242,12 +240,17 @@ export class SignalingHub {
       });
     };
 
-    if (fields.size === 0) return fail(invalidArgument('The message must be a JSON object.'));
+    if (fields.size === 0) {
+      fail(invalidArgument('The message must be a JSON object.'));
+      return;
+    }
     if (corr !== undefined && correlationId === undefined) {
-      return fail(invalidArgument('correlationId must match [a-zA-Z0-9_.-]{1,256}.'));
+      fail(invalidArgument('correlationId must match [a-zA-Z0-9_.-]{1,256}.'));
+      return;
     }
     if (!op || typeof action !== 'string') {
-      return fail(invalidArgument('action must be one of SDP_OFFER, SDP_ANSWER, ICE_CANDIDATE.'));
+      fail(invalidArgument('action must be one of SDP_OFFER, SDP_ANSWER, ICE_CANDIDATE.'));
+      return;
     }
     const payload = fields.get('messagepayload');
     const { limits } = this.deps;
@@ -256,22 +259,22 @@ export class SignalingHub {
       payload.length < 1 ||
       payload.length > limits.maxPayloadChars
     ) {
-      return fail(
-        invalidArgument(`messagePayload must be 1-${limits.maxPayloadChars} characters.`),
-      );
+      fail(invalidArgument(`messagePayload must be 1-${limits.maxPayloadChars} characters.`));
+      return;
     }
     const isIce = action === 'ICE_CANDIDATE';
     const allowed = isIce
       ? this.rate.allow(`ice:${conn.id}`, limits.iceTpsPerConnection, started)
       : this.rate.allow(`sdp:${conn.id}`, limits.sdpTpsPerConnection, started);
     if (!allowed) {
-      return fail(
+      fail(
         clientLimit(
           isIce
             ? `SendIceCandidate is limited to ${limits.iceTpsPerConnection} TPS per connection.`
             : `SendSdpOffer and SendSdpAnswer are limited to ${limits.sdpTpsPerConnection} TPS per connection.`,
         ),
       );
+      return;
     }
 
     let recipientKey: string;
@@ -283,9 +286,8 @@ export class SignalingHub {
     } else {
       const r = fields.get('recipientclientid');
       if (typeof r !== 'string' || !CLIENT_ID_RE.test(r)) {
-        return fail(
-          invalidArgument('A master must name the recipient viewer in recipientClientId.'),
-        );
+        fail(invalidArgument('A master must name the recipient viewer in recipientClientId.'));
+        return;
       }
       recipientKey = `VIEWER:${r}`;
       out = { messageType: action, messagePayload: payload };

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { KvsError } from '../errors.js';
 import { atomicWriteFileSync } from './atomic-file.js';
 
 export interface Channel {
@@ -44,9 +45,21 @@ export class ChannelStore {
         rmSync(join(dataDir, f), { force: true });
     }
     if (existsSync(this.file)) {
-      const doc = JSON.parse(readFileSync(this.file, 'utf8')) as StoreFile;
-      if (doc.format !== 1) throw new Error(`${this.file}: unknown format ${String(doc.format)}`);
-      for (const c of doc.channels) this.byName.set(c.name, c);
+      // What is on disk is checked, not trusted: it may be damaged or from another version.
+      let doc: { format?: unknown; channels?: unknown };
+      try {
+        doc = JSON.parse(readFileSync(this.file, 'utf8')) as typeof doc;
+      } catch (e) {
+        throw new KvsError('ERR_LOCAL_STORE', `${this.file}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      if (doc.format !== 1 || !Array.isArray(doc.channels))
+        throw new KvsError(
+          'ERR_LOCAL_STORE',
+          `${this.file}: unknown format ${JSON.stringify(doc.format)}`,
+        );
+      for (const c of doc.channels as StoreFile['channels']) this.byName.set(c.name, c);
     }
   }
 

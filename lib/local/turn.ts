@@ -170,8 +170,8 @@ export class Coturn {
       }
       if (buffered.length > 65536) buffered = '';
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
     // Bounded wait for the listener: 200 polls, 50 ms apart (10 s), or an early exit.

@@ -91,14 +91,16 @@ function checkTimeout(name: string, value: number | undefined): number | undefin
 
 /** Validates a user configuration and turns it into the native one. */
 export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerConnectionConfig {
-  if (typeof config !== 'object' || config === null) throw invalid('config must be an object');
+  // Checked as JavaScript callers may pass anything.
+  const input: unknown = config;
+  if (typeof input !== 'object' || input === null) throw invalid('config must be an object');
   const servers = config.iceServers ?? [];
   if (!Array.isArray(servers)) throw invalid('iceServers must be an array');
   if (servers.length > MAX_ICE_SERVERS) {
     throw invalid(`iceServers has ${servers.length} entries; at most ${MAX_ICE_SERVERS}`);
   }
   servers.forEach(checkIceServer);
-  const policy = config.iceTransportPolicy ?? 'all';
+  const policy: unknown = config.iceTransportPolicy ?? 'all';
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
   }

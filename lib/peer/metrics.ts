@@ -38,7 +38,7 @@ export async function rtcPeerConnectionGetMetrics(
   const w3c = W3C_TYPE[type];
   if (w3c === undefined) {
     throw new KvsError(
-      'ERR_KVS_NOT_IMPLEMENTED',
+      'ERR_NOT_IMPLEMENTED',
       `rtcPeerConnectionGetMetrics: ${type} needs media or data channels, which are not implemented yet` +
         (transceiver === null ? '' : ` (transceiver ${transceiver})`),
     );

@@ -74,15 +74,13 @@ function invalid(message: string): KvsError {
 
 /** A native error (an Error with a `code`) as a KvsError keeping its stable code. */
 function fromNative(what: string, err: unknown): KvsError {
-  if (err instanceof KvsError) return err;
-  const e = err as Error & { code?: string };
-  return new KvsError(e.code ?? 'ERR_NATIVE', `${what}: ${e.message}`, { cause: err });
+  return KvsError.fromNative(err, what);
 }
 
 /** Rethrows a native rejection as a KvsError keeping its stable code. */
 function rethrow(what: string): (err: unknown) => never {
   return (err: unknown) => {
-    throw fromNative(what, err);
+    throw KvsError.fromNative(err, what);
   };
 }
 
@@ -131,7 +129,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
           : resolvedHosts?.get(host);
       if (address === undefined) {
         throw new KvsError(
-          'ERR_KVS_INVALID_ARGUMENT',
+          'ERR_INVALID_ARGUMENT',
           `PeerConnection: ICE server host ${host} needs DNS; use await PeerConnection.create(config)`,
         );
       }

@@ -2,25 +2,21 @@
  * SignalingClient: joins a KVS signaling channel as master or viewer, with the C SDK's state
  * machine, retries, endpoint cache, ICE configuration, resilience and metrics. The same code
  * talks to the real service (region + credentials) and to the local one (endpoint + CA).
+ *
+ * This file wires four parts and owns the events and the public API:
+ * - `options.ts`: validation and defaults (CheckedOptions);
+ * - `control-plane.ts`: the state machine up to READY, retries, ICE configuration;
+ * - `session.ts`: the WebSocket (live and retiring sockets, keepalive, lifetime);
+ * - `send-queue.ts`: outgoing messages, paced, queued while not connected.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import WebSocket, { type ClientOptions } from 'ws';
-import { ChannelApi, ChannelCallError, type SharedClock } from '../channel/api.js';
-import {
-  FileEndpointCache,
-  MemoryEndpointCache,
-  type EndpointCache,
-  type EndpointCacheKey,
-} from '../channel/endpoint-cache.js';
+import type WebSocket from 'ws';
+import { ChannelApi, type SharedClock } from '../channel/api.js';
+import { CredentialSource } from '../channel/credentials.js';
 import { KvsError } from '../errors.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { CandidateHolder, DEFAULT_CANDIDATE_HOLDER } from './candidates.js';
+import { CandidateHolder } from './candidates.js';
 import {
-  checkClientId,
   decodeIncoming,
-  encodeOutgoing,
   type IceCandidate,
   type IncomingMessage,
   type OutgoingAction,
@@ -28,84 +24,21 @@ import {
   type SignalingRole,
   type StatusResponse,
 } from './codec.js';
-import { CredentialSource, type CredentialsInput } from './credentials.js';
-import { defaultStunUrl, iceConfigFrom, type IceConfig, type IceServer } from './ice-config.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { SignalingMetrics, type SignalingClientStats } from './metrics.js';
-import { DEFAULT_PACER, Pacer, type PaceClass } from './pacer.js';
-import { openSignalingSocket } from './connection.js';
-import { abortError, closedError } from './errors.js';
-import { presignSignalingUrl } from './presign.js';
-import {
-  classifyFailure,
-  recoveryFor,
-  SIGNALING_CLIENT_STATE as S,
-  type SignalingClientState,
-} from './states.js';
+import { ControlPlane } from './control-plane.js';
+import { closedError } from './errors.js';
+import type { IceServer } from './ice-config.js';
+import type { Logger } from './logger.js';
+import { OfferAnswerTimer, SignalingMetrics, type SignalingClientStats } from './metrics.js';
+import { checkOptions, type CheckedOptions, type SignalingClientOptions } from './options.js';
+import { SendQueue, type Outgoing, type SendOptions } from './send-queue.js';
+import { closeSocket, SignalingSession } from './session.js';
+import { SIGNALING_CLIENT_STATE as S, type SignalingClientState } from './states.js';
+
+export type { SignalingClientOptions } from './options.js';
+export type { SendOptions } from './send-queue.js';
 
 /** Why a reconnect started. */
 export type ReconnectReason = 'go-away' | 'connection-lost' | 'lifetime' | 'keepalive-timeout';
-
-export interface SignalingClientOptions {
-  /** The channel by name (it can then be created when missing) ... */
-  channelName?: string;
-  /** ... or by ARN (DESCRIBE and CREATE are then skipped). */
-  channelArn?: string;
-  role: SignalingRole;
-  /** A viewer's id on the channel (required for viewers; 1-256 of [a-zA-Z0-9_-], not `AWS_...`). */
-  clientId?: string;
-  region: string;
-  /** Static credentials or a provider; default: the AWS SDK's Node provider chain. */
-  credentials?: CredentialsInput;
-  /** Control-plane endpoint override, e.g. the local service's `https://127.0.0.1:PORT`. */
-  endpoint?: string;
-  /**
-   * PEM file of a CA to trust besides Node's root store; the local service prints one. Default:
-   * `AWS_KVS_CACERT_PATH` when set, as the C SDK.
-   */
-  caCertPath?: string;
-  /** PEM text of a CA to trust besides Node's root store (instead of caCertPath). */
-  caCert?: string | Buffer;
-  /**
-   * Endpoint cache: `'memory'` (default), `{ file }` for the C SDK's file cache (a restarted
-   * device reconnects without control-plane calls), an own implementation, or `false`.
-   */
-  cache?: 'memory' | false | { file: string } | EndpointCache;
-  /** CREATE the channel when DESCRIBE says it does not exist (channelName only). Default false. */
-  createIfMissing?: boolean;
-  /** MessageTtlSeconds for a channel this client creates (5-120; the service defaults to 60). */
-  messageTtlSeconds?: number;
-  /** Reconnect after GO_AWAY, a lost socket or the lifetime limit. Default true. */
-  reconnect?: boolean;
-  /** Retry policy of one recovery (exponential backoff with jitter, bounded). */
-  retry?: Partial<BackoffOptions>;
-  /** WebSocket ping interval keeping an idle connection alive; 0 disables. Default 60 s. */
-  pingIntervalMs?: number;
-  /** A connection without a pong for this long is dropped and reconnected. Default 2 pings + 10 s. */
-  pongTimeoutMs?: number;
-  /** The service's connection duration limit (1 h); the client renews the connection before it. */
-  connectionLifetimeMs?: number;
-  /** Refresh ICE servers proactively at TTL − 30 s (otherwise only lazily). Default true. */
-  proactiveIceRefresh?: boolean;
-  /** STUN URL put first in getIceServers(); default the region's KVS STUN server (none with an endpoint override). */
-  stunUrl?: string | null;
-  /** How long ICE candidates wait for their sender's SDP. Default 20 s. */
-  candidateHoldMs?: number;
-  /** Outgoing rates per connection (messages per second). Default SDP 5, ICE 20. */
-  rates?: { sdpPerSecond?: number; icePerSecond?: number };
-  /** Bound on queued outgoing messages. Default 1000. */
-  maxQueuedMessages?: number;
-  /** Refresh credentials when fewer than this many ms remain before they expire. Default 5 min. */
-  credentialRefreshMarginMs?: number;
-  /** Initial clock correction (ms added to the local clock when signing); corrected from the service. */
-  systemClockOffset?: number;
-  /** Timeouts (ms): API connect 2 s and completion 5 s, WebSocket connect 5 s. */
-  timeouts?: { apiConnectMs?: number; apiRequestMs?: number; connectMs?: number };
-  /** A logger; default: stderr at `AWS_KVS_LOG_LEVEL` (silent when unset). */
-  logger?: Logger;
-  /** Advanced: opens the WebSocket (e.g. through a proxy). */
-  createWebSocket?: (url: string, options: ClientOptions) => WebSocket;
-}
 
 /** The typed events of SignalingClient. */
 export type SignalingClientEvents = {
@@ -127,57 +60,6 @@ export type SignalingClientEvents = {
   error: [error: KvsError];
 };
 
-interface Outgoing {
-  text: string;
-  action: OutgoingAction;
-  recipient: string | undefined;
-  correlationId: string;
-  resolve: (correlationId: string) => void;
-  reject: (e: Error) => void;
-}
-
-const CLS: Record<OutgoingAction, PaceClass> = {
-  SDP_OFFER: 'sdp',
-  SDP_ANSWER: 'sdp',
-  ICE_CANDIDATE: 'ice',
-};
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError());
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-const ORDER: SignalingClientState[] = [
-  S.NEW,
-  S.GET_CREDENTIALS,
-  S.DESCRIBE,
-  S.CREATE,
-  S.GET_ENDPOINT,
-  S.GET_ICE_CONFIG,
-  S.READY,
-  S.CONNECTING,
-  S.CONNECTED,
-];
-
-/** The earlier of two restart points. */
-function earliest(
-  a: SignalingClientState | undefined,
-  b: SignalingClientState,
-): SignalingClientState {
-  if (a === undefined) return b;
-  return ORDER.indexOf(a) <= ORDER.indexOf(b) ? a : b;
-}
-
 /**
  * A KVS WebRTC signaling client. Create it, `connect()`, then send with `sendSdpOffer`,
  * `sendSdpAnswer` and `sendIceCandidate` and listen to the typed events. Messages sent while
@@ -191,125 +73,73 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   readonly clientId: string | undefined;
   readonly region: string;
   private stateValue: SignalingClientState = S.NEW;
-  private readonly opts: SignalingClientOptions;
+  private readonly opts: CheckedOptions;
   private readonly log: Logger;
   private readonly metrics: SignalingMetrics;
   private readonly creds: CredentialSource;
   private readonly clock: SharedClock;
   private readonly api: ChannelApi;
-  private readonly cache: EndpointCache | undefined;
-  private readonly cacheKey: EndpointCacheKey;
-  private readonly backoff: BackoffOptions;
-  private readonly pacer: Pacer<Outgoing>;
+  private readonly cp: ControlPlane;
+  private readonly session: SignalingSession;
+  private readonly queue: SendQueue;
   private readonly holder: CandidateHolder<IceCandidate>;
-  private readonly caCert: string[] | undefined;
-
-  private channelArn: string | undefined;
-  private wssEndpoint: string | undefined;
-  private httpsEndpoint: string | undefined;
-  private ice: IceConfig | undefined;
-  private iceInflight: Promise<IceConfig> | undefined;
-  private iceTimer: NodeJS.Timeout | undefined;
-  private refreshDescribe = false;
-  private refreshEndpoint = false;
-
-  private ws: WebSocket | undefined;
-  private readonly retiring = new Set<WebSocket>();
-  private pingTimer: NodeJS.Timeout | undefined;
-  private lifetimeTimer: NodeJS.Timeout | undefined;
-  private lastPingAt = 0;
-  private lastPongAt = 0;
-
-  private target: 'READY' | 'CONNECTED' | undefined;
-  private driver: Promise<void> | undefined;
-  private runAbort = new AbortController();
-  private restartFrom: SignalingClientState | undefined;
-  private background = false;
+  private readonly offerAnswer: OfferAnswerTimer;
   private closed = false;
-  private correlationCounter = 0;
-  private readonly offerReceivedAt = new Map<string, number>();
-  private offerSentAt: number | undefined;
 
   constructor(options: SignalingClientOptions) {
     super();
     const started = performance.now();
-    const o = { ...options };
-    if (o.role !== 'MASTER' && o.role !== 'VIEWER')
-      throw new KvsError(
-        'ERR_KVS_INVALID_ARGUMENT',
-        `role must be MASTER or VIEWER, got ${String(o.role)}`,
-      );
-    if (!o.channelName && !o.channelArn)
-      throw new KvsError('ERR_KVS_INVALID_ARGUMENT', 'channelName or channelArn is required');
-    if (o.channelName !== undefined && !/^[a-zA-Z0-9_.-]{1,256}$/.test(o.channelName))
-      throw new KvsError(
-        'ERR_KVS_INVALID_ARGUMENT',
-        `channelName must be 1-256 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(o.channelName)}`,
-      );
-    if (o.channelArn !== undefined && (o.channelArn.length < 1 || o.channelArn.length > 1024))
-      throw new KvsError('ERR_KVS_INVALID_ARGUMENT', 'channelArn must be 1-1024 characters');
-    if (!o.region) throw new KvsError('ERR_KVS_INVALID_ARGUMENT', 'region is required');
-    if (o.role === 'VIEWER') checkClientId(o.clientId, 'clientId');
-    else if (o.clientId !== undefined) checkClientId(o.clientId, 'clientId');
-    if (
-      o.messageTtlSeconds !== undefined &&
-      !(
-        Number.isInteger(o.messageTtlSeconds) &&
-        o.messageTtlSeconds >= 5 &&
-        o.messageTtlSeconds <= 120
-      )
-    )
-      throw new KvsError('ERR_KVS_INVALID_ARGUMENT', 'messageTtlSeconds must be an integer 5-120');
+    const o = checkOptions(options);
     this.opts = o;
     this.role = o.role;
     this.clientId = o.clientId;
     this.region = o.region;
-    this.channelArn = o.channelArn;
-    this.log = o.logger ?? consoleLogger();
+    this.log = o.logger;
     this.metrics = new SignalingMetrics();
     this.creds = new CredentialSource(o.credentials, o.credentialRefreshMarginMs);
-    this.clock = { offsetMs: o.systemClockOffset ?? 0 };
-    const caPath = o.caCertPath ?? process.env['AWS_KVS_CACERT_PATH'];
-    const extraCa = o.caCert ?? (caPath ? readFileSync(caPath, 'utf8') : undefined);
-    // Added to Node's root certificates, so the real service stays trusted too.
-    this.caCert = extraCa === undefined ? undefined : [...rootCertificates, String(extraCa)];
+    this.clock = { offsetMs: o.systemClockOffset };
     this.api = new ChannelApi({
       region: o.region,
       endpoint: o.endpoint,
-      caCert: this.caCert,
+      caCert: o.caCerts,
       credentials: this.creds,
       clock: this.clock,
-      connectTimeoutMs: o.timeouts?.apiConnectMs ?? 2000,
-      requestTimeoutMs: o.timeouts?.apiRequestMs ?? 5000,
+      connectTimeoutMs: o.apiConnectTimeoutMs,
+      requestTimeoutMs: o.apiRequestTimeoutMs,
     });
-    const c = o.cache ?? 'memory';
-    this.cache =
-      c === false
-        ? undefined
-        : c === 'memory'
-          ? new MemoryEndpointCache()
-          : 'file' in c && typeof c.file === 'string'
-            ? new FileEndpointCache(c.file)
-            : (c as EndpointCache);
-    this.cacheKey = {
-      channel: o.channelArn ?? (o.channelName as string),
-      role: o.role,
-      region: o.region,
-      controlEndpoint: o.endpoint ?? '',
-    };
-    this.backoff = { ...DEFAULT_BACKOFF, ...o.retry };
-    this.pacer = new Pacer<Outgoing>({
-      rates: {
-        sdp: o.rates?.sdpPerSecond ?? DEFAULT_PACER.rates.sdp,
-        ice: o.rates?.icePerSecond ?? DEFAULT_PACER.rates.ice,
+    this.cp = new ControlPlane({
+      opts: o,
+      log: this.log,
+      metrics: this.metrics,
+      creds: this.creds,
+      api: this.api,
+      state: () => this.stateValue,
+      setState: (s) => this.setState(s),
+      closed: () => this.closed,
+      connectSocket: (signal) => this.openSocket(signal),
+      iceServers: (servers) => this.emit('iceServers', servers),
+      error: (e) => this.emitError(e),
+    });
+    this.session = new SignalingSession({
+      opts: o,
+      log: this.log,
+      clock: this.clock,
+      handlers: {
+        message: (ws, text) => this.onMessage(ws, text),
+        closed: (_ws, code, reason) => this.onSocketClose(code, reason),
+        keepaliveTimeout: () => this.reconnectNow('keepalive-timeout', S.GET_CREDENTIALS),
+        lifetimeReached: () => this.reconnectNow('lifetime', S.GET_CREDENTIALS),
       },
-      windowMs: DEFAULT_PACER.windowMs,
-      maxQueued: o.maxQueuedMessages ?? DEFAULT_PACER.maxQueued,
     });
-    this.holder = new CandidateHolder<IceCandidate>({
-      ...DEFAULT_CANDIDATE_HOLDER,
-      holdMs: o.candidateHoldMs ?? DEFAULT_CANDIDATE_HOLDER.holdMs,
+    this.offerAnswer = new OfferAnswerTimer(this.metrics);
+    this.queue = new SendQueue({
+      role: o.role,
+      pacer: o.pacer,
+      metrics: this.metrics,
+      log: this.log,
+      onWritten: (item, now) => this.onWritten(item, now),
     });
+    this.holder = new CandidateHolder<IceCandidate>(o.candidateHolder);
     this.metrics.createClientMs = performance.now() - started;
   }
 
@@ -324,14 +154,14 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** The channel ARN once known (after DESCRIBE, CREATE or the cache). */
   get channelARN(): string | undefined {
-    return this.channelArn;
+    return this.cp.channelArn;
   }
 
   /** The channel's WSS and HTTPS endpoints once known (after GET_ENDPOINT or the cache). */
   get endpoints(): { wss: string; https: string } | undefined {
-    return this.wssEndpoint && this.httpsEndpoint
-      ? { wss: this.wssEndpoint, https: this.httpsEndpoint }
-      : undefined;
+    const wss = this.cp.wssEndpoint;
+    const https = this.cp.httpsEndpoint;
+    return wss && https ? { wss, https } : undefined;
   }
 
   /**
@@ -348,7 +178,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** Messages waiting to be sent. */
   get queuedMessages(): number {
-    return this.pacer.length;
+    return this.queue.length;
   }
 
   /** SignalingClientStats (times in 100 ns units, as the C SDK). */
@@ -373,296 +203,21 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   async fetch(signal?: AbortSignal): Promise<void> {
     if (this.closed) throw closedError();
     if (this.stateValue === S.READY || this.stateValue === S.CONNECTED) return;
-    this.target ??= 'READY';
-    await this.awaitRun(this.startState(), signal);
+    this.cp.target ??= 'READY';
+    await this.cp.awaitRun(this.startState(), signal);
   }
 
   /** Runs the state machine to CONNECTED (the promise resolves once connected). */
   async connect(signal?: AbortSignal): Promise<void> {
     if (this.closed) throw closedError();
-    this.target = 'CONNECTED';
-    if (this.stateValue === S.CONNECTED && this.ws) return;
-    this.background = false;
-    await this.awaitRun(this.startState(), signal);
+    this.cp.target = 'CONNECTED';
+    if (this.stateValue === S.CONNECTED && this.session.hasLive) return;
+    this.cp.background = false;
+    await this.cp.awaitRun(this.startState(), signal);
   }
 
   private startState(): SignalingClientState {
     return this.stateValue === S.READY ? S.READY : S.GET_CREDENTIALS;
-  }
-
-  private async awaitRun(from: SignalingClientState, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw abortError();
-    const run = this.run(from);
-    if (!signal) return run;
-    const onAbort = (): void => this.runAbort.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await run;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Starts the state machine at `from`, or asks a running one to go back there. */
-  private run(from: SignalingClientState): Promise<void> {
-    if (this.driver) {
-      this.restartFrom = earliest(this.restartFrom, from);
-      return this.driver;
-    }
-    if (this.runAbort.signal.aborted) this.runAbort = new AbortController();
-    const signal = this.runAbort.signal;
-    this.driver = this.loop(from, signal).finally(() => {
-      this.driver = undefined;
-    });
-    return this.driver;
-  }
-
-  private async loop(from: SignalingClientState, signal: AbortSignal): Promise<void> {
-    let state = from;
-    let failures = 0;
-    let fetchStarted: number | undefined;
-    // Bounded: every failure counts towards maxAttempts, and a success moves forward.
-    for (let steps = 0; steps < 10_000; steps++) {
-      if (this.closed) throw closedError();
-      if (signal.aborted) throw abortError();
-      if (this.restartFrom !== undefined) {
-        state = this.restartFrom;
-        this.restartFrom = undefined;
-      }
-      if (state === S.GET_CREDENTIALS) fetchStarted ??= performance.now();
-      if (state === S.READY && fetchStarted !== undefined) {
-        this.metrics.fetchClientMs = performance.now() - fetchStarted;
-        fetchStarted = undefined;
-      }
-      if (state === S.CONNECTED) return;
-      if (state === S.READY && this.target !== 'CONNECTED') {
-        this.setState(S.READY);
-        return;
-      }
-      this.setState(state);
-      try {
-        state = await this.step(state, signal);
-      } catch (e) {
-        if (this.closed) throw closedError();
-        if (signal.aborted) throw abortError();
-        const err =
-          e instanceof ChannelCallError
-            ? e
-            : new ChannelCallError(
-                `${state} failed: ${(e as Error).message}`,
-                undefined,
-                (e as Error).name,
-                classifyFailure(
-                  undefined,
-                  (e as Error).name === 'CredentialsProviderError'
-                    ? 'CredentialsProviderError'
-                    : ((e as { code?: string }).code ?? (e as Error).name),
-                ),
-                false,
-                { cause: e },
-              );
-        const rec = recoveryFor(state, err.kind, {
-          createIfMissing: this.opts.createIfMissing === true,
-          knownArn: this.opts.channelArn !== undefined,
-        });
-        if (rec.next === S.CREATE && !rec.fatal) {
-          // DESCRIBE's 404 with createIfMissing is the expected way to CREATE, not a failure.
-          state = S.CREATE;
-          continue;
-        }
-        failures++;
-        this.metrics.error(this.background);
-        this.log.warn(`${state}: ${err.message} (attempt ${failures}/${this.backoff.maxAttempts})`);
-        if (rec.fatal) throw err;
-        if (failures >= this.backoff.maxAttempts) {
-          throw new KvsError(
-            'ERR_KVS_SIGNALING_RETRIES_EXHAUSTED',
-            `gave up after ${failures} attempts; last error: ${err.message}`,
-            { cause: err },
-          );
-        }
-        this.refreshDescribe ||= rec.refreshDescribe;
-        this.refreshEndpoint ||= rec.refreshEndpoint;
-        const skew =
-          err.clockSkewCorrected || /Signature (expired|not yet current)/i.test(err.message);
-        // Refused credentials are fetched again; a skewed clock is not the credentials' fault.
-        if (err.kind === 'auth' && !skew) this.creds.invalidate();
-        this.metrics.retries++;
-        await sleep(err.clockSkewCorrected ? 0 : backoffDelay(failures, this.backoff), signal);
-        state = rec.next;
-      }
-    }
-    throw new KvsError('ERR_KVS_SIGNALING_RETRIES_EXHAUSTED', 'the state machine did not settle');
-  }
-
-  /** Performs the work of `state` and returns the next state. */
-  private async step(
-    state: SignalingClientState,
-    signal: AbortSignal,
-  ): Promise<SignalingClientState> {
-    switch (state) {
-      case S.NEW:
-        return S.GET_CREDENTIALS;
-      case S.GET_CREDENTIALS: {
-        const t = performance.now();
-        await this.creds.get();
-        this.metrics.call('getToken', performance.now() - t);
-        // A known ARN skips DESCRIBE (unless a 404 or 403 asks to check the channel again).
-        return this.opts.channelArn !== undefined && !this.refreshDescribe
-          ? S.GET_ENDPOINT
-          : S.DESCRIBE;
-      }
-      case S.DESCRIBE: {
-        const cached = this.refreshDescribe ? undefined : this.cache?.get(this.cacheKey);
-        if (cached) {
-          this.channelArn = cached.channelArn;
-          return S.GET_ENDPOINT;
-        }
-        const t = performance.now();
-        const d = await this.api.describe(
-          this.opts.channelArn !== undefined
-            ? { channelArn: this.opts.channelArn }
-            : { channelName: this.opts.channelName as string },
-          signal,
-        );
-        this.metrics.call('describe', performance.now() - t);
-        if (d.status !== 'ACTIVE') {
-          throw new ChannelCallError(
-            `the channel is ${d.status}, not ACTIVE`,
-            undefined,
-            'ChannelNotActive',
-            'server',
-            false,
-          );
-        }
-        if (this.channelArn !== d.channelArn) this.ice = undefined;
-        this.channelArn = d.channelArn;
-        this.refreshDescribe = false;
-        return S.GET_ENDPOINT;
-      }
-      case S.CREATE: {
-        const t = performance.now();
-        await this.api.create(this.opts.channelName as string, this.opts.messageTtlSeconds, signal);
-        this.metrics.call('create', performance.now() - t);
-        this.refreshDescribe = true;
-        return S.DESCRIBE;
-      }
-      case S.GET_ENDPOINT: {
-        const arn = this.channelArn ?? (this.opts.channelArn as string);
-        const cached = this.refreshEndpoint ? undefined : this.cache?.get(this.cacheKey);
-        if (cached && cached.channelArn === arn) {
-          this.wssEndpoint = cached.wssEndpoint;
-          this.httpsEndpoint = cached.httpsEndpoint;
-          return S.GET_ICE_CONFIG;
-        }
-        const t = performance.now();
-        const ep = await this.api.getEndpoints(arn, this.role, signal);
-        this.metrics.call('getEndpoint', performance.now() - t);
-        this.channelArn = arn;
-        this.wssEndpoint = ep.wssEndpoint;
-        this.httpsEndpoint = ep.httpsEndpoint;
-        this.refreshEndpoint = false;
-        this.cache?.set({ ...this.cacheKey, channelArn: arn, ...ep, cachedAt: Date.now() });
-        return S.GET_ICE_CONFIG;
-      }
-      case S.GET_ICE_CONFIG:
-        if (!this.iceFresh()) await this.refreshIce(signal);
-        return S.READY;
-      case S.READY:
-        return this.target === 'CONNECTED' ? S.CONNECTING : S.READY;
-      case S.CONNECTING:
-        await this.openSocket(signal);
-        return S.CONNECTED;
-      default:
-        throw new KvsError('ERR_KVS_SIGNALING_STATE', `cannot run from state ${state}`);
-    }
-  }
-
-  // ---- ICE configuration ----
-
-  private iceFresh(): boolean {
-    return this.ice !== undefined && Date.now() < this.ice.expiresAt;
-  }
-
-  private stunUrl(): string | undefined {
-    if (this.opts.stunUrl === null) return undefined;
-    if (this.opts.stunUrl !== undefined) return this.opts.stunUrl;
-    return this.opts.endpoint ? undefined : defaultStunUrl(this.region);
-  }
-
-  /** One GetIceServerConfig call (concurrent callers share it); counted in iceRefreshCount. */
-  private refreshIce(signal?: AbortSignal): Promise<IceConfig> {
-    this.iceInflight ??= (async () => {
-      try {
-        const arn = this.channelArn;
-        const https = this.httpsEndpoint;
-        if (!arn || !https)
-          throw new KvsError('ERR_KVS_SIGNALING_STATE', 'no channel endpoint yet');
-        const t = performance.now();
-        const raw = await this.api.getIceServerConfig(
-          https,
-          arn,
-          this.role === 'VIEWER' ? this.clientId : undefined,
-          signal,
-        );
-        this.metrics.call('getIceConfig', performance.now() - t);
-        const cfg = iceConfigFrom(raw, Date.now(), this.stunUrl());
-        this.ice = cfg;
-        this.metrics.iceRefreshCount++;
-        this.scheduleIceRefresh(cfg);
-        this.emit(
-          'iceServers',
-          cfg.servers.map((s) => ({ ...s, urls: [...s.urls] })),
-        );
-        return cfg;
-      } finally {
-        this.iceInflight = undefined;
-      }
-    })();
-    return this.iceInflight;
-  }
-
-  private scheduleIceRefresh(cfg: IceConfig): void {
-    clearTimeout(this.iceTimer);
-    this.iceTimer = undefined;
-    if (this.opts.proactiveIceRefresh === false || this.closed) return;
-    this.iceTimer = setTimeout(
-      () => void this.backgroundIceRefresh(),
-      Math.max(0, cfg.expiresAt - Date.now()),
-    );
-    this.iceTimer.unref();
-  }
-
-  /** A refresh nobody awaits: retried with backoff (bounded), failures counted as runtime errors. */
-  private async backgroundIceRefresh(): Promise<void> {
-    for (let attempt = 1; attempt <= this.backoff.maxAttempts && !this.closed; attempt++) {
-      try {
-        await this.refreshIce(this.runAbort.signal);
-        return;
-      } catch (e) {
-        if (this.closed) return;
-        this.metrics.error(true);
-        this.log.warn(`ICE refresh failed: ${(e as Error).message}`);
-        if (attempt === this.backoff.maxAttempts) {
-          this.emitError(
-            new KvsError(
-              'ERR_KVS_SIGNALING_ICE_REFRESH',
-              `ICE refresh failed: ${(e as Error).message}`,
-              {
-                cause: e,
-              },
-            ),
-          );
-          return;
-        }
-        this.metrics.retries++;
-        try {
-          await sleep(backoffDelay(attempt, this.backoff), this.runAbort.signal);
-        } catch {
-          return;
-        }
-      }
-    }
   }
 
   /**
@@ -671,158 +226,68 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
    */
   async getIceServers(signal?: AbortSignal): Promise<IceServer[]> {
     if (this.closed) throw closedError();
-    if (!this.httpsEndpoint || !this.channelArn) await this.fetch(signal);
-    if (!this.iceFresh()) {
-      try {
-        await this.refreshIce(signal);
-      } catch (e) {
-        this.metrics.error(false);
-        throw e;
-      }
-    }
-    return (this.ice as IceConfig).servers.map((s) => ({ ...s, urls: [...s.urls] }));
+    if (!this.cp.httpsEndpoint || !this.cp.channelArn) await this.fetch(signal);
+    return this.cp.iceServers(signal);
   }
 
-  // ---- the WebSocket ----
+  // ---- the socket ----
 
+  /** The CONNECTING step: presign, open, and make the socket live. */
   private async openSocket(signal: AbortSignal): Promise<void> {
-    const wss = this.wssEndpoint;
-    const arn = this.channelArn;
-    if (!wss || !arn) throw new KvsError('ERR_KVS_SIGNALING_STATE', 'no WSS endpoint yet');
+    const wssEndpoint = this.cp.wssEndpoint;
+    const channelArn = this.cp.channelArn;
+    if (!wssEndpoint || !channelArn) throw new KvsError('ERR_INVALID_STATE', 'no WSS endpoint yet');
     const credentials = await this.creds.get();
-    const url = await presignSignalingUrl({
-      endpoint: wss,
-      channelArn: arn,
-      clientId: this.role === 'VIEWER' ? this.clientId : undefined,
-      region: this.region,
-      credentials,
-      date: new Date(Date.now() + this.clock.offsetMs),
-    });
-    const t = performance.now();
-    const ws = await openSignalingSocket({
-      url,
-      handshakeTimeoutMs: this.opts.timeouts?.connectMs ?? 5000,
-      ca: this.caCert,
-      signal,
-      clock: this.clock,
-      createWebSocket: this.opts.createWebSocket,
-    });
+    const { ws, ms } = await this.session.open({ wssEndpoint, channelArn, credentials }, signal);
     if (this.closed) {
       ws.terminate();
       throw closedError();
     }
-    const ms = performance.now() - t;
     this.metrics.call('connect', ms);
     this.metrics.connectClientMs = ms;
-    this.adopt(ws);
-  }
-
-  /** Makes `ws` the live socket; retiring sockets are closed now that it is up. */
-  private adopt(ws: WebSocket): void {
-    ws.removeAllListeners();
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary)
-        this.onMessage(ws, Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
-    });
-    ws.on('pong', () => {
-      if (ws === this.ws) this.lastPongAt = Date.now();
-    });
-    ws.on('close', (code, reason) => this.onSocketClose(ws, code, reason.toString()));
-    ws.on('error', (e) => this.log.debug(`socket error: ${e.message}`));
-    this.ws = ws;
-    for (const old of this.retiring) {
-      this.retiring.delete(old);
-      if (old.readyState === WebSocket.OPEN || old.readyState === WebSocket.CONNECTING) {
-        old.close(1000);
-        setTimeout(() => old.terminate(), 2000).unref();
-      }
-    }
+    this.session.adopt(ws);
     this.metrics.connected();
     this.setState(S.CONNECTED);
-    this.startTimers(ws);
-    this.pacer.resume((item) => this.write(item));
-  }
-
-  private startTimers(ws: WebSocket): void {
-    this.stopTimers();
-    const ping = this.opts.pingIntervalMs ?? 60_000;
-    if (ping > 0) {
-      const pongTimeout = this.opts.pongTimeoutMs ?? 2 * ping + 10_000;
-      this.lastPingAt = 0;
-      this.lastPongAt = Date.now();
-      this.pingTimer = setInterval(() => {
-        if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
-        if (this.lastPingAt > 0 && Date.now() - this.lastPongAt > pongTimeout) {
-          this.log.warn('no pong from the service: dropping the connection');
-          this.reconnectNow('keepalive-timeout', S.GET_CREDENTIALS);
-          return;
-        }
-        this.lastPingAt = Date.now();
-        ws.ping();
-      }, ping);
-      this.pingTimer.unref();
-    }
-    const lifetime = this.opts.connectionLifetimeMs ?? 60 * 60_000;
-    if (this.opts.reconnect !== false && lifetime > 0) {
-      // Renew well before the limit: 60 s early, but never later than 80 % of it.
-      const renewAt = Math.max(lifetime - 60_000, lifetime * 0.8);
-      this.lifetimeTimer = setTimeout(() => {
-        if (ws === this.ws) this.reconnectNow('lifetime', S.GET_CREDENTIALS);
-      }, renewAt);
-      this.lifetimeTimer.unref();
-    }
-  }
-
-  private stopTimers(): void {
-    clearInterval(this.pingTimer);
-    clearTimeout(this.lifetimeTimer);
-    this.pingTimer = undefined;
-    this.lifetimeTimer = undefined;
+    this.session.startTimers(ws);
+    this.queue.resume((text, done) =>
+      this.stateValue === S.CONNECTED ? this.session.write(text, done) : false,
+    );
   }
 
   /** Leaves the live socket (it keeps delivering until the new one is up) and reconnects. */
   private reconnectNow(reason: ReconnectReason, from: SignalingClientState): void {
     if (this.closed) return;
-    const ws = this.ws;
-    if (ws) {
-      this.ws = undefined;
-      if (reason === 'keepalive-timeout') ws.terminate();
-      else this.retiring.add(ws);
-    }
-    this.stopTimers();
-    this.pacer.pause();
+    this.session.leave(reason === 'keepalive-timeout');
+    this.queue.pause();
     this.metrics.disconnected();
-    if (this.opts.reconnect === false) {
+    if (!this.opts.reconnect) {
       this.setState(S.DISCONNECTED);
       return;
     }
     this.metrics.reconnects++;
     this.log.info(`reconnecting (${reason})`);
     this.emit('reconnect', reason);
-    this.target = 'CONNECTED';
-    this.background = true;
-    this.run(from).catch((e: unknown) => {
-      if (this.closed || (e instanceof KvsError && e.code === 'ERR_KVS_ABORTED')) return;
+    this.cp.target = 'CONNECTED';
+    this.cp.background = true;
+    this.cp.run(from).catch((e: unknown) => {
+      if (this.closed || (e instanceof KvsError && e.code === 'ERR_ABORTED')) return;
       this.metrics.runtimeErrors++;
       this.setState(S.DISCONNECTED);
       this.emitError(
         e instanceof KvsError
           ? e
-          : new KvsError('ERR_KVS_SIGNALING_RECONNECT', `reconnect failed: ${String(e)}`, {
+          : new KvsError('ERR_SIGNALING_RECONNECT', `reconnect failed: ${String(e)}`, {
               cause: e,
             }),
       );
     });
   }
 
-  private onSocketClose(ws: WebSocket, code: number, reason: string): void {
-    if (this.retiring.delete(ws)) return;
-    if (ws !== this.ws) return;
+  private onSocketClose(code: number, reason: string): void {
     this.log.info(`connection closed (${code} ${reason})`);
-    if (this.closed || this.target !== 'CONNECTED') {
-      this.ws = undefined;
-      this.stopTimers();
-      this.pacer.pause();
+    if (this.closed || this.cp.target !== 'CONNECTED') {
+      this.session.detach();
+      this.queue.pause();
       this.metrics.disconnected();
       if (!this.closed) this.setState(S.READY);
       return;
@@ -837,23 +302,19 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       m = decodeIncoming(text);
     } catch (e) {
       this.metrics.error(true);
-      this.emitError(e as KvsError);
+      this.emitError(
+        e instanceof KvsError
+          ? e
+          : new KvsError('ERR_SIGNALING_BAD_MESSAGE', String(e), { cause: e }),
+      );
       return;
     }
     const now = Date.now();
     switch (m.type) {
       case 'SDP_OFFER':
       case 'SDP_ANSWER': {
-        if (m.type === 'SDP_OFFER') {
-          this.offerReceivedAt.set(m.senderClientId, now);
-          if (this.offerReceivedAt.size > 256) {
-            const first = this.offerReceivedAt.keys().next().value as string;
-            this.offerReceivedAt.delete(first);
-          }
-        } else if (this.offerSentAt !== undefined) {
-          this.metrics.offerToAnswerMs = now - this.offerSentAt;
-          this.offerSentAt = undefined;
-        }
+        if (m.type === 'SDP_OFFER') this.offerAnswer.offerReceived(m.senderClientId, now);
+        else this.offerAnswer.answerReceived(now);
         this.emit(
           m.type === 'SDP_OFFER' ? 'sdpOffer' : 'sdpAnswer',
           m.description,
@@ -876,94 +337,36 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
         return;
       case 'GO_AWAY':
         this.emit('goAway');
-        if (ws === this.ws) {
-          this.refreshDescribe = true;
-          this.refreshEndpoint = true;
+        if (this.session.isLive(ws)) {
+          this.cp.bypassCache();
           this.reconnectNow('go-away', S.DESCRIBE);
         }
         return;
       case 'RECONNECT_ICE_SERVER':
         this.emit('reconnectIceServer');
-        void this.backgroundIceRefresh();
+        // Never rejects: failures are counted and emitted as `error` inside.
+        void this.cp.backgroundIceRefresh();
         return;
     }
   }
 
   // ---- sending ----
 
-  private write(item: Outgoing): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.stateValue !== S.CONNECTED) return false;
-    ws.send(item.text, (err) => {
-      if (err) {
-        // The socket died under the write: the message goes first once reconnected.
-        this.log.debug(`write failed (${err.message}); requeued`);
-        this.pacer.unshift(CLS[item.action], item);
-        return;
-      }
-      this.metrics.messagesSent++;
-      const now = Date.now();
-      if (item.action === 'SDP_OFFER' && this.role === 'VIEWER') this.offerSentAt = now;
-      if (item.action === 'SDP_ANSWER' && item.recipient !== undefined) {
-        const at = this.offerReceivedAt.get(item.recipient);
-        if (at !== undefined) {
-          this.metrics.offerToAnswerMs = now - at;
-          this.offerReceivedAt.delete(item.recipient);
-        }
-      }
-      item.resolve(item.correlationId);
-    });
-    return true;
-  }
-
-  private nextCorrelationId(): string {
-    this.correlationCounter = (this.correlationCounter + 1) % Number.MAX_SAFE_INTEGER;
-    return `${Date.now().toString(36)}.${this.correlationCounter}`;
+  private onWritten(item: Outgoing, now: number): void {
+    this.metrics.messagesSent++;
+    if (item.action === 'SDP_OFFER' && this.role === 'VIEWER') this.offerAnswer.offerSent(now);
+    if (item.action === 'SDP_ANSWER' && item.recipient !== undefined)
+      this.offerAnswer.answerSent(item.recipient, now);
   }
 
   private send(
     action: OutgoingAction,
     payload: SessionDescription | IceCandidate,
     recipientClientId: string | undefined,
-    options: SendOptions = {},
+    options?: SendOptions,
   ): Promise<string> {
     if (this.closed) return Promise.reject(closedError());
-    if (options.signal?.aborted) return Promise.reject(abortError());
-    let text: string;
-    const correlationId = options.correlationId ?? this.nextCorrelationId();
-    try {
-      text = encodeOutgoing({ action, payload, recipientClientId, correlationId }, this.role);
-    } catch (e) {
-      this.metrics.error(false);
-      return Promise.reject(e as Error);
-    }
-    return new Promise<string>((resolve, reject) => {
-      const signal = options.signal;
-      const onAbort = (): void => {
-        if (this.pacer.remove((i) => i === item) > 0) reject(abortError());
-      };
-      const item: Outgoing = {
-        text,
-        action,
-        recipient: recipientClientId,
-        correlationId,
-        resolve: (id) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(id);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        this.pacer.enqueue(CLS[action], item);
-      } catch (e) {
-        this.metrics.error(false);
-        item.reject(e as Error);
-      }
-    });
+    return this.queue.send(action, payload, recipientClientId, options);
   }
 
   /**
@@ -1000,32 +403,32 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** Closes the socket but keeps the client (state READY); queued messages wait for connect(). */
   async disconnect(): Promise<void> {
-    this.target = 'READY';
-    this.runAbort.abort();
-    await this.driver?.catch(() => undefined);
-    const ws = this.ws;
-    this.ws = undefined;
-    this.stopTimers();
-    this.pacer.pause();
+    this.cp.target = 'READY';
+    await this.cp.stop();
+    const ws = this.session.detach();
+    this.queue.pause();
     this.metrics.disconnected();
     await closeSocket(ws);
-    if (!this.closed) this.setState(this.channelArn && this.wssEndpoint ? S.READY : S.DISCONNECTED);
+    if (!this.closed)
+      this.setState(this.cp.channelArn && this.cp.wssEndpoint ? S.READY : S.DISCONNECTED);
   }
 
   /** Deletes the channel (DELETE → DELETED) and closes the client. */
   async deleteChannel(signal?: AbortSignal): Promise<void> {
     if (this.closed) throw closedError();
-    if (!this.channelArn) await this.fetch(signal);
+    if (!this.cp.channelArn) await this.fetch(signal);
+    const arn = this.cp.channelArn;
+    if (!arn) throw new KvsError('ERR_INVALID_STATE', 'the channel ARN is not known');
     this.setState(S.DELETE);
     const t = performance.now();
     try {
-      await this.api.delete(this.channelArn as string, undefined, signal);
+      await this.api.delete(arn, undefined, signal);
     } catch (e) {
       this.metrics.error(false);
       throw e;
     }
     this.metrics.call('delete', performance.now() - t);
-    this.cache?.delete(this.cacheKey);
+    this.opts.cache?.delete(this.opts.cacheKey);
     await this.shutdown();
     this.setState(S.DELETED);
   }
@@ -1040,46 +443,15 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   private async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.runAbort.abort();
-    clearTimeout(this.iceTimer);
-    this.stopTimers();
-    await this.driver?.catch(() => undefined);
-    for (const item of this.pacer.drainAll()) item.reject(closedError());
-    const sockets = [this.ws, ...this.retiring];
-    this.ws = undefined;
-    this.retiring.clear();
+    this.cp.stopIceTimer();
+    this.session.stopTimers();
+    await this.cp.stop();
+    this.queue.rejectAll();
     this.metrics.disconnected();
-    await Promise.all(sockets.map((s) => closeSocket(s)));
+    await this.session.closeAll();
     this.api.close();
     this.holder.clear();
   }
-}
-
-export interface SendOptions {
-  /** Your own correlationId (1-256 of [a-zA-Z0-9_.-]); one is generated otherwise. */
-  correlationId?: string;
-  /** Withdraws the message while it is still queued. */
-  signal?: AbortSignal;
-}
-
-async function closeSocket(ws: WebSocket | undefined): Promise<void> {
-  if (!ws) return;
-  if (ws.readyState === WebSocket.CLOSED) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, 2000);
-    ws.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    try {
-      ws.close(1000);
-    } catch {
-      ws.terminate();
-    }
-  });
 }
 
 // `await using client = new SignalingClient(...)` where the runtime has Symbol.asyncDispose

@@ -43,7 +43,7 @@ export const CLIENT_ID_RE = /^[a-zA-Z0-9_-]{1,256}$/;
 export const CORRELATION_ID_RE = /^[a-zA-Z0-9_.-]{1,256}$/;
 
 function invalid(message: string): KvsError {
-  return new KvsError('ERR_KVS_INVALID_ARGUMENT', message);
+  return new KvsError('ERR_INVALID_ARGUMENT', message);
 }
 
 /** Throws unless `id` is a valid client id; `field` names it in the message. */
@@ -89,8 +89,8 @@ function checkPayload(action: OutgoingAction, p: unknown): void {
 
 /**
  * Validates and serialises one message for the socket. Throws `KvsError` with code
- * `ERR_KVS_INVALID_ARGUMENT` (bad ids, a master without a recipient, a viewer naming one, a
- * malformed payload) or `ERR_KVS_SIGNALING_PAYLOAD_TOO_LARGE` (over 10,000 characters).
+ * `ERR_INVALID_ARGUMENT` (bad ids, a master without a recipient, a viewer naming one, a
+ * malformed payload) or `ERR_SIGNALING_PAYLOAD_TOO_LARGE` (over 10,000 characters).
  */
 export function encodeOutgoing(msg: OutgoingMessage, role: SignalingRole): string {
   checkPayload(msg.action, msg.payload);
@@ -111,7 +111,7 @@ export function encodeOutgoing(msg: OutgoingMessage, role: SignalingRole): strin
   const messagePayload = Buffer.from(JSON.stringify(msg.payload), 'utf8').toString('base64');
   if (messagePayload.length > MAX_PAYLOAD_CHARS) {
     throw new KvsError(
-      'ERR_KVS_SIGNALING_PAYLOAD_TOO_LARGE',
+      'ERR_SIGNALING_PAYLOAD_TOO_LARGE',
       `messagePayload of ${msg.action} is ${messagePayload.length} characters after base64; ` +
         `the limit is ${MAX_PAYLOAD_CHARS}`,
     );
@@ -129,7 +129,7 @@ export type IncomingMessage =
   | { type: 'GO_AWAY' | 'RECONNECT_ICE_SERVER'; senderClientId: string };
 
 function bad(message: string): KvsError {
-  return new KvsError('ERR_KVS_SIGNALING_BAD_MESSAGE', message);
+  return new KvsError('ERR_SIGNALING_BAD_MESSAGE', message);
 }
 
 function decodePayload(b64: unknown, what: string): Record<string, unknown> {
@@ -147,7 +147,7 @@ function decodePayload(b64: unknown, what: string): Record<string, unknown> {
 
 /**
  * Parses one text frame from the service. Keys are matched case-insensitively. Throws
- * `KvsError` `ERR_KVS_SIGNALING_BAD_MESSAGE` for anything malformed.
+ * `KvsError` `ERR_SIGNALING_BAD_MESSAGE` for anything malformed.
  */
 export function decodeIncoming(text: string): IncomingMessage {
   let parsed: unknown;
@@ -189,7 +189,12 @@ export function decodeIncoming(text: string): IncomingMessage {
       const s = f.get('statusresponse');
       if (typeof s !== 'object' || s === null) throw bad('STATUS_RESPONSE without statusResponse');
       const o = s as Record<string, unknown>;
-      const str = (k: string): string => (typeof o[k] === 'string' ? o[k] : String(o[k] ?? ''));
+      const str = (k: string): string => {
+        const v = o[k];
+        if (typeof v === 'string') return v;
+        if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+        return v === undefined || v === null ? '' : JSON.stringify(v);
+      };
       return {
         type,
         senderClientId,

@@ -4,10 +4,12 @@
  * machine can route. A 403 that blames the signature's date corrects the shared clock from the
  * response's `Date` header when it has one.
  */
-import WebSocket, { type ClientOptions } from 'ws';
-import { ChannelCallError, type SharedClock } from '../channel/api.js';
+import type WebSocket from 'ws';
+import type { ClientOptions } from 'ws';
+import type { SharedClock } from '../channel/api.js';
+import { ChannelCallError, classifyFailure } from '../channel/failure.js';
+import { webSocket } from '../lazy.js';
 import { abortError } from './errors.js';
-import { classifyFailure } from './states.js';
 
 export interface OpenSocketOptions {
   url: string;
@@ -30,7 +32,7 @@ export async function openSignalingSocket(o: OpenSocketOptions): Promise<WebSock
   };
   const ws = o.createWebSocket
     ? o.createWebSocket(o.url, wsOptions)
-    : new WebSocket(o.url, wsOptions);
+    : new (webSocket())(o.url, wsOptions);
   await new Promise<void>((resolve, reject) => {
     let settled = false;
     const done = (e?: Error): void => {

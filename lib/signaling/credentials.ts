@@ -1,71 +1,9 @@
-/**
- * Where the client's AWS credentials come from: given explicitly (static or a provider
- * function), or the AWS SDK's Node provider chain (environment, shared config and SSO,
- * process, web identity, container and instance metadata). Cached, and refreshed before their
- * `expiration`, or at once after the service refused them.
- */
-import type { AwsCredentials } from './presign.js';
-
-export type CredentialProvider = () => Promise<AwsCredentials>;
-export type CredentialsInput = AwsCredentials | CredentialProvider;
-
-/** The AWS SDK's default provider chain, loaded only when no credentials were given. */
-export function defaultCredentialProvider(): CredentialProvider {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as {
-    defaultProvider: (init?: object) => () => Promise<AwsCredentials>;
-  };
-  return defaultProvider();
-}
-
-export class CredentialSource {
-  private current: AwsCredentials | undefined;
-  private inflight: Promise<AwsCredentials> | undefined;
-  private readonly provider: CredentialProvider;
-  /** Times the underlying provider was asked. */
-  fetches = 0;
-
-  constructor(
-    input: CredentialsInput | undefined,
-    /** Refresh when fewer than this many ms remain before `expiration`. */
-    private readonly refreshMarginMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {
-    if (typeof input === 'function') this.provider = input;
-    else if (input) {
-      const fixed = { ...input };
-      this.provider = () => Promise.resolve(fixed);
-    } else this.provider = defaultCredentialProvider();
-  }
-
-  /** True when cached credentials are missing or within the margin of their expiry. */
-  stale(): boolean {
-    const c = this.current;
-    if (!c) return true;
-    if (!c.expiration) return false;
-    return c.expiration.getTime() - this.now() < this.refreshMarginMs;
-  }
-
-  /** Drops the cached credentials (the service refused them). */
-  invalidate(): void {
-    this.current = undefined;
-  }
-
-  /** The credentials to sign with, refreshed when stale. Concurrent callers share one fetch. */
-  get(): Promise<AwsCredentials> {
-    if (!this.stale()) return Promise.resolve(this.current as AwsCredentials);
-    this.inflight ??= (async () => {
-      try {
-        this.fetches++;
-        const c = await this.provider();
-        if (!c || typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')
-          throw new Error('the credential provider returned no accessKeyId/secretAccessKey');
-        this.current = c;
-        return c;
-      } finally {
-        this.inflight = undefined;
-      }
-    })();
-    return this.inflight;
-  }
-}
+// Credentials sign both the control-plane calls and the WebSocket URL: they live in
+// channel/ (the lower layer); re-exported here for existing imports.
+export {
+  CredentialSource,
+  defaultCredentialProvider,
+  type AwsCredentials,
+  type CredentialProvider,
+  type CredentialsInput,
+} from '../channel/credentials.js';

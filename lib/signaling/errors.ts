@@ -2,9 +2,9 @@
 import { KvsError } from '../errors.js';
 
 export function closedError(): KvsError {
-  return new KvsError('ERR_KVS_SIGNALING_CLOSED', 'the signaling client is closed');
+  return new KvsError('ERR_SIGNALING_CLOSED', 'the signaling client is closed');
 }
 
 export function abortError(): KvsError {
-  return new KvsError('ERR_KVS_ABORTED', 'the operation was aborted');
+  return new KvsError('ERR_ABORTED', 'the operation was aborted');
 }

@@ -2,6 +2,7 @@
  * ICE server configuration from GetIceServerConfig: conversion to RTCIceServer shape and the
  * C SDK's expiry rule (fetch time + smallest TTL − 30 s grace). Pure.
  */
+import type { RawIceServer } from '../channel/api.js';
 
 /** An ICE server as RTCPeerConnection takes it. */
 export interface IceServer {
@@ -10,12 +11,7 @@ export interface IceServer {
   credential?: string;
 }
 
-export interface RawIceServer {
-  Uris?: string[] | undefined;
-  Username?: string | undefined;
-  Password?: string | undefined;
-  Ttl?: number | undefined;
-}
+export type { RawIceServer } from '../channel/api.js';
 
 /** Refresh this long before the smallest TTL runs out (the C SDK's grace). */
 export const ICE_CONFIG_GRACE_MS = 30_000;

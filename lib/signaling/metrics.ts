@@ -145,3 +145,45 @@ export class SignalingMetrics {
     };
   }
 }
+
+/**
+ * offerToAnswerTime: for a master, from an offer received to the answer sent to its sender;
+ * for a viewer, from its offer sent to the answer received. Pure: times are passed in.
+ */
+export class OfferAnswerTimer {
+  private readonly offersReceivedAt = new Map<string, number>();
+  private offerSentAt: number | undefined;
+
+  constructor(
+    private readonly metrics: SignalingMetrics,
+    /** Senders whose offer time is kept; the oldest is forgotten first. */
+    private readonly maxSenders = 256,
+  ) {}
+
+  offerReceived(sender: string, now: number): void {
+    this.offersReceivedAt.set(sender, now);
+    if (this.offersReceivedAt.size > this.maxSenders) {
+      for (const first of this.offersReceivedAt.keys()) {
+        this.offersReceivedAt.delete(first);
+        break;
+      }
+    }
+  }
+
+  answerReceived(now: number): void {
+    if (this.offerSentAt === undefined) return;
+    this.metrics.offerToAnswerMs = now - this.offerSentAt;
+    this.offerSentAt = undefined;
+  }
+
+  offerSent(now: number): void {
+    this.offerSentAt = now;
+  }
+
+  answerSent(recipient: string, now: number): void {
+    const at = this.offersReceivedAt.get(recipient);
+    if (at === undefined) return;
+    this.metrics.offerToAnswerMs = now - at;
+    this.offersReceivedAt.delete(recipient);
+  }
+}

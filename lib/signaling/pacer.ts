@@ -18,7 +18,7 @@ export const realClock: PacerClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
-    t.unref?.();
+    t.unref();
     return t;
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
@@ -69,7 +69,7 @@ export class Pacer<T> {
   enqueue(cls: PaceClass, value: T): void {
     if (this.queue.length >= this.opts.maxQueued) {
       throw new KvsError(
-        'ERR_KVS_SIGNALING_QUEUE_FULL',
+        'ERR_SIGNALING_QUEUE_FULL',
         `the outgoing signaling queue holds its maximum of ${this.opts.maxQueued} messages`,
       );
     }

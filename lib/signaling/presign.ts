@@ -3,22 +3,19 @@
  * (kvs-wire.md §3): `GET /`, `host` the only signed header, the empty-body hash, the session
  * token inside the canonical query, `X-Amz-Expires` 299 as the JS SDK.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type * as Crypto from 'node:crypto';
+import { crypto, signatureV4 } from '../lazy.js';
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-  expiration?: Date | undefined;
-}
+import type { AwsCredentials } from '../channel/credentials.js';
+
+export type { AwsCredentials } from '../channel/credentials.js';
 
 /** node:crypto behind the Checksum interface @smithy/signature-v4 expects. */
 class NodeSha256 {
-  private readonly h: Hash | Hmac;
+  private readonly h: Crypto.Hash | ReturnType<typeof Crypto.createHmac>;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     if (secret === undefined) {
-      this.h = createHash('sha256');
+      this.h = crypto().createHash('sha256');
     } else {
       const key =
         typeof secret === 'string'
@@ -26,7 +23,7 @@ class NodeSha256 {
           : ArrayBuffer.isView(secret)
             ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
             : Buffer.from(secret);
-      this.h = createHmac('sha256', key);
+      this.h = crypto().createHmac('sha256', key);
     }
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
@@ -70,7 +67,7 @@ export async function presignSignalingUrl(input: PresignInput): Promise<string> 
   }
   const query: Record<string, string> = { 'X-Amz-ChannelARN': input.channelArn };
   if (input.clientId !== undefined) query['X-Amz-ClientId'] = input.clientId;
-  const signer = new SignatureV4({
+  const signer = new (signatureV4().SignatureV4)({
     service: input.service ?? 'kinesisvideo',
     region: input.region,
     credentials: {

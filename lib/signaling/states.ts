@@ -2,6 +2,10 @@
  * The C SDK's signaling state machine: state names, and where the client goes after an error
  * in a given state. Pure.
  */
+import type { FailureKind } from '../channel/failure.js';
+
+// Failure kinds live with the calls that fail (channel/); re-exported for existing imports.
+export { classifyFailure, type FailureKind } from '../channel/failure.js';
 
 /** The signaling client's states, under the C SDK's names (`SIGNALING_CLIENT_STATE_*`). */
 export const SIGNALING_CLIENT_STATE = Object.freeze({
@@ -21,29 +25,6 @@ export const SIGNALING_CLIENT_STATE = Object.freeze({
 
 export type SignalingClientState =
   (typeof SIGNALING_CLIENT_STATE)[keyof typeof SIGNALING_CLIENT_STATE];
-
-/** What kind of failure a call or a connect attempt met. */
-export type FailureKind =
-  | 'auth' // 401, 403: credentials refused, expired, or the clock is off
-  | 'not-found' // 404
-  | 'throttled' // ClientLimitExceededException, ThrottlingException, 429
-  | 'timeout' // no answer in time
-  | 'network' // connection refused, reset, DNS
-  | 'server' // 5xx
-  | 'invalid'; // any other 4xx: the request itself is wrong
-
-export function classifyFailure(status: number | undefined, name = ''): FailureKind {
-  // No credentials anywhere in the provider chain: retrying cannot help.
-  if (name === 'CredentialsProviderError') return 'invalid';
-  if (/ClientLimitExceeded|Throttl|TooManyRequests/i.test(name) || status === 429)
-    return 'throttled';
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 404) return 'not-found';
-  if (status !== undefined && status >= 500) return 'server';
-  if (status !== undefined && status >= 400) return 'invalid';
-  if (/Timeout|TimedOut|ETIMEDOUT|Abort/i.test(name)) return 'timeout';
-  return 'network';
-}
 
 export interface Recovery {
   /** The state to retry from. */
@@ -89,4 +70,26 @@ export function recoveryFor(
   }
   if (kind === 'invalid') return r(state, true);
   return r(state);
+}
+
+/** The states the machine walks through, in order (restarts go to the earliest asked for). */
+const ORDER: readonly SignalingClientState[] = [
+  SIGNALING_CLIENT_STATE.NEW,
+  SIGNALING_CLIENT_STATE.GET_CREDENTIALS,
+  SIGNALING_CLIENT_STATE.DESCRIBE,
+  SIGNALING_CLIENT_STATE.CREATE,
+  SIGNALING_CLIENT_STATE.GET_ENDPOINT,
+  SIGNALING_CLIENT_STATE.GET_ICE_CONFIG,
+  SIGNALING_CLIENT_STATE.READY,
+  SIGNALING_CLIENT_STATE.CONNECTING,
+  SIGNALING_CLIENT_STATE.CONNECTED,
+];
+
+/** The earlier of two restart points. */
+export function earliest(
+  a: SignalingClientState | undefined,
+  b: SignalingClientState,
+): SignalingClientState {
+  if (a === undefined) return b;
+  return ORDER.indexOf(a) <= ORDER.indexOf(b) ? a : b;
 }

@@ -185,12 +185,8 @@ export async function startCoturn(
     fs.rmSync(dir, { recursive: true, force: true });
   };
   // Ready once the UDP listener is bound: polled, 100 x 100 ms at most.
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  if (process.env.NAT_DEBUG) child.stdout?.pipe(process.stderr);
-  else child.stdout?.resume();
+  if (process.env.NAT_DEBUG) child.stdout.pipe(process.stderr);
+  else child.stdout.resume();
   for (let i = 0; ; i++) {
     const listening = execFileSync(
       'ip',
@@ -200,7 +196,7 @@ export async function startCoturn(
       },
     );
     if (listening.includes(`${address}:3478`)) break;
-    if (exited || i >= 100) {
+    if (child.exitCode !== null || child.signalCode !== null || i >= 100) {
       stop();
       throw new Error('coturn did not start listening');
     }
@@ -233,6 +229,8 @@ export function startPeer(namespace: string, script: string, config: unknown): P
   return {
     child,
     messages: parse(),
-    send: (msg) => child.stdin?.write(`${JSON.stringify(msg)}\n`),
+    send: (msg) => {
+      child.stdin.write(`${JSON.stringify(msg)}\n`);
+    },
   };
 }

@@ -29,3 +29,28 @@ export function runInNetns(args: string[], timeoutMs: number): SpawnSyncReturns<
 export function canMakeNetns(): boolean {
   return spawnSync('unshare', ['--net', 'true']).status === 0;
 }
+
+/** True when the environment says this is CI (`CI=true` or `CI=1`, as CI services set it). */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['CI'] === 'true' || env['CI'] === '1';
+}
+
+/**
+ * Whether a namespace suite should skip: on a developer's machine without the privilege it
+ * skips, but under CI a missing privilege must not turn tests green, so it throws (and the
+ * suite fails at collection, naming the cause).
+ */
+export function skipWithoutNetns(
+  suite: string,
+  can: () => boolean = canMakeNetns,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (can()) return false;
+  if (isCi(env)) {
+    throw new Error(
+      `${suite}: CI is set, but network namespaces cannot be made here ` +
+        '(the suite needs root with CAP_SYS_ADMIN); refusing to skip it',
+    );
+  }
+  return true;
+}

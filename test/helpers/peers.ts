@@ -7,6 +7,8 @@ import {
 /** Host candidates on 127.0.0.1 only: the tests' traffic never leaves loopback. */
 export const LOOPBACK: PeerConnectionConfig = { interfaces: { only: ['127.0.0.1'] } };
 
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 /**
  * Resolves when the connection reaches `state`; rejects on failed/closed or after `ms`. The
  * verdict should come from the connection: the deadline is only a safety net, above the
@@ -19,7 +21,10 @@ export function waitForState(
   ms = 45_000,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (pc.connectionState === state) return resolve();
+    if (pc.connectionState === state) {
+      resolve();
+      return;
+    }
     const timer = setTimeout(() => {
       pc.off('connectionstatechange', on);
       reject(new Error(`timed out waiting for ${state}; state is ${pc.connectionState}`));
@@ -50,8 +55,8 @@ export function trickle(a: PeerConnection, b: PeerConnection): Error[] {
     const held: string[] = [];
     const flush = () => {
       while (held.length > 0 && to.remoteDescription) {
-        to.addIceCandidate(held.shift() ?? '').catch((err: Error) => {
-          if (to.signalingState !== 'closed') errors.push(err);
+        to.addIceCandidate(held.shift() ?? '').catch((err: unknown) => {
+          if (to.signalingState !== 'closed') errors.push(asError(err));
         });
       }
     };
@@ -93,8 +98,8 @@ export function candidateSink(pc: PeerConnection): {
   const held: string[] = [];
   const flush = () => {
     while (held.length > 0 && pc.remoteDescription) {
-      pc.addIceCandidate(held.shift() ?? '').catch((err: Error) => {
-        if (pc.signalingState !== 'closed') errors.push(err);
+      pc.addIceCandidate(held.shift() ?? '').catch((err: unknown) => {
+        if (pc.signalingState !== 'closed') errors.push(asError(err));
       });
     }
   };

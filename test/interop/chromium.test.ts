@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NETNS_ADDRESS, canMakeNetns, runInNetns } from '../helpers/netns.js';
+import { NETNS_ADDRESS, runInNetns, skipWithoutNetns } from '../helpers/netns.js';
 import { ROOT } from '../helpers/root.js';
 
 // Headless Chromium (Debian's) with a plain RTCPeerConnection, against kvs-webrtc, both in a
@@ -21,11 +21,11 @@ interface Outcome {
 function run(mode: 'kvs-offers' | 'chromium-offers'): Outcome {
   const r = runInNetns([session, mode, NETNS_ADDRESS], 90_000);
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  expect(line, `${r.stderr}`).toMatch(/^\{/);
+  expect(line, r.stderr).toMatch(/^\{/);
   return JSON.parse(line) as Outcome;
 }
 
-describe.skipIf(!canMakeNetns())('interop with Chromium', () => {
+describe.skipIf(skipWithoutNetns('interop with Chromium'))('interop with Chromium', () => {
   it('connects with kvs-webrtc offering; DTLS 1.2 and SRTP keys on both sides', () => {
     const out = run('kvs-offers');
     expect(out.error).toBeUndefined();

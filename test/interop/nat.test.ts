@@ -7,7 +7,7 @@ import {
   type NatTopology,
   type PeerProcess,
 } from '../helpers/nat.js';
-import { canMakeNetns } from '../helpers/netns.js';
+import { skipWithoutNetns } from '../helpers/netns.js';
 import { ROOT } from '../helpers/root.js';
 
 // Two kvs-webrtc peers, each behind its own NAT router, in network namespaces this test makes
@@ -40,9 +40,13 @@ async function relay(from: PeerProcess, to: PeerProcess): Promise<Connected> {
 
 async function connectThroughNats(symmetric: boolean, withTurn: boolean) {
   const topo: NatTopology = makeNatTopology(symmetric);
-  cleanup.push(topo.destroy);
+  cleanup.push(() => {
+    topo.destroy();
+  });
   const turn = await startCoturn(topo.ns.pub, topo.addresses.server);
-  cleanup.push(turn.stop);
+  cleanup.push(() => {
+    turn.stop();
+  });
   const iceServers = [
     { urls: `stun:${topo.addresses.server}:3478` },
     ...(withTurn
@@ -68,7 +72,7 @@ async function connectThroughNats(symmetric: boolean, withTurn: boolean) {
   return { a: ra, b: rb };
 }
 
-describe.skipIf(!canMakeNetns())('behind NATs (network namespaces)', () => {
+describe.skipIf(skipWithoutNetns('behind NATs'))('behind NATs (network namespaces)', () => {
   it('connects through server-reflexive candidates behind masquerading NATs', async () => {
     const { a, b } = await connectThroughNats(false, false);
     // Each learned its public mapping from STUN...

@@ -64,6 +64,8 @@ describe('interop with werift', () => {
       // werift puts its candidates in its description; ours trickle once it has our offer.
       const oursCandidates: string[] = [];
       let theirsReady = false;
+      // A rejection of werift's addIceCandidate is left unhandled on purpose: vitest fails
+      // the run on it.
       ours.on('icecandidate', (c) => {
         if (!c) return;
         if (theirsReady)
@@ -94,6 +96,7 @@ describe('interop with werift', () => {
     const theirs = weriftPeer();
     try {
       const theirState = weriftConnected(theirs);
+      // As above: an unhandled rejection fails the run.
       ours.on('icecandidate', (c) => {
         if (c) void theirs.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? '0' });
       });

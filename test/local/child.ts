@@ -1,11 +1,11 @@
 /**
  * Runs the service's CLI (`runLocalCommand`) in a child process, so a test can kill -9 it.
- * The TypeScript sources are transpiled once per run into a temp dir; `NODE_PATH` points the
+ * The TypeScript sources (all of lib/) are transpiled once per run into a temp dir; `NODE_PATH` points the
  * child at the repository's node_modules.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { removeDir, tempDir } from './helpers.js';
 
@@ -27,19 +27,29 @@ export function buildChildEntry(): string {
     throw new Error(`tests must run from the repository root, not ${REPO}`);
   const out = tempDir('kvs-local-child-');
   builtDir = out;
-  mkdirSync(join(out, 'local'));
-  const src = join(REPO, 'lib', 'local');
-  for (const f of readdirSync(src).filter((x) => x.endsWith('.ts'))) {
-    const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-      },
-      fileName: f,
-    }).outputText;
-    writeFileSync(join(out, 'local', f.replace(/\.ts$/, '.js')), js);
-  }
+  // All of lib/: the service imports the package's shared modules (errors, ws-data).
+  const lib = join(REPO, 'lib');
+  const transpile = (dir: string): void => {
+    mkdirSync(join(out, relative(lib, dir)), { recursive: true });
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const f = join(dir, e.name);
+      if (e.isDirectory()) {
+        transpile(f);
+        continue;
+      }
+      if (!e.name.endsWith('.ts') || e.name.endsWith('.d.ts')) continue;
+      const js = ts.transpileModule(readFileSync(f, 'utf8'), {
+        compilerOptions: {
+          module: ts.ModuleKind.CommonJS,
+          target: ts.ScriptTarget.ES2022,
+          esModuleInterop: true,
+        },
+        fileName: e.name,
+      }).outputText;
+      writeFileSync(join(out, relative(lib, f)).replace(/\.ts$/, '.js'), js);
+    }
+  };
+  transpile(lib);
   const entry = join(out, 'entry.js');
   writeFileSync(
     entry,
@@ -72,7 +82,7 @@ export function startChild(args: string[], timeoutMs = 30_000): Promise<ChildSer
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal })),
   );
@@ -82,10 +92,10 @@ export function startChild(args: string[], timeoutMs = 30_000): Promise<ChildSer
       child.kill('SIGKILL');
       reject(new Error(`child did not start within ${timeoutMs} ms: ${err}`));
     }, timeoutMs);
-    child.stdout?.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const nl = out.indexOf('\n');
-      if (nl >= 0 && timer) {
+      if (nl >= 0) {
         clearTimeout(timer);
         resolvePromise({
           child,
@@ -95,6 +105,7 @@ export function startChild(args: string[], timeoutMs = 30_000): Promise<ChildSer
         });
       }
     });
+    // `exited` never rejects: it settles on the child's exit event.
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`child exited (${code ?? 'signal'}) before printing: ${err}`));

@@ -1,5 +1,5 @@
 /** Shared fixtures for the local-service suites: a service on a temp data dir and real clients. */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { SigV4RequestSigner } from 'amazon-kinesis-video-streams-webrtc';
 import WebSocket from 'ws';
 import { startLocalKvs, type LocalKvs, type LocalKvsOptions } from '../../lib/local/index.js';
+import { rawDataText } from '../../lib/ws-data.js';
 
 export interface Creds {
   accessKeyId: string;
@@ -87,7 +88,7 @@ export class WsProbe {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+      this.messages.push(JSON.parse(rawDataText(data)) as Record<string, unknown>);
       this.wake();
     });
     this.closed = new Promise((resolve) => {
@@ -206,11 +207,11 @@ const toBytes = (d: Source): string | Buffer =>
 
 /** The hash the signer needs, over Node's crypto. */
 export class Sha256 {
-  private h: Hash | Hmac;
+  private h: Hash | ReturnType<typeof createHmac>;
   constructor(private readonly secret?: Source) {
     this.h = this.fresh();
   }
-  private fresh(): Hash | Hmac {
+  private fresh(): Hash | ReturnType<typeof createHmac> {
     return this.secret ? createHmac('sha256', toBytes(this.secret)) : createHash('sha256');
   }
   update(d: Source): void {

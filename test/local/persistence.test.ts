@@ -85,15 +85,17 @@ describe('persistence', () => {
     const kv = clientFor(svc.info);
     const acknowledged: string[] = [];
     let killed = false;
+    // Read afresh: the other writers set it while this one awaits.
+    const wasKilled = (): boolean => killed;
     let next = 0;
     // Four concurrent writers, each bounded to 200 attempts; the kill lands after 40 acks.
     const writer = async (): Promise<void> => {
-      for (let i = 0; i < 200 && !killed; i++) {
+      for (let i = 0; i < 200 && !wasKilled(); i++) {
         const name = `burst-${next++}`;
         try {
           await kv.send(new CreateSignalingChannelCommand({ ChannelName: name }));
           acknowledged.push(name);
-          if (acknowledged.length >= 40 && !killed) {
+          if (acknowledged.length >= 40 && !wasKilled()) {
             killed = true;
             svc.child.kill('SIGKILL');
           }
@@ -122,7 +124,7 @@ describe('persistence', () => {
       expect(lost).toEqual([]);
       // And what is there is whole: every listed channel describes.
       for (const n of [...names].slice(0, 5)) {
-        await kv2.send(new DescribeSignalingChannelCommand({ ChannelName: n as string }));
+        await kv2.send(new DescribeSignalingChannelCommand({ ChannelName: n }));
       }
     } finally {
       await restarted.svc.stop();
@@ -152,7 +154,10 @@ describe('kvs-webrtc local', () => {
           process.execPath,
           ['-e', script, svc.info.endpoint],
           { env, timeout: 20_000 },
-          (err, stdout) => (err ? reject(err) : resolve(stdout.trim())),
+          (err, stdout) => {
+            if (err) reject(new Error(err.message, { cause: err }));
+            else resolve(stdout.trim());
+          },
         );
       });
     const envWithout = { ...process.env };
@@ -220,7 +225,7 @@ describe('kvs-webrtc local', () => {
       'noSuchLimit=3',
     ]).then(
       () => 'started',
-      (e: Error) => e.message,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
     );
     expect(bad).toMatch(/bad --limit/);
   });

@@ -17,6 +17,7 @@ import {
   SendAlexaOfferToMasterCommand,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import type { LocalKvs } from '../../lib/local/index.js';
+import { rawDataText } from '../../lib/ws-data.js';
 import {
   closeAll,
   connect,
@@ -49,7 +50,7 @@ async function burstUntilLimited(
     for (const s of settled) {
       if (s.status === 'fulfilled') b.ok++;
       else if (isLimit(s.reason)) b.limited++;
-      else b.other.push(String((s.reason as Error).name ?? s.reason));
+      else b.other.push(s.reason instanceof Error ? s.reason.name : String(s.reason));
     }
     out.push(b);
     if (b.limited > 0) break;
@@ -138,7 +139,7 @@ describe('control- and data-plane quotas', () => {
     const master = await connect(svc, arn);
     // The master answers every offer it gets, so the calls that pass the quota succeed.
     master.ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { senderClientId?: string };
+      const m = JSON.parse(rawDataText(data)) as { senderClientId?: string };
       master.send({
         action: 'SDP_ANSWER',
         recipientClientId: m.senderClientId,
@@ -267,11 +268,7 @@ describe('signaling quotas', () => {
         if (s.status === 'rejected')
           refused.push(s.reason as { status?: number; errorType?: string });
       }
-      await closeAll(
-        ...settled
-          .filter((s) => s.status === 'fulfilled')
-          .map((s) => (s as PromiseFulfilledResult<WsProbe>).value),
-      );
+      await closeAll(...settled.filter((s) => s.status === 'fulfilled').map((s) => s.value));
     }
     return refused;
   }

@@ -10,10 +10,12 @@ import {
 import { Role, SignalingClient } from 'amazon-kinesis-video-streams-webrtc';
 import WebSocket from 'ws';
 import type { LocalKvs } from '../../lib/local/index.js';
+import type { IceCandidate, SessionDescription } from '../../lib/index.js';
 import { controlClient, removeDir, startTestService } from './helpers.js';
 
-type Sdp = Parameters<SignalingClient['sendSdpOffer']>[0];
-type Cand = Parameters<SignalingClient['sendIceCandidate']>[0];
+// The SDK declares these with DOM types, which this Node project does not load.
+type Sdp = SessionDescription;
+type Cand = IceCandidate;
 
 let svc: LocalKvs;
 let dataDir: string;
@@ -100,14 +102,14 @@ describe('official JS SignalingClient', () => {
 
       const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n' };
       const gotOffer = once<[Sdp, string]>(master, 'sdpOffer');
-      viewer.sendSdpOffer(offer as Sdp);
+      viewer.sendSdpOffer(offer);
       const [offerAtMaster, from] = await gotOffer;
       expect(offerAtMaster).toEqual(offer);
       expect(from).toBe('viewer-1');
 
       const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\n' };
       const gotAnswer = once<[Sdp]>(viewer, 'sdpAnswer');
-      master.sendSdpAnswer(answer as Sdp, 'viewer-1');
+      master.sendSdpAnswer(answer, 'viewer-1');
       expect((await gotAnswer)[0]).toEqual(answer);
 
       const cand = {
@@ -116,13 +118,13 @@ describe('official JS SignalingClient', () => {
         sdpMLineIndex: 0,
       };
       const gotCandAtMaster = once<[Cand, string]>(master, 'iceCandidate');
-      viewer.sendIceCandidate(cand as Cand);
+      viewer.sendIceCandidate(cand);
       const [c1, c1From] = await gotCandAtMaster;
       expect(c1).toMatchObject(cand);
       expect(c1From).toBe('viewer-1');
 
       const gotCandAtViewer = once<[Cand]>(viewer, 'iceCandidate');
-      master.sendIceCandidate(cand as Cand, 'viewer-1');
+      master.sendIceCandidate(cand, 'viewer-1');
       expect((await gotCandAtViewer)[0]).toMatchObject(cand);
     } finally {
       await closeClient(viewer);
@@ -136,7 +138,7 @@ describe('official JS SignalingClient', () => {
       await openClient(master);
       const status = once<[Record<string, string>]>(master, 'statusResponse');
       // A master must name a viewer; the SDK (2.8+) leaves that check to the service.
-      master.sendSdpOffer({ type: 'offer', sdp: 'v=0\r\n' } as Sdp, undefined, 'corr-42');
+      master.sendSdpOffer({ type: 'offer', sdp: 'v=0\r\n' }, undefined, 'corr-42');
       const [resp] = await status;
       expect(resp).toMatchObject({
         correlationId: 'corr-42',

@@ -58,7 +58,8 @@ describe('TURN with coturn', () => {
   });
 
   afterAll(async () => {
-    await svc?.stop({ graceful: false });
+    // Unset when beforeAll failed before assigning it.
+    await (svc as LocalKvs | undefined)?.stop({ graceful: false });
     if (dataDir) removeDir(dataDir);
   });
 

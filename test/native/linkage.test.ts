@@ -58,7 +58,11 @@ describe('the addon is self-contained', () => {
     const system = sh('openssl', ['version', '-v', '-p']);
     expect(system).toContain(v.openssl);
     expect(system).toContain(`platform: ${v.opensslPlatform}`);
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'deps', 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(ROOT, 'deps', 'manifest.json'), 'utf8'),
+    ) as {
+      packages: { libsrtp2: { version: string }; usrsctp: { version: string } };
+    };
     expect(v.libsrtp2).toBe(`libsrtp2 ${manifest.packages.libsrtp2.version.replace(/-.*$/, '')}`);
     expect(v.usrsctp).toBe(manifest.packages.usrsctp.version);
     expect(v.napi).toBe(8);

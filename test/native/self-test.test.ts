@@ -44,7 +44,7 @@ describe('selfTest(): in-memory DTLS 1.2 handshake and SRTP with the linked libr
     try {
       call();
     } catch (err) {
-      expect((err as KvsError).code).toBe('ERR_KVS_INVALID_ARGUMENT');
+      expect((err as KvsError).code).toBe('ERR_INVALID_ARGUMENT');
     }
     expect(() => selfTest({ profiles: [] })).toThrow(/non-empty/);
   });

@@ -38,7 +38,7 @@ describe('prebuilt binaries', () => {
   const prebuilt = () => path.join(copy, 'prebuilds', `linux-${process.arch}`, 'kvs-webrtc.node');
 
   it('are made by prebuildify for this platform, stripped and self-contained', () => {
-    expect(built.status, `${built.stdout}${built.stderr}`).toBe(0);
+    expect(built.status, `${String(built.stdout)}${String(built.stderr)}`).toBe(0);
     expect(fs.existsSync(prebuilt())).toBe(true);
     const sections = execFileSync('readelf', ['-S', prebuilt()], { encoding: 'utf8' });
     expect(sections).not.toMatch(/\.symtab/);

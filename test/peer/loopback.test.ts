@@ -51,7 +51,7 @@ describe('native to native on loopback', () => {
     expect(localCandidate).toMatchObject({ id: local?.id, address: '127.0.0.1' });
     expect(await rtcPeerConnectionGetMetrics(offerer, null, 'RTC_ALL')).toHaveLength(stats.size);
     await expect(rtcPeerConnectionGetMetrics(offerer, 0, 'OUTBOUND_RTP')).rejects.toMatchObject({
-      code: 'ERR_KVS_NOT_IMPLEMENTED',
+      code: 'ERR_NOT_IMPLEMENTED',
     });
 
     const answererTransport = (await answerer.getStats()).get('transport-0');
@@ -214,12 +214,12 @@ describe('bad input', () => {
     await expect(p.addTransceiver({ kind: 'video', codecs: ['opus'] })).rejects.toThrow(
       /video codecs are H264, H265, VP8/,
     );
-    await expect(
-      p.setRemoteDescription({ type: 'offer', sdp: 'v=0\r\nbogus\r\n' }),
-    ).rejects.toMatchObject({
-      code: 'ERR_SDP_MALFORMED',
-      message: expect.stringMatching(/line 2/),
-    });
+    const malformed = await p.setRemoteDescription({ type: 'offer', sdp: 'v=0\r\nbogus\r\n' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(malformed).toMatchObject({ code: 'ERR_SDP_MALFORMED' });
+    expect((malformed as Error).message).toMatch(/line 2/);
     await expect(
       p.setRemoteDescription({ type: 'offer', sdp: 'x'.repeat(25_001) }),
     ).rejects.toThrow(/limit is 25000/);

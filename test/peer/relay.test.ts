@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PeerConnection, SignalingClient, startLocalKvs, type LocalKvs } from '../../lib/index.js';
+import { PeerConnection, SignalingClient } from '../../lib/index.js';
+import { startLocalKvs, type LocalKvs } from '../../lib/local/index.js';
 import { negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 // Relay-only connections through the coturn the local KVS service runs, with the TURN
@@ -45,7 +46,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await kvs?.stop();
+  // Unset when beforeAll failed before assigning it.
+  await (kvs as LocalKvs | undefined)?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -119,6 +119,6 @@ describe('openSignalingSocket', () => {
         signal: ac.signal,
         clock: { offsetMs: 0 },
       }),
-    ).rejects.toMatchObject({ code: 'ERR_KVS_ABORTED' });
+    ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 });

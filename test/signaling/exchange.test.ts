@@ -167,7 +167,7 @@ describe('SignalingClient against the local service', () => {
     ).rejects.toThrow(/correlationId/);
     const big = { type: 'offer' as const, sdp: 'a'.repeat(8000) };
     await expect(viewer.sendSdpOffer(big)).rejects.toMatchObject({
-      code: 'ERR_KVS_SIGNALING_PAYLOAD_TOO_LARGE',
+      code: 'ERR_SIGNALING_PAYLOAD_TOO_LARGE',
       message: expect.stringMatching(/10000/) as unknown,
     });
     expect(
@@ -185,7 +185,7 @@ describe('SignalingClient against the local service', () => {
         ),
     });
     await expect(noCreds.connect()).rejects.toMatchObject({
-      code: 'ERR_KVS_SIGNALING_INVALID',
+      code: 'ERR_SIGNALING_INVALID',
       message: expect.stringMatching(/Could not load credentials/) as unknown,
     });
     expect(noCreds.getMetrics()).toMatchObject({ numberOfErrors: 1, apiCallRetryCount: 0 });
@@ -272,24 +272,24 @@ describe('SignalingClient against the local service', () => {
     expect(v.queuedMessages).toBe(1);
     const ac = new AbortController();
     ac.abort();
-    await expect(v.connect(ac.signal)).rejects.toMatchObject({ code: 'ERR_KVS_ABORTED' });
+    await expect(v.connect(ac.signal)).rejects.toMatchObject({ code: 'ERR_ABORTED' });
     const withdrawn = new AbortController();
     const second = v.sendIceCandidate(candidate(98), undefined, { signal: withdrawn.signal });
     withdrawn.abort();
-    await expect(second).rejects.toMatchObject({ code: 'ERR_KVS_ABORTED' });
+    await expect(second).rejects.toMatchObject({ code: 'ERR_ABORTED' });
     await v.connect();
     await queued;
     expect(v.queuedMessages).toBe(0);
     await v.close();
     await expect(v.sendIceCandidate(candidate(1))).rejects.toMatchObject({
-      code: 'ERR_KVS_SIGNALING_CLOSED',
+      code: 'ERR_SIGNALING_CLOSED',
     });
     // Symbol.asyncDispose (Node 20 here) closes a client like close().
     const other = viewers[1] as SignalingClient;
     expect(other.state).toBe('CONNECTED');
     await other[Symbol.asyncDispose]();
     expect(other.state).toBe('DISCONNECTED');
-    await expect(other.connect()).rejects.toMatchObject({ code: 'ERR_KVS_SIGNALING_CLOSED' });
+    await expect(other.connect()).rejects.toMatchObject({ code: 'ERR_SIGNALING_CLOSED' });
   });
 
   it('trusts the CA named by AWS_KVS_CACERT_PATH, in addition to the root store', async () => {

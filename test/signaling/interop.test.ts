@@ -27,8 +27,9 @@ import {
   startService,
 } from './helpers.js';
 
-type Sdp = Parameters<Official['sendSdpOffer']>[0];
-type Cand = Parameters<Official['sendIceCandidate']>[0];
+// The SDK declares these with DOM types, which this Node project does not load.
+type Sdp = SessionDescription;
+type Cand = IceCandidate;
 
 let svc: LocalKvs;
 let dataDir: string;
@@ -99,10 +100,10 @@ describe('interop with the official JS SDK', () => {
       await master.connect();
       viewer = await official(master, Role.VIEWER, 'official-viewer');
       const gotOffer = next<[SessionDescription, string]>(master, 'sdpOffer');
-      viewer.sendSdpOffer(offer as Sdp);
+      viewer.sendSdpOffer(offer);
       expect(await gotOffer).toEqual([offer, 'official-viewer']);
       const gotCand = next<[IceCandidate, string]>(master, 'iceCandidate');
-      viewer.sendIceCandidate(candidate(1) as Cand);
+      viewer.sendIceCandidate(candidate(1));
       const [c, from] = await gotCand;
       expect(c).toMatchObject(candidate(1));
       expect(from).toBe('official-viewer');
@@ -151,10 +152,10 @@ describe('interop with the official JS SDK', () => {
       expect((await gotCand)[0]).toMatchObject(candidate(3));
 
       const gotAnswer = next<[SessionDescription]>(viewer, 'sdpAnswer');
-      master.sendSdpAnswer(answer as Sdp, 'our-viewer');
+      master.sendSdpAnswer(answer, 'our-viewer');
       expect((await gotAnswer)[0]).toEqual(answer);
       const gotViewerCand = next<[IceCandidate]>(viewer, 'iceCandidate');
-      master.sendIceCandidate(candidate(4) as Cand, 'our-viewer');
+      master.sendIceCandidate(candidate(4), 'our-viewer');
       expect((await gotViewerCand)[0]).toMatchObject(candidate(4));
       expect(viewer.getMetrics()).toMatchObject({
         numberOfMessagesSent: 2,

@@ -39,7 +39,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await svc?.stop({ graceful: false });
+  // Unset when beforeAll failed before assigning it.
+  await (svc as LocalKvs | undefined)?.stop({ graceful: false });
   if (dataDir) removeDir(dataDir);
 });
 

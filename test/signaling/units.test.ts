@@ -127,7 +127,9 @@ describe('codec', () => {
     const fits = (n: number): string =>
       encodeOutgoing({ action: 'ICE_CANDIDATE', payload: { candidate: 'c'.repeat(n) } }, 'VIEWER');
     const overhead = JSON.stringify({ candidate: '' }).length;
-    expect(JSON.parse(fits(7500 - overhead)).messagePayload).toHaveLength(MAX_PAYLOAD_CHARS);
+    expect(
+      (JSON.parse(fits(7500 - overhead)) as { messagePayload: string }).messagePayload,
+    ).toHaveLength(MAX_PAYLOAD_CHARS);
     expect(() => fits(7500 - overhead + 1)).toThrow(/10004 characters.*limit is 10000/);
   });
   it('decodes every service message type, keys case-insensitively', () => {
@@ -180,7 +182,7 @@ describe('codec', () => {
       '{"messageType":"SDP_OFFER","messagePayload":"!!"}',
     ]) {
       expect(() => decodeIncoming(bad)).toThrow(
-        expect.objectContaining({ code: 'ERR_KVS_SIGNALING_BAD_MESSAGE' }),
+        expect.objectContaining({ code: 'ERR_SIGNALING_BAD_MESSAGE' }),
       );
     }
   });
@@ -255,7 +257,7 @@ describe('pacer', () => {
     pacer.enqueue('ice', 2);
     pacer.enqueue('ice', 3);
     expect(() => pacer.enqueue('ice', 4)).toThrow(
-      expect.objectContaining({ code: 'ERR_KVS_SIGNALING_QUEUE_FULL' }),
+      expect.objectContaining({ code: 'ERR_SIGNALING_QUEUE_FULL' }),
     );
     let open = false;
     const got: number[] = [];

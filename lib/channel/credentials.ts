@@ -1,0 +1,88 @@
+/**
+ * Where the client's AWS credentials come from: given explicitly (static or a provider
+ * function), or the AWS SDK's Node provider chain (environment, shared config and SSO,
+ * process, web identity, container and instance metadata). Cached, and refreshed before their
+ * `expiration`, or at once after the service refused them.
+ */
+import { credentialProviderNode } from '../lazy.js';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+  expiration?: Date | undefined;
+}
+
+export type CredentialProvider = () => Promise<AwsCredentials>;
+export type CredentialsInput = AwsCredentials | CredentialProvider;
+
+/**
+ * The AWS SDK's default provider chain, loaded only when no credentials were given, and only
+ * when they are first asked for.
+ */
+export function defaultCredentialProvider(): CredentialProvider {
+  let chain: CredentialProvider | undefined;
+  return () => {
+    chain ??= credentialProviderNode().defaultProvider();
+    return chain();
+  };
+}
+
+function isCredentials(c: unknown): c is AwsCredentials {
+  if (typeof c !== 'object' || c === null) return false;
+  const o = c as Record<string, unknown>;
+  return typeof o['accessKeyId'] === 'string' && typeof o['secretAccessKey'] === 'string';
+}
+
+export class CredentialSource {
+  private current: AwsCredentials | undefined;
+  private inflight: Promise<AwsCredentials> | undefined;
+  private readonly provider: CredentialProvider;
+  /** Times the underlying provider was asked. */
+  fetches = 0;
+
+  constructor(
+    input: CredentialsInput | undefined,
+    /** Refresh when fewer than this many ms remain before `expiration`. */
+    private readonly refreshMarginMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (typeof input === 'function') this.provider = input;
+    else if (input) {
+      const fixed = { ...input };
+      this.provider = () => Promise.resolve(fixed);
+    } else this.provider = defaultCredentialProvider();
+  }
+
+  /** True when cached credentials are missing or within the margin of their expiry. */
+  stale(): boolean {
+    const c = this.current;
+    if (!c) return true;
+    if (!c.expiration) return false;
+    return c.expiration.getTime() - this.now() < this.refreshMarginMs;
+  }
+
+  /** Drops the cached credentials (the service refused them). */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  /** The credentials to sign with, refreshed when stale. Concurrent callers share one fetch. */
+  get(): Promise<AwsCredentials> {
+    if (!this.stale()) return Promise.resolve(this.current as AwsCredentials);
+    this.inflight ??= (async () => {
+      try {
+        this.fetches++;
+        // A provider is the caller's code: check what it really returned.
+        const c: unknown = await this.provider();
+        if (!isCredentials(c))
+          throw new Error('the credential provider returned no accessKeyId/secretAccessKey');
+        this.current = c;
+        return c;
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+}
