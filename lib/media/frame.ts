@@ -67,7 +67,8 @@ export interface CheckedFrame {
 }
 
 export function checkFrame(frame: Frame): CheckedFrame {
-  if (typeof frame !== 'object' || frame === null) {
+  const raw: unknown = frame; // from JavaScript callers, anything
+  if (typeof raw !== 'object' || raw === null) {
     throw new KvsError(
       'ERR_INVALID_ARGUMENT',
       'writeFrame: frame must be an object { frameData, ... }',

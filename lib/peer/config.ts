@@ -52,7 +52,8 @@ function invalid(message: string): KvsError {
 const ICE_URL = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[^:?[\]/\s]+)(?::(\d+))?(\?.*)?$/i;
 
 function checkIceServer(server: PeerIceServer, i: number): void {
-  if (typeof server !== 'object' || server === null) {
+  const raw: unknown = server; // from JavaScript callers, anything
+  if (typeof raw !== 'object' || raw === null) {
     throw invalid(`iceServers[${i}] must be an object { urls, username?, credential? }`);
   }
   const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
@@ -104,10 +105,8 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
   }
-  if (
-    config.interfaces !== undefined &&
-    (typeof config.interfaces !== 'object' || config.interfaces === null)
-  ) {
+  const interfaces: unknown = config.interfaces;
+  if (interfaces !== undefined && (typeof interfaces !== 'object' || interfaces === null)) {
     throw invalid('interfaces must be an object { only?, allowLoopback?, allowLinkLocal?, ipv6? }');
   }
   const f = config.interfaces ?? {};

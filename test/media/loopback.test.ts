@@ -1,7 +1,12 @@
 // Media native to native on loopback: real H.264 and Opus made by ffmpeg, written with
 // writeFrame on one side and rebuilt as whole frames on the other.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameFlags, PeerConnection, type ReceivedFrame, type Transceiver } from '../../lib/index.js';
+import {
+  FrameFlags,
+  PeerConnection,
+  type ReceivedFrame,
+  type Transceiver,
+} from '../../lib/index.js';
 import { carriedNals, h264Samples, isIdr, opusSamples } from '../helpers/media.js';
 import { LOOPBACK, negotiate, trickle, waitForState } from '../helpers/peers.js';
 
@@ -37,8 +42,16 @@ async function connectedPair(): Promise<{
   const offerer = pc();
   const answerer = pc();
   trickle(offerer, answerer);
-  const sendVideo = await offerer.addTransceiver({ kind: 'video', codecs: ['H264'], direction: 'sendonly' });
-  const sendAudio = await offerer.addTransceiver({ kind: 'audio', codecs: ['opus'], direction: 'sendonly' });
+  const sendVideo = await offerer.addTransceiver({
+    kind: 'video',
+    codecs: ['H264'],
+    direction: 'sendonly',
+  });
+  const sendAudio = await offerer.addTransceiver({
+    kind: 'audio',
+    codecs: ['opus'],
+    direction: 'sendonly',
+  });
   const tracks: Transceiver[] = [];
   answerer.on('track', (t) => tracks.push(t));
   await negotiate(offerer, answerer);
@@ -94,7 +107,9 @@ describe('media native to native', () => {
     await until(() => received.length === 5); // 25..29
     expect(requests.length).toBeGreaterThan(0);
     expect(isIdr(received[0]?.frameData as Buffer)).toBe(true);
-    expect(carriedNals(received[0]?.frameData as Buffer)).toEqual(carriedNals(frames[25] as Buffer));
+    expect(carriedNals(received[0]?.frameData as Buffer)).toEqual(
+      carriedNals(frames[25] as Buffer),
+    );
   });
 
   it('Opus packets arrive one frame each, byte for byte', async () => {

@@ -138,11 +138,23 @@ describe('bad arguments', () => {
   it('in the configuration are refused by the constructor with a KvsError', () => {
     const configs: [string, unknown, RegExp][] = [
       ['a STUN URL with no host', { iceServers: [{ urls: 'stun:' }] }, /host/],
-      ['a TURN URL with no host', { iceServers: [{ urls: 'turn:', username: 'u', credential: 'c' }] }, /host/],
+      [
+        'a TURN URL with no host',
+        { iceServers: [{ urls: 'turn:', username: 'u', credential: 'c' }] },
+        /host/,
+      ],
       ['interfaces as a string', { interfaces: 'x' }, /interfaces/],
       ['interfaces.only as a string', { interfaces: { only: '127.0.0.1' } }, /interfaces\.only/],
-      ['a bad TURN port', { iceServers: [{ urls: 'turn:127.0.0.1:99999', username: 'u', credential: 'c' }] }, /port/],
-      ['a bad certificate', { certificate: { certificatePem: 'x', privateKeyPem: 'y' } }, /certificate/],
+      [
+        'a bad TURN port',
+        { iceServers: [{ urls: 'turn:127.0.0.1:99999', username: 'u', credential: 'c' }] },
+        /port/,
+      ],
+      [
+        'a bad certificate',
+        { certificate: { certificatePem: 'x', privateKeyPem: 'y' } },
+        /certificate/,
+      ],
     ];
     for (const [what, config, message] of configs) {
       let thrown: unknown;
@@ -159,7 +171,7 @@ describe('bad arguments', () => {
 });
 
 describe('listeners', () => {
-  const fixture = path.join(__dirname, 'fixtures', 'throwing-listener.cjs');
+  const fixture = path.join(__dirname, 'fixtures', 'throwing-listener.mjs');
   const dist = path.resolve('dist/index.js');
 
   it('that throw raise an uncaught exception, as from any EventEmitter', async () => {
@@ -170,7 +182,7 @@ describe('listeners', () => {
   it('that throw with no handler end the process with the error', async () => {
     const err = await run(process.execPath, [fixture, 'unhandled', dist]).then(
       () => null,
-      (e: { code: number; stderr: string }) => e,
+      (e: unknown) => e as { code: number; stderr: string },
     );
     expect(err).not.toBeNull();
     expect(err?.code).not.toBe(0);
