@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,31 @@ struct TransceiverQueue {
   std::atomic<uint64_t> framesRefused{0};  // writeFrame past the bound: not queued
 };
 
+// A data channel's bytes not yet on their way: sent from JS and not yet handed to SCTP
+// (inFlight), and what SCTP holds that usrsctp has not taken (queued, mirrored by the network
+// thread). bufferedAmount is their sum. Shared by both threads through the registry.
+struct ChannelCounters {
+  std::atomic<int64_t> inFlight{0};
+  std::atomic<int64_t> queued{0};
+};
+class ChannelRegistry {
+ public:
+  std::shared_ptr<ChannelCounters> Get(uint32_t handle) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& c = channels_[handle];
+    if (!c) c = std::make_shared<ChannelCounters>();
+    return c;
+  }
+  void Erase(uint32_t handle) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    channels_.erase(handle);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<uint32_t, std::shared_ptr<ChannelCounters>> channels_;
+};
+
 struct PeerConnectionWrap::Shared {
   uint64_t id = 0;
   AddonState* state = nullptr;
@@ -33,6 +59,8 @@ struct PeerConnectionWrap::Shared {
   bool closed = false;
   // JS thread only (the queues themselves are shared with the network thread).
   std::unordered_map<uint32_t, std::shared_ptr<TransceiverQueue>> queues;
+  std::shared_ptr<ChannelRegistry> channels = std::make_shared<ChannelRegistry>();
+  uint32_t nextChannelHandle = 1;  // JS thread; the peer's channels get theirs natively
 };
 
 // Delivers (type, ...args) to a connection's onEvent, if the JS object still exists. `bytes`
@@ -60,6 +88,9 @@ class Emitter {
 
 // Wires the media callbacks of a new core connection to JS events (peer_connection_media.cc).
 void WireMediaEvents(pc::PeerConnection& pc, const Emitter& emit);
+// The same for data channels (peer_connection_data.cc).
+void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
+                           std::shared_ptr<ChannelRegistry> channels);
 
 // What JS keeps about each transceiver, sent after every call that can change it.
 struct TransceiverInfo {

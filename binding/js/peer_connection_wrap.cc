@@ -149,6 +149,12 @@ void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&PeerConnectionWrap::BufferedAmount>("bufferedAmount"),
           InstanceMethod<&PeerConnectionWrap::RequestKeyFrame>("requestKeyFrame"),
           InstanceMethod<&PeerConnectionWrap::ConfigureRollingBuffer>("configureRollingBuffer"),
+          InstanceMethod<&PeerConnectionWrap::CreateDataChannel>("createDataChannel"),
+          InstanceMethod<&PeerConnectionWrap::DataChannelSend>("dataChannelSend"),
+          InstanceMethod<&PeerConnectionWrap::DataChannelClose>("dataChannelClose"),
+          InstanceMethod<&PeerConnectionWrap::DataChannelSetThreshold>("dataChannelSetThreshold"),
+          InstanceMethod<&PeerConnectionWrap::DataChannelBufferedAmount>(
+              "dataChannelBufferedAmount"),
       });
   exports.Set("PeerConnection", cls);
 }
@@ -171,7 +177,8 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
   const Emitter emit(std::weak_ptr<Shared>(shared_), state.sink);
   const uint64_t id = shared_->id;
   AddonState* st = &state;
-  state.loop->Post([st, id, config, emit] {
+  std::shared_ptr<ChannelRegistry> channels = shared_->channels;
+  state.loop->Post([st, id, config, emit, channels] {
     auto created = pc::PeerConnection::Create(*st->loop, config);
     if (!created.ok()) {
       const Status failure = created.status();
@@ -210,6 +217,7 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
       });
     };
     WireMediaEvents(*pc, emit);
+    WireDataChannelEvents(*pc, emit, channels);
     st->peerConnections[id] = std::move(pc);
   });
 }

@@ -34,6 +34,12 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
   Napi::Value ConfigureRollingBuffer(const Napi::CallbackInfo& info);
+  // Data channels (peer_connection_data.cc).
+  Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
+  Napi::Value DataChannelSend(const Napi::CallbackInfo& info);
+  Napi::Value DataChannelClose(const Napi::CallbackInfo& info);
+  Napi::Value DataChannelSetThreshold(const Napi::CallbackInfo& info);
+  Napi::Value DataChannelBufferedAmount(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Shared> shared_;
 };
