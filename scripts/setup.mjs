@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // One-step set-up of a checkout, idempotent and quiet when nothing is missing:
 //   1. Debian build and test packages (installed when run as root on Debian or Ubuntu,
-//      otherwise the exact command is printed);
+//      otherwise the exact command is printed); with --prebuild also the cross compilers
+//      and qemu-user that the arm64/armv7 prebuilt binaries and their check need (npm test
+//      and npm run prebuild ask for them, npm start does not);
 //   2. npm ci, when package-lock.json changed since the last run;
 //   3. the native build (deps cached per target) and the TypeScript build.
 // Uses Node built-ins only: it runs before node_modules exists.
@@ -31,8 +33,20 @@ export const DEBIAN_PACKAGES = [
   'iptables', // NAT routers staged in network namespaces
 ];
 
+// What `npm run prebuild` adds: Debian's cross compilers (the target's OpenSSL is not
+// installed: deps/sysroot.mjs unpacks it privately) and qemu-user for the ARM check.
+export const PREBUILD_PACKAGES = [
+  'g++-aarch64-linux-gnu',
+  'g++-arm-linux-gnueabihf',
+  'qemu-user', // runs Debian's arm64 and armhf node on the prebuilt binaries (test/arm)
+];
+
+const wanted = process.argv.includes('--prebuild')
+  ? [...DEBIAN_PACKAGES, ...PREBUILD_PACKAGES]
+  : DEBIAN_PACKAGES;
+
 function missingDebianPackages() {
-  return DEBIAN_PACKAGES.filter((pkg) => {
+  return wanted.filter((pkg) => {
     try {
       return !run('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg]).includes('installed');
     } catch {
@@ -43,7 +57,7 @@ function missingDebianPackages() {
 
 function installDebianPackages() {
   if (!have('dpkg-query') || !have('apt-get')) {
-    log(`not a Debian-family system: install the equivalents of: ${DEBIAN_PACKAGES.join(' ')}`);
+    log(`not a Debian-family system: install the equivalents of: ${wanted.join(' ')}`);
     return;
   }
   const missing = missingDebianPackages();
