@@ -48,7 +48,10 @@ function trickle(a, b, errors) {
     const held = [];
     const flush = () => {
       while (held.length > 0 && to.remoteDescription) {
-        to.addIceCandidate(held.shift()).catch((err) => errors.push(String(err)));
+        to.addIceCandidate(held.shift()).catch((err) => {
+          // A candidate still in flight when the call is closed is not an error.
+          if (to.signalingState !== 'closed') errors.push(String(err));
+        });
       }
     };
     from.on('icecandidate', (c) => {
@@ -156,7 +159,8 @@ async function connectOnce(kvs, config, runSteps) {
         localType: local.candidateType,
       };
     };
-    const result = { offerer: await side(offerer), answerer: await side(answerer), errors };
+    const result = { offerer: await side(offerer), answerer: await side(answerer) };
+    result.errors = [...errors];
     result.timings = timings;
     if (runSteps) {
       result.steps = {};
