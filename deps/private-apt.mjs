@@ -1,5 +1,6 @@
 // apt against a private configuration kept in the cache: fetching source packages or
 // foreign .debs never changes the machine's own apt sources, lists or archives.
+// KVS_WEBRTC_OFFLINE=1 (the tests) forbids fetching an index: what is cached must do.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,6 +75,11 @@ export function privateApt({ dir, suite, kind, arch }) {
      */
     update() {
       if (updated) return;
+      if (process.env.KVS_WEBRTC_OFFLINE === '1') {
+        throw new Error(
+          `KVS_WEBRTC_OFFLINE=1, but the private ${kind} index in ${dir} needs fetching`,
+        );
+      }
       log(`updating the private Debian index (${suite}, ${kind}${arch ? ` ${arch}` : ''})`);
       const res = spawnSync('apt-get', [...options, 'update'], { encoding: 'utf8' });
       if (res.error) throw new Error(`apt-get: ${res.error.message}`);
@@ -91,8 +97,14 @@ export function privateApt({ dir, suite, kind, arch }) {
       fs.writeFileSync(stamp, `${new Date().toISOString()}\n${failed.join('\n')}\n`);
       updated = true;
     },
+    assertOnline(what) {
+      if (process.env.KVS_WEBRTC_OFFLINE === '1') {
+        throw new Error(`KVS_WEBRTC_OFFLINE=1, but ${what} is not in the cache yet`);
+      }
+    },
     /** Refreshes the index when it is older than `maxAgeMs` (or was never fetched). */
     updateIfOlderThan(maxAgeMs) {
+      if (process.env.KVS_WEBRTC_OFFLINE === '1' && fs.existsSync(stamp)) return;
       const age = fs.existsSync(stamp) ? Date.now() - fs.statSync(stamp).mtimeMs : Infinity;
       if (age > maxAgeMs) apt.update();
     },
@@ -124,9 +136,11 @@ export function privateApt({ dir, suite, kind, arch }) {
       return found;
     },
     source(spec, cwd) {
+      apt.assertOnline(spec);
       run('apt-get', [...options, 'source', '--only-source', spec], { cwd });
     },
     download(specs, cwd) {
+      apt.assertOnline(specs.join(' '));
       run('apt-get', [...options, 'download', ...specs], { cwd });
     },
   };

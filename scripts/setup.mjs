@@ -5,7 +5,8 @@
 //      and qemu-user that the arm64/armv7 prebuilt binaries and their check need (npm test
 //      and npm run prebuild ask for them, npm start does not);
 //   2. npm ci, when package-lock.json changed since the last run;
-//   3. the native build (deps cached per target) and the TypeScript build.
+//   3. the native build (deps cached per target) and the TypeScript build;
+//   4. with --prebuild, Debian's arm64 and armhf node for the ARM check, into the cache.
 // Uses Node built-ins only: it runs before node_modules exists.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -93,10 +94,23 @@ function build() {
   run(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
 }
 
+/**
+ * The ARM check (test/arm) runs Debian's arm64 and armhf node under qemu-user: fetched
+ * here, into the cache, so the tests themselves never reach Debian's archive.
+ */
+async function fetchArmNodes() {
+  const { ensureDebianNode18 } = await import('./lib/debian-node.mjs');
+  const { TARGETS } = await import('./lib/paths.mjs');
+  for (const t of ['arm64', 'arm']) {
+    ensureDebianNode18({ arch: TARGETS[t].debianArch, triplet: TARGETS[t].triplet });
+  }
+}
+
 try {
   installDebianPackages();
   installNodeModules();
   build();
+  if (process.argv.includes('--prebuild') && process.arch === 'x64') await fetchArmNodes();
 } catch (err) {
   log(`setup failed: ${err.message}`);
   process.exit(1);

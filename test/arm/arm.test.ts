@@ -105,7 +105,8 @@ beforeAll(() => {
         `import { ensureDebianNode18 } from ${JSON.stringify(path.join(ROOT, 'scripts/lib/debian-node.mjs'))};` +
           `console.log(ensureDebianNode18(${JSON.stringify({ arch: ARM[target].debianArch, triplet: ARM[target].triplet })}).root);`,
       ],
-      { encoding: 'utf8' },
+      // `node scripts/setup.mjs --prebuild` fetched it: the test asks no archive.
+      { encoding: 'utf8', env: { ...process.env, KVS_WEBRTC_OFFLINE: '1' } },
     );
     if (fetched.status !== 0) throw new Error(`Debian node for ${target}: ${fetched.stderr}`);
     nodes[target] = fetched.stdout.trim();
