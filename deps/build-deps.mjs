@@ -71,10 +71,7 @@ export function targetToolchain(target) {
   const sysroot = ensureTargetSysroot(target);
   const toolchainFile = path.join(ROOT, cross.toolchainFile);
   return {
-    cmakeArgs: [
-      `-DCMAKE_TOOLCHAIN_FILE=${toolchainFile}`,
-      `-DKVS_TARGET_SYSROOT=${sysroot.root}`,
-    ],
+    cmakeArgs: [`-DCMAKE_TOOLCHAIN_FILE=${toolchainFile}`, `-DKVS_TARGET_SYSROOT=${sysroot.root}`],
     compiler,
     opensslVersion: sysroot.opensslVersion,
     files: [toolchainFile, path.join(path.dirname(toolchainFile), 'linux-cross.cmake')],
@@ -123,14 +120,7 @@ export function ensureDeps({ target = process.arch } = {}) {
     const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), `kvs-${name}-`));
     try {
       log(`building ${name} ${pkg.version} for ${target} (static, PIC, hidden)`);
-      run('cmake', [
-        '-S',
-        src,
-        '-B',
-        buildDir,
-        ...toolchain.cmakeArgs,
-        ...RECIPES[name](staging),
-      ]);
+      run('cmake', ['-S', src, '-B', buildDir, ...toolchain.cmakeArgs, ...RECIPES[name](staging)]);
       run('cmake', ['--build', buildDir, '--parallel', '2']);
       run('cmake', ['--install', buildDir]);
     } finally {

@@ -19,8 +19,7 @@ const outIndex = argv.indexOf('--out');
 const out = path.resolve(ROOT, outIndex >= 0 ? argv[outIndex + 1] : 'build');
 const devCheckout = fs.existsSync(path.join(ROOT, 'test', 'cpp'));
 const tests =
-  !isCross(target) &&
-  (argv.includes('--tests') || (devCheckout && !argv.includes('--no-tests')));
+  !isCross(target) && (argv.includes('--tests') || (devCheckout && !argv.includes('--no-tests')));
 const werror = argv.includes('--werror') || (devCheckout && !argv.includes('--no-werror'));
 const quiet = !argv.includes('--verbose');
 

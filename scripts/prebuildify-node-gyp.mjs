@@ -24,7 +24,7 @@ if (!(target in TARGETS)) {
 const stage = path.resolve(process.cwd());
 if (stage === ROOT) {
   process.stderr.write(
-    'prebuildify-node-gyp: prebuildify would move the checkout\'s own build; use `npm run prebuild`\n',
+    "prebuildify-node-gyp: prebuildify would move the checkout's own build; use `npm run prebuild`\n",
   );
   process.exit(2);
 }
