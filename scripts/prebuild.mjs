@@ -33,9 +33,11 @@ function isPreHookOfBuild() {
     } catch {
       return false;
     }
-    const cli = cmdline.findIndex((a) => /(^|\/)npm(-cli\.js)?$/.test(a));
+    // npm sets its process title to "npm run build": one argument holding them all.
+    const args = cmdline.length === 1 ? (cmdline[0] ?? '').split(/\s+/) : cmdline;
+    const cli = args.findIndex((a) => /(^|\/)npm(-cli\.js)?$/.test(a));
     if (cli >= 0) {
-      const words = cmdline.slice(cli + 1).filter((a) => !a.startsWith('-'));
+      const words = args.slice(cli + 1).filter((a) => !a.startsWith('-'));
       return !words.includes('prebuild') && words.includes('build');
     }
     pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
