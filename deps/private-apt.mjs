@@ -1,5 +1,7 @@
 // apt against a private configuration kept in the cache: fetching source packages or
 // foreign .debs never changes the machine's own apt sources, lists or archives.
+// KVS_WEBRTC_OFFLINE=1 (the tests) forbids fetching an index: what is cached must do.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, log } from '../scripts/lib/run.mjs';
@@ -63,12 +65,54 @@ export function privateApt({ dir, suite, kind, arch }) {
     '-qq',
   ];
   let updated = false;
+  const stamp = path.join(dir, 'lists', '.kvs-webrtc-updated');
   const apt = {
+    /**
+     * Refreshes the index. A mirror in mid-sync can fail one suite's index (seen here for
+     * bookworm-security armhf: "File has unexpected size ... Mirror sync in progress?"):
+     * apt then keeps the suites that did verify, which is still a signed, consistent view,
+     * so that is a warning naming the suite, not an error. No verified index at all is one.
+     */
     update() {
       if (updated) return;
+      if (process.env.KVS_WEBRTC_OFFLINE === '1') {
+        throw new Error(
+          `KVS_WEBRTC_OFFLINE=1, but the private ${kind} index in ${dir} needs fetching`,
+        );
+      }
       log(`updating the private Debian index (${suite}, ${kind}${arch ? ` ${arch}` : ''})`);
-      run('apt-get', [...options, 'update']);
+      const res = spawnSync('apt-get', [...options, 'update'], { encoding: 'utf8' });
+      if (res.error) throw new Error(`apt-get: ${res.error.message}`);
+      const failed = `${res.stdout}${res.stderr}`
+        .split('\n')
+        .filter((l) => /^(E|W): /.test(l))
+        .map((l) => l.replace(/\s*\[IP: [^\]]*\]/, ''));
+      const haveMain = fs
+        .readdirSync(path.join(dir, 'lists'))
+        .some((f) => f.endsWith(`_dists_${suite}_InRelease`));
+      if (res.status !== 0 && !haveMain) {
+        throw new Error(`apt-get update failed for the private index:\n${failed.join('\n')}`);
+      }
+      for (const line of failed) log(`warning: ${line}`);
+      fs.writeFileSync(stamp, `${new Date().toISOString()}\n${failed.join('\n')}\n`);
       updated = true;
+    },
+    assertOnline(what) {
+      if (process.env.KVS_WEBRTC_OFFLINE === '1') {
+        throw new Error(`KVS_WEBRTC_OFFLINE=1, but ${what} is not in the cache yet`);
+      }
+    },
+    /** Refreshes the index when it is older than `maxAgeMs` (or was never fetched). */
+    updateIfOlderThan(maxAgeMs) {
+      if (process.env.KVS_WEBRTC_OFFLINE === '1' && fs.existsSync(stamp)) return;
+      const age = fs.existsSync(stamp) ? Date.now() - fs.statSync(stamp).mtimeMs : Infinity;
+      if (age > maxAgeMs) apt.update();
+    },
+    /** The version apt would pick: the highest one in the suites that verified. */
+    candidate(pkg) {
+      const out = run('apt-cache', [...options, 'policy', pkg]);
+      const v = out.match(/^\s*Candidate:\s*(\S+)$/m)?.[1];
+      return v && v !== '(none)' ? v : undefined;
     },
     /** Every version the index knows of a package (source or binary). */
     versions(pkg) {
@@ -92,9 +136,11 @@ export function privateApt({ dir, suite, kind, arch }) {
       return found;
     },
     source(spec, cwd) {
+      apt.assertOnline(spec);
       run('apt-get', [...options, 'source', '--only-source', spec], { cwd });
     },
     download(specs, cwd) {
+      apt.assertOnline(specs.join(' '));
       run('apt-get', [...options, 'download', ...specs], { cwd });
     },
   };

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // One-step set-up of a checkout, idempotent and quiet when nothing is missing:
 //   1. Debian build and test packages (installed when run as root on Debian or Ubuntu,
-//      otherwise the exact command is printed);
+//      otherwise the exact command is printed); with --prebuild also the cross compilers
+//      and qemu-user that the arm64/armv7 prebuilt binaries and their check need (npm test
+//      and npm run prebuild ask for them, npm start does not);
 //   2. npm ci, when package-lock.json changed since the last run;
-//   3. the native build (deps cached per target) and the TypeScript build.
+//   3. the native build (deps cached per target) and the TypeScript build;
+//   4. with --prebuild, Debian's arm64 and armhf node for the ARM check, into the cache.
 // Uses Node built-ins only: it runs before node_modules exists.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -31,8 +34,20 @@ export const DEBIAN_PACKAGES = [
   'iptables', // NAT routers staged in network namespaces
 ];
 
+// What `npm run prebuild` adds: Debian's cross compilers (the target's OpenSSL is not
+// installed: deps/sysroot.mjs unpacks it privately) and qemu-user for the ARM check.
+export const PREBUILD_PACKAGES = [
+  'g++-aarch64-linux-gnu',
+  'g++-arm-linux-gnueabihf',
+  'qemu-user', // runs Debian's arm64 and armhf node on the prebuilt binaries (test/arm)
+];
+
+const wanted = process.argv.includes('--prebuild')
+  ? [...DEBIAN_PACKAGES, ...PREBUILD_PACKAGES]
+  : DEBIAN_PACKAGES;
+
 function missingDebianPackages() {
-  return DEBIAN_PACKAGES.filter((pkg) => {
+  return wanted.filter((pkg) => {
     try {
       return !run('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg]).includes('installed');
     } catch {
@@ -43,7 +58,7 @@ function missingDebianPackages() {
 
 function installDebianPackages() {
   if (!have('dpkg-query') || !have('apt-get')) {
-    log(`not a Debian-family system: install the equivalents of: ${DEBIAN_PACKAGES.join(' ')}`);
+    log(`not a Debian-family system: install the equivalents of: ${wanted.join(' ')}`);
     return;
   }
   const missing = missingDebianPackages();
@@ -79,10 +94,23 @@ function build() {
   run(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
 }
 
+/**
+ * The ARM check (test/arm) runs Debian's arm64 and armhf node under qemu-user: fetched
+ * here, into the cache, so the tests themselves never reach Debian's archive.
+ */
+async function fetchArmNodes() {
+  const { ensureDebianNode18 } = await import('./lib/debian-node.mjs');
+  const { TARGETS } = await import('./lib/paths.mjs');
+  for (const t of ['arm64', 'arm']) {
+    ensureDebianNode18({ arch: TARGETS[t].debianArch, triplet: TARGETS[t].triplet });
+  }
+}
+
 try {
   installDebianPackages();
   installNodeModules();
   build();
+  if (process.argv.includes('--prebuild') && process.arch === 'x64') await fetchArmNodes();
 } catch (err) {
   log(`setup failed: ${err.message}`);
   process.exit(1);

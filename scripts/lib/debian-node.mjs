@@ -1,10 +1,11 @@
-// Debian's own Node.js 18 (bookworm), unpacked into the cache without installing it, so the
-// tests can load the addon on the oldest Node the package supports.
+// Debian's own Node.js 18 (bookworm), unpacked into the cache without installing it: the
+// tests load the addon on the oldest Node the package supports, and run Debian's arm64
+// and armhf node under qemu-user on the ARM prebuilt binaries.
 import fs from 'node:fs';
 import path from 'node:path';
-import { privateApt } from '../../deps/private-apt.mjs';
+import { binaryApt, unpackDebs } from '../../deps/sysroot.mjs';
 import { cacheRoot } from './paths.mjs';
-import { run, log } from './run.mjs';
+import { log } from './run.mjs';
 
 // nodejs and what it needs beyond a base system, plus the builtins Debian externalises to
 // /usr/share/nodejs.
@@ -18,6 +19,19 @@ const PACKAGES = [
   'node-busboy',
   'node-xtend',
 ];
+// For another architecture, the base system too: qemu-user runs the program with this
+// folder as its root for libraries (-L), loader and C library included.
+const FOREIGN_PACKAGES = [
+  'libc6',
+  'libgcc-s1',
+  'libstdc++6',
+  'libssl3',
+  'libuv1',
+  'zlib1g',
+  'libbrotli1',
+  'libicu72',
+  'libnghttp2-14',
+];
 
 /** Returns { root, node, libDir, shareDir } of an unpacked Debian Node 18 for `arch`. */
 export function ensureDebianNode18({ arch = 'amd64', triplet = 'x86_64-linux-gnu' } = {}) {
@@ -30,24 +44,17 @@ export function ensureDebianNode18({ arch = 'amd64', triplet = 'x86_64-linux-gnu
   };
   if (fs.existsSync(path.join(root, '.complete'))) return result;
 
-  const apt = privateApt({
-    dir: path.join(cacheRoot(), 'apt-bin', arch),
-    suite: 'bookworm',
-    kind: 'deb',
-    arch,
-  });
+  const apt = binaryApt(arch);
   const nodeVersion = apt.require('nodejs', (v) => v.startsWith('18.'));
   log(`fetching Debian's nodejs ${nodeVersion} (${arch})`);
   const tmp = `${root}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  const debs = path.join(tmp, 'debs');
-  fs.mkdirSync(debs, { recursive: true });
-  apt.download(
-    PACKAGES.map((p) => (p === 'nodejs' ? `nodejs=${nodeVersion}` : p)),
-    debs,
+  const packages = arch === 'amd64' ? PACKAGES : [...PACKAGES, ...FOREIGN_PACKAGES];
+  unpackDebs(
+    apt,
+    packages.map((p) => (p === 'nodejs' ? `nodejs=${nodeVersion}` : p)),
+    tmp,
   );
-  for (const deb of fs.readdirSync(debs)) run('dpkg-deb', ['-x', path.join(debs, deb), tmp]);
-  fs.rmSync(debs, { recursive: true, force: true });
   fs.writeFileSync(path.join(tmp, '.complete'), `${nodeVersion}\n`);
   fs.rmSync(root, { recursive: true, force: true });
   fs.renameSync(tmp, root);
