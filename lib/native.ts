@@ -86,7 +86,25 @@ export type NativePeerConnectionEvent =
   | ['keyframerequest', number, string]
   // transceiver (-1: the whole transport), bitrate (bps), source
   | ['bandwidth', number, number, string]
-  | ['frameerror', number, Error];
+  | ['frameerror', number, Error]
+  | ['datachannel', number, NativeDataChannelInfo]
+  | ['dcopen', number, number, number]
+  | ['dcmessage', number, string | Buffer]
+  | ['dcbufferedamountlow', number]
+  | ['dcclosing', number]
+  | ['dcclose', number]
+  | ['dcerror', number, Error];
+
+/** A channel the peer opened. */
+export interface NativeDataChannelInfo {
+  id: number;
+  label: string;
+  protocol: string;
+  ordered: boolean;
+  maxRetransmits: number | null;
+  maxPacketLifeTime: number | null;
+  negotiated: boolean;
+}
 
 export interface NativePeerConnection {
   createOffer(): Promise<string>;
@@ -116,6 +134,23 @@ export interface NativePeerConnection {
   requestKeyFrame(transceiver: number): Promise<void>;
   configureRollingBuffer(transceiver: number, seconds: number, bitrateBps: number): Promise<void>;
   enableDataChannels(): Promise<void>;
+  /** Returns the channel's handle at once; its events follow. */
+  createDataChannel(
+    label: string,
+    init: {
+      protocol?: string;
+      ordered?: boolean;
+      maxRetransmits?: number;
+      maxPacketLifeTime?: number;
+      negotiated?: boolean;
+      id?: number;
+    },
+  ): number;
+  /** Copies the bytes (a string is sent as text); false once the connection is gone. */
+  dataChannelSend(channel: number, data: string | Uint8Array): boolean;
+  dataChannelClose(channel: number): void;
+  dataChannelSetThreshold(channel: number, bytes: number): void;
+  dataChannelBufferedAmount(channel: number): number;
   restartIce(): Promise<void>;
   getStats(): Promise<NativeStat[]>;
   /** Resolves with the statistics as they stand once closed ([] when already closed). */

@@ -25,4 +25,15 @@ export {
   type KeyFrameReason,
   type TransceiverEvents,
 } from './transceiver.js';
+export {
+  DataChannel,
+  MAX_BUFFERED_BYTES,
+  dataChannelSend,
+  dataChannelOnMessage,
+  dataChannelOnOpen,
+  type DataChannelInit,
+  type DataChannelState,
+  type DataChannelEvents,
+  type DataChannelMessage,
+} from './data-channel.js';
 export { FrameFlags, type Frame, type ReceivedFrame } from '../media/frame.js';

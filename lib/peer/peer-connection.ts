@@ -26,6 +26,7 @@ export type SignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer'
 import type { IceCandidate, SessionDescription } from '../signaling/codec.js';
 export type { IceCandidate, SessionDescription };
 
+import { DataChannel, type DataChannelInit } from './data-channel.js';
 import {
   Transceiver,
   type Codec,
@@ -62,6 +63,8 @@ export interface PeerConnectionEvents {
   error: [KvsError];
   /** A transceiver the remote offer made, on which the peer sends (W3C `track`). */
   track: [Transceiver];
+  /** A data channel the peer opened (peerConnectionOnDataChannel); it is already open. */
+  datachannel: [DataChannel];
 }
 
 const AUDIO_CODECS: readonly Codec[] = ['opus', 'PCMU', 'PCMA'];
@@ -102,6 +105,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #closed = false;
   #failureReason: KvsError | null = null;
   #transceivers: Transceiver[] = [];
+  #channels = new Map<number, DataChannel>();
   /** The last statistics, taken as the connection closed: what getStats() answers after. */
   #finalStats: Map<string, Stats> | null = null;
 
@@ -220,6 +224,43 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
           else for (const t of this.#transceivers) t.emit('bandwidth', e);
           break;
         }
+        case 'datachannel': {
+          const [, handle, info] = event;
+          const channel = new DataChannel(this.#native, handle, info.label, {
+            protocol: info.protocol,
+            ordered: info.ordered,
+            negotiated: info.negotiated,
+            id: info.id,
+            ...(info.maxRetransmits !== null ? { maxRetransmits: info.maxRetransmits } : {}),
+            ...(info.maxPacketLifeTime !== null
+              ? { maxPacketLifeTime: info.maxPacketLifeTime }
+              : {}),
+          });
+          this.#channels.set(handle, channel);
+          this.emit('datachannel', channel);
+          break;
+        }
+        case 'dcopen':
+          this.#channels.get(event[1])?.onNative('open', event[2], event[3]);
+          break;
+        case 'dcmessage':
+          this.#channels.get(event[1])?.onNative('message', event[2]);
+          break;
+        case 'dcbufferedamountlow':
+          this.#channels.get(event[1])?.onNative('bufferedamountlow');
+          break;
+        case 'dcclosing':
+          this.#channels.get(event[1])?.onNative('closing');
+          break;
+        case 'dcclose': {
+          const channel = this.#channels.get(event[1]);
+          this.#channels.delete(event[1]);
+          channel?.onNative('close');
+          break;
+        }
+        case 'dcerror':
+          this.#channels.get(event[1])?.onNative('error', event[2]);
+          break;
         case 'frameerror': {
           const t = this.#transceivers[event[1]];
           const err = KvsError.fromNative(event[2], 'writeFrame');
@@ -334,6 +375,29 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   /**
+   * A data channel, at once (W3C): it opens when the connection is up, or, made before the
+   * first offer, it puts an application m-line in it.
+   */
+  createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {
+    if (this.#closed)
+      throw new KvsError('ERR_INVALID_STATE', 'createDataChannel: the peer connection is closed');
+    checkDataChannel(label, init);
+    const handle = this.#native.createDataChannel(label, {
+      ...(init.protocol !== undefined ? { protocol: init.protocol } : {}),
+      ordered: init.ordered ?? true,
+      ...(init.maxRetransmits !== undefined ? { maxRetransmits: init.maxRetransmits } : {}),
+      ...(init.maxPacketLifeTime !== undefined
+        ? { maxPacketLifeTime: init.maxPacketLifeTime }
+        : {}),
+      negotiated: init.negotiated ?? false,
+      ...(init.id !== undefined ? { id: init.id } : {}),
+    });
+    const channel = new DataChannel(this.#native, handle, label, init);
+    this.#channels.set(handle, channel);
+    return channel;
+  }
+
+  /**
    * Puts an application m-line (SCTP over DTLS) in the next offer. Data channels themselves
    * are a later milestone.
    */
@@ -436,6 +500,38 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+function checkDataChannel(label: string, init: DataChannelInit): void {
+  const bad = (m: string) => new KvsError('ERR_INVALID_ARGUMENT', `createDataChannel: ${m}`);
+  if (typeof label !== 'string') throw bad('label must be a string');
+  // RFC 8832 §5.1: label and protocol lengths are 16-bit fields.
+  if (utf8Length(label) > 65535)
+    throw bad(`label has ${utf8Length(label)} bytes; the limit is 65535`);
+  const raw: unknown = init;
+  if (typeof raw !== 'object' || raw === null) throw bad('init must be an object');
+  if (init.protocol !== undefined) {
+    if (typeof init.protocol !== 'string') throw bad('protocol must be a string');
+    if (utf8Length(init.protocol) > 65535)
+      throw bad(`protocol has ${utf8Length(init.protocol)} bytes; the limit is 65535`);
+  }
+  if (init.maxRetransmits !== undefined && init.maxPacketLifeTime !== undefined) {
+    throw bad('maxRetransmits and maxPacketLifeTime cannot both be set');
+  }
+  for (const [name, v] of [
+    ['maxRetransmits', init.maxRetransmits],
+    ['maxPacketLifeTime', init.maxPacketLifeTime],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) {
+      throw bad(`${name} must be an integer 0..65535, got ${String(v)}`);
+    }
+  }
+  if (init.negotiated && init.id === undefined) throw bad('a negotiated channel needs an id');
+  if (init.id !== undefined && (!Number.isInteger(init.id) || init.id < 0 || init.id > 65534)) {
+    throw bad(`id must be an integer 0..65534, got ${String(init.id)}`);
   }
 }
 
