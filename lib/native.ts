@@ -54,6 +54,7 @@ export interface NativePeerConnectionConfig {
   nominationTimeoutMs?: number;
   disconnectedTimeoutMs?: number;
   failedTimeoutMs?: number;
+  maxMessageSize?: number;
 }
 
 export type NativeStat = { type: string; id: string; timestamp: number } & Record<
@@ -104,6 +105,8 @@ export interface NativeDataChannelInfo {
   maxRetransmits: number | null;
   maxPacketLifeTime: number | null;
   negotiated: boolean;
+  /** The peer's max-message-size (0: no limit). */
+  maxMessageSize: number;
 }
 
 export interface NativePeerConnection {

@@ -48,9 +48,12 @@ Napi::Value InfoToJs(Napi::Env e, const sctp::DataChannelInfo& info) {
 
 void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
                            std::shared_ptr<ChannelRegistry> channels) {
-  pc.onDataChannel = [emit](uint32_t handle, const sctp::DataChannelInfo& info) {
-    (void)emit([handle, info](Napi::Env e) -> std::vector<napi_value> {
-      return {Napi::String::New(e, "datachannel"), Napi::Number::New(e, handle), InfoToJs(e, info)};
+  pc.onDataChannel = [emit](uint32_t handle, const sctp::DataChannelInfo& info, uint64_t max) {
+    const double maxMessageSize = static_cast<double>(max);
+    (void)emit([handle, info, maxMessageSize](Napi::Env e) -> std::vector<napi_value> {
+      Napi::Value described = InfoToJs(e, info);
+      described.As<Napi::Object>().Set("maxMessageSize", Napi::Number::New(e, maxMessageSize));
+      return {Napi::String::New(e, "datachannel"), Napi::Number::New(e, handle), described};
     });
   };
   pc.onDataChannelOpen = [emit](uint32_t handle, uint16_t id, uint64_t maxMessageSize) {

@@ -38,6 +38,11 @@ export interface PeerConnectionConfig {
     disconnected?: number;
     failed?: number;
   };
+  /**
+   * Data channels: the largest message we take (our a=max-message-size, RFC 8841), 1 KiB to
+   * 1 GiB; messages are reassembled in memory up to it. Default 16 MiB.
+   */
+  dataChannels?: { maxMessageSize?: number };
 }
 
 /** The C SDK accepts up to 21 ICE servers (c-sdk.md §3). */
@@ -133,6 +138,19 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   };
   for (const [key, value] of Object.entries(timeouts)) {
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  const dc: unknown = config.dataChannels;
+  if (dc !== undefined) {
+    if (typeof dc !== 'object' || dc === null) throw invalid('dataChannels must be an object');
+    const max = (dc as { maxMessageSize?: unknown }).maxMessageSize;
+    if (max !== undefined) {
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 1024 || max > 2 ** 30) {
+        throw invalid(
+          `dataChannels.maxMessageSize must be an integer number of bytes in 1024..${2 ** 30}`,
+        );
+      }
+      out.maxMessageSize = max;
+    }
   }
   out.relayOnly = policy === 'relay';
   if (config.turnCaCertPath !== undefined) {

@@ -56,6 +56,7 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
   #handle: number;
   #id: number | null;
   #state: DataChannelState = 'connecting';
+  #openEmitted = false;
   #threshold = 0;
   #maxMessageSize = 65536;
 
@@ -157,6 +158,12 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
     this.#native.dataChannelClose(this.#handle);
   }
 
+  /** @internal a channel the peer opened is open when announced (W3C); `open` follows. */
+  announcedOpen(maxMessageSize: number): void {
+    this.#state = 'open';
+    this.#maxMessageSize = maxMessageSize;
+  }
+
   /** @internal events from the connection */
   onNative(event: 'open', id: number, maxMessageSize: number): void;
   onNative(event: 'message', data: string | Buffer): void;
@@ -167,8 +174,9 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
       case 'open':
         this.#id = a as number;
         this.#maxMessageSize = b as number;
-        if (this.#state === 'connecting') {
-          this.#state = 'open';
+        if (this.#state === 'connecting') this.#state = 'open';
+        if (this.#state === 'open' && !this.#openEmitted) {
+          this.#openEmitted = true;
           this.emit('open');
         }
         break;

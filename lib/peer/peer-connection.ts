@@ -236,6 +236,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
               ? { maxPacketLifeTime: info.maxPacketLifeTime }
               : {}),
           });
+          channel.announcedOpen(info.maxMessageSize);
           this.#channels.set(handle, channel);
           this.emit('datachannel', channel);
           break;

@@ -185,7 +185,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   };
   sctp_ = std::make_unique<SctpTransport>(loop_, *dtls_);
   sctp_->onChannel = [this](uint32_t h, const sctp::DataChannelInfo& info) {
-    if (onDataChannel) onDataChannel(h, info);
+    if (onDataChannel) onDataChannel(h, info, sctp_->remoteMaxMessageSize());
   };
   sctp_->onOpen = [this](uint32_t h, uint16_t id) {
     if (onDataChannelOpen) onDataChannelOpen(h, id, sctp_->remoteMaxMessageSize());
@@ -395,6 +395,7 @@ Result<std::string> PeerConnection::CreateOffer() {
   if (dataMid_) {
     sdp::OfferedSection s;
     s.kind = sdp::SectionKind::kApplication;
+    s.maxMessageSize = config_.maxMessageSize;
     s.mid = *dataMid_;
     spec.sections.push_back(std::move(s));
   }
@@ -423,6 +424,7 @@ Result<std::string> PeerConnection::CreateAnswer() {
     return WrongState("createAnswer", signalingState_);
   }
   sdp::AnswerSpec spec;
+  spec.maxMessageSize = config_.maxMessageSize;
   spec.sessionId = sessionId_;
   spec.sessionVersion = ++sessionVersion_;
   spec.transport = MakeLocalTransport();
@@ -618,7 +620,8 @@ void PeerConnection::ConfigureDataChannels() {
   const uint16_t port = remote->sctpPort.value_or(5000);
   // RFC 8841 §6.1: absent means 64 KiB; 0 means no limit.
   const uint64_t maxMessageSize = remote->maxMessageSize.value_or(65536);
-  Status st = sctp_->Configure(*dtlsRole_ == dtls::DtlsRole::kClient, port, maxMessageSize);
+  Status st = sctp_->Configure(*dtlsRole_ == dtls::DtlsRole::kClient, port, maxMessageSize,
+                               config_.maxMessageSize);
   if (!st.ok()) {
     Fail(st);
     UpdateConnectionState();

@@ -45,6 +45,9 @@ struct PeerConnectionConfig {
   std::vector<srtp::SrtpProfile> srtpProfiles = {srtp::SrtpProfile::kAeadAes128Gcm,
                                                  srtp::SrtpProfile::kAesCm128HmacSha1_80,
                                                  srtp::SrtpProfile::kAesCm128HmacSha1_32};
+  // The largest data-channel message we take (our a=max-message-size, RFC 8841): messages are
+  // reassembled in memory up to it. 0 would mean no limit; we always keep one.
+  uint64_t maxMessageSize = 16 * 1024 * 1024;
   uint32_t connectionCheckTimeoutMs = 12000;
   uint32_t nominationTimeoutMs = 12000;
   uint32_t disconnectedTimeoutMs = 30000;
@@ -122,7 +125,8 @@ class PeerConnection {
   // A bandwidth estimate: REMB for one transceiver, or transport-cc for all (null).
   std::function<void(const Transceiver*, uint64_t bitrateBps, const char* source)> onBandwidth;
   // Data channels (sctp_transport.h has the meaning of each).
-  std::function<void(uint32_t handle, const sctp::DataChannelInfo&)> onDataChannel;
+  std::function<void(uint32_t handle, const sctp::DataChannelInfo&, uint64_t maxMessageSize)>
+      onDataChannel;
   std::function<void(uint32_t handle, uint16_t id, uint64_t maxMessageSize)> onDataChannelOpen;
   std::function<void(uint32_t handle, std::vector<uint8_t>&& data, bool binary)>
       onDataChannelMessage;

@@ -24,7 +24,7 @@ SctpTransport::~SctpTransport() {
 }
 
 Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
-                                uint64_t remoteMaxMessageSize) {
+                                uint64_t remoteMaxMessageSize, uint64_t localMaxMessageSize) {
   if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
   remoteMaxMessageSize_ = remoteMaxMessageSize;
   if (channels_) {
@@ -35,6 +35,7 @@ Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
   config.dtlsClient = dtlsClient;
   config.sctp.remotePort = remotePort;
   config.remoteMaxMessageSize = remoteMaxMessageSize;
+  config.sctp.maxReceiveMessageSize = static_cast<size_t>(localMaxMessageSize);
   // Work raised for us inside another association's call (its timers) is drained here.
   std::weak_ptr<bool> alive = alive_;
   config.sctp.wake = [this, alive] {

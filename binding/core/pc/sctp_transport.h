@@ -40,7 +40,10 @@ class SctpTransport {
 
   // Negotiation finished with an application m-line on both sides: makes the association
   // (not yet connecting) and the channels asked for so far.
-  Status Configure(bool dtlsClient, uint16_t remotePort, uint64_t remoteMaxMessageSize);
+  // localMaxMessageSize: what we advertised; a larger message from the peer is dropped and
+  // reported.
+  Status Configure(bool dtlsClient, uint16_t remotePort, uint64_t remoteMaxMessageSize,
+                   uint64_t localMaxMessageSize);
   bool configured() const { return channels_ != nullptr; }
   // DTLS is connected: the association connects.
   Status Start();
