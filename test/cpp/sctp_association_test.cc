@@ -502,6 +502,17 @@ TEST_CASE("SCTP: an INIT with a zero-length parameter is dropped (it would hang 
       0,    0,    0,    0,    0,    0,    0,    0};
   p.side[1].assoc->HandlePacket(init);
   CHECK(p.side[1].assoc->malformedPackets() == 1);
+  // The same through a stray byte after the last parameter: usrsctp walks INIT parameters
+  // to the end of the packet and read "00 01 00 00" out of it (found by the fuzzer).
+  std::vector<uint8_t> stray = {
+      0x13, 0x88, 0x13, 0x88, 0,    0,    0,    0,    0,    0,
+      0,    0,    0x01, 0x00, 0x00, 0x19,  // INIT, length 25
+      0x11, 0x22, 0x33, 0x44, 0x00, 0x10, 0x00, 0x00, 0x04, 0x00,
+      0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x80, 0x00, 0x00, 0x04,  // Forward-TSN-supported
+      0x00,                                                        // stray byte
+      0x01, 0x00, 0x00};                                           // "padding"
+  p.side[1].assoc->HandlePacket(stray);
+  CHECK(p.side[1].assoc->malformedPackets() == 2);
   REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, {1, 2, 3}, {}).ok());
   REQUIRE(p.link.RunUntil([&] { return p.side[1].received.size() == 1; }, 5000));
   CHECK(p.side[1].is(AssociationState::kConnected));

@@ -103,6 +103,13 @@ TEST_CASE("SCTP packet check: malformed packets are refused") {
   Bytes zeroCause = Cat({Header(), Chunk(6, Bytes{0x00, 0x0C, 0x00, 0x00})});
   Bytes zeroReconfig = Cat({Header(), Chunk(130, Bytes{0x00, 0x0D, 0x00, 0x00})});
   Bytes badSecondChunk = Cat({Header(), Chunk(11, {}), Bytes{3, 0, 0, 2}});
+  // The second packet that hung usrsctp (from the fuzzer): an INIT of length 25 whose body
+  // ends in one stray byte after its last parameter, then "padding" 01 00 00. usrsctp read
+  // 00 01 00 00 as a parameter of length 0.
+  Bytes strayByteInit =
+      Cat({Header(), Bytes{0x01, 0x00, 0x00, 0x19}, Bytes(11, 0x5f),
+           Bytes{0x00, 0x11, 0x44, 0x22, 0x32, 0x03, 0x10, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00}});
+  Bytes strayHeartbeat = Cat({Header(), Chunk(4, Bytes{0x00, 0x01, 0x00, 0x04, 0x07})});
   const Row rows[] = {
       {"empty", {}, "ERR_SCTP_PACKET_TRUNCATED"},
       {"header only", Header(), "ERR_SCTP_PACKET_TRUNCATED"},
@@ -116,6 +123,8 @@ TEST_CASE("SCTP packet check: malformed packets are refused") {
       {"ABORT cause of length 0", zeroCause, "ERR_SCTP_PARAM_LENGTH"},
       {"RE-CONFIG parameter of length 0", zeroReconfig, "ERR_SCTP_PARAM_LENGTH"},
       {"second chunk of length 2", badSecondChunk, "ERR_SCTP_CHUNK_LENGTH"},
+      {"INIT with a stray byte after its parameters", strayByteInit, "ERR_SCTP_PARAM_LENGTH"},
+      {"HEARTBEAT with a stray byte", strayHeartbeat, "ERR_SCTP_PARAM_LENGTH"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.name);

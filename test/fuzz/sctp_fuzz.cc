@@ -15,7 +15,9 @@
 //     binding/core/sctp/*.cc build/fuzz-usrsctp/usrsctplib/libusrsctp.a -lpthread \
 //     -o build/sctp_fuzz
 //   mkdir -p build/sctp_corpus && cp test/fuzz/corpus/sctp/* build/sctp_corpus/
-//   ./build/sctp_fuzz -max_total_time=300 -max_len=4096 build/sctp_corpus
+//   ./build/sctp_fuzz -max_total_time=600 -timeout=20 -max_len=2048 build/sctp_corpus
+//
+// -timeout matters: both findings so far were hangs inside usrsctp (sctp_packet_check.h).
 //
 // Input: one flags byte, then packets as [u16 length][bytes]. Flag bit 0 rewrites each
 // packet's verification tag to the one the receiving association expects and bit 1 its ports

@@ -54,8 +54,16 @@ Status CheckInboundPacket(ByteSpan packet) {
                             "chunk type " + std::to_string(type) + " too short" + At(off));
       }
       const ByteSpan body = packet.sub(off + kChunkHeader + tlv, bodyLength - tlv);
+      // The parameters must tile the body: usrsctp walks INIT parameters to the end of the
+      // packet, so bytes after the last whole parameter (with what follows the chunk) would
+      // be read as one more, perhaps of length 0.
       size_t p = 0;
-      while (body.size - p >= kParamHeader) {
+      while (p < body.size) {
+        if (body.size - p < kParamHeader) {
+          return Status::Fail("ERR_SCTP_PARAM_LENGTH",
+                              std::to_string(body.size - p) + " bytes after the last parameter " +
+                                  "of chunk type " + std::to_string(type) + At(off));
+        }
         ByteReader ph(body.sub(p, kParamHeader));
         ph.u16();  // type
         const size_t plen = ph.u16();
@@ -65,7 +73,6 @@ Status CheckInboundPacket(ByteSpan packet) {
                                                            std::to_string(type) + At(off));
         }
         p += (plen + 3) & ~size_t(3);  // the last parameter may omit its padding
-        if (p > body.size) break;
       }
     }
     off += (length + 3) & ~size_t(3);
