@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 
@@ -40,6 +41,9 @@ class EventLoop {
   uv_loop_t* uv() { return &loop_; }
   // Milliseconds of the loop's clock (monotonic, cached per iteration).
   uint64_t NowMs() { return uv_now(&loop_); }
+  // One receive buffer for every UDP socket of this loop: a datagram is read into it and
+  // handed to its callback before the next read, so one suffices (not 64 KiB per socket).
+  std::vector<char>& udpReceiveBuffer() { return udpReceiveBuffer_; }
 
  private:
   void Run();
@@ -50,6 +54,7 @@ class EventLoop {
   uv_async_t wakeup_{};
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_;
+  std::vector<char> udpReceiveBuffer_ = std::vector<char>(64 * 1024);
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<std::thread::id> threadId_{};

@@ -26,6 +26,7 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::A
   auto socket = std::make_unique<UdpSocket>(Key{}, loop);
   Block& b = *socket->block_;
   b.onDatagram = std::move(onDatagram);
+  b.buffer = &loop.udpReceiveBuffer();
   const net::Sockaddr sa = net::ToSockaddr(local);
   int rc = uv_udp_bind(&b.udp, sa.get(), local.isIpv6() ? UV_UDP_IPV6ONLY : 0);
   if (rc != 0) return UvFailure(("bind " + local.ToString()).c_str(), rc);
@@ -38,7 +39,7 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::A
       &b.udp,
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         auto* blk = static_cast<Block*>(static_cast<HandleBlock*>(h->data));
-        *buf = uv_buf_init(blk->buffer.data(), static_cast<unsigned int>(blk->buffer.size()));
+        *buf = uv_buf_init(blk->buffer->data(), static_cast<unsigned int>(blk->buffer->size()));
       },
       [](uv_udp_t* u, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned) {
         auto* blk = static_cast<Block*>(static_cast<HandleBlock*>(u->data));

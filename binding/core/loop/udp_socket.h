@@ -48,7 +48,7 @@ class UdpSocket {
     uv_udp_t udp{};
     OnDatagram onDatagram;
     UdpStats stats;
-    std::vector<char> buffer = std::vector<char>(64 * 1024);
+    std::vector<char>* buffer = nullptr;  // the loop's (EventLoop::udpReceiveBuffer)
     uv_handle_t* handle() override { return reinterpret_cast<uv_handle_t*>(&udp); }
   };
 
