@@ -35,8 +35,8 @@ Napi::Value InfoToJs(Napi::Env e, const sctp::DataChannelInfo& info) {
   o.Set("label", info.label);
   o.Set("protocol", info.protocol);
   o.Set("ordered", info.ordered);
-  o.Set("maxRetransmits", info.maxRetransmits ? Napi::Value(Napi::Number::New(e, *info.maxRetransmits))
-                                              : e.Null());
+  o.Set("maxRetransmits",
+        info.maxRetransmits ? Napi::Value(Napi::Number::New(e, *info.maxRetransmits)) : e.Null());
   o.Set("maxPacketLifeTime", info.maxPacketLifeTimeMs
                                  ? Napi::Value(Napi::Number::New(e, *info.maxPacketLifeTimeMs))
                                  : e.Null());
@@ -59,8 +59,8 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
   pc.onDataChannelOpen = [emit](uint32_t handle, uint16_t id, uint64_t maxMessageSize) {
     const double max = static_cast<double>(maxMessageSize);
     (void)emit([handle, id, max](Napi::Env e) -> std::vector<napi_value> {
-      return {Napi::String::New(e, "dcopen"), Napi::Number::New(e, handle), Napi::Number::New(e, id),
-              Napi::Number::New(e, max)};
+      return {Napi::String::New(e, "dcopen"), Napi::Number::New(e, handle),
+              Napi::Number::New(e, id), Napi::Number::New(e, max)};
     });
   };
   pc.onDataChannelMessage = [emit](uint32_t handle, std::vector<uint8_t>&& data, bool binary) {
@@ -77,7 +77,8 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
             payload = Napi::Buffer<uint8_t>::New(e, p, n, ReleaseBytes, owned.get());
             (void)owned.release();  // the Buffer's finalizer owns it now
           } else {
-            payload = Napi::String::New(e, reinterpret_cast<const char*>(bytes->data()), bytes->size());
+            payload =
+                Napi::String::New(e, reinterpret_cast<const char*>(bytes->data()), bytes->size());
           }
           return {Napi::String::New(e, "dcmessage"), Napi::Number::New(e, handle), payload};
         },
@@ -123,7 +124,8 @@ Napi::Value PeerConnectionWrap::CreateDataChannel(const Napi::CallbackInfo& info
   Napi::Object o = info[1].As<Napi::Object>();
   sctp::DataChannelInit init;
   init.label = info[0].As<Napi::String>();
-  if (o.Has("protocol") && o.Get("protocol").IsString()) init.protocol = o.Get("protocol").ToString();
+  if (o.Has("protocol") && o.Get("protocol").IsString())
+    init.protocol = o.Get("protocol").ToString();
   if (o.Has("ordered") && o.Get("ordered").IsBoolean()) init.ordered = o.Get("ordered").ToBoolean();
   init.maxRetransmits = OptionalU32(o, "maxRetransmits");
   init.maxPacketLifeTimeMs = OptionalU32(o, "maxPacketLifeTime");
@@ -170,8 +172,8 @@ Napi::Value PeerConnectionWrap::DataChannelSend(const Napi::CallbackInfo& info) 
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     data.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
   } else {
-    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
-                                      "data must be a string, Buffer or Uint8Array"));
+    throw ToJsError(
+        env, Status::Fail("ERR_INVALID_ARGUMENT", "data must be a string, Buffer or Uint8Array"));
   }
   if (shared_->closed) return Napi::Boolean::New(env, false);
   std::shared_ptr<ChannelCounters> counters = shared_->channels->Get(handle);

@@ -48,7 +48,8 @@ pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
   u32("disconnectedTimeoutMs", c.disconnectedTimeoutMs);
   u32("failedTimeoutMs", c.failedTimeoutMs);
   if (o.Has("maxMessageSize") && o.Get("maxMessageSize").IsNumber()) {
-    c.maxMessageSize = static_cast<uint64_t>(o.Get("maxMessageSize").As<Napi::Number>().Int64Value());
+    c.maxMessageSize =
+        static_cast<uint64_t>(o.Get("maxMessageSize").As<Napi::Number>().Int64Value());
   }
   if (o.Has("interfaces") && o.Get("interfaces").IsObject()) {
     Napi::Object f = o.Get("interfaces").As<Napi::Object>();

@@ -23,8 +23,8 @@ SctpTransport::~SctpTransport() {
   channels_.reset();  // runs no callback
 }
 
-Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
-                                uint64_t remoteMaxMessageSize, uint64_t localMaxMessageSize) {
+Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort, uint64_t remoteMaxMessageSize,
+                                uint64_t localMaxMessageSize) {
   if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
   remoteMaxMessageSize_ = remoteMaxMessageSize;
   if (channels_) {
@@ -60,7 +60,11 @@ Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
     if (onChannel) onChannel(handle, info);
   };
   cb.onOpen = [this](uint16_t id) {
-    if (auto h = HandleOf(id); h && onOpen) onOpen(*h, id);
+    auto h = HandleOf(id);
+    if (!h) return;
+    ++channelsOpened_;
+    wasOpen_[*h] = true;
+    if (onOpen) onOpen(*h, id);
   };
   cb.onMessage = [this](uint16_t id, std::vector<uint8_t>&& data, bool binary) {
     if (auto h = HandleOf(id); h && onMessage) onMessage(*h, std::move(data), binary);
@@ -78,6 +82,7 @@ Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
     handleById_.erase(id);
     idByHandle_.erase(*h);
     lastBuffered_.erase(*h);
+    if (wasOpen_.erase(*h) != 0) ++channelsClosed_;
     if (onClose) onClose(*h);
   };
   cb.onError = [this](uint16_t id, const Status& error) {

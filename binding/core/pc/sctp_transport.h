@@ -62,6 +62,9 @@ class SctpTransport {
   std::vector<sctp::DataChannelStats> Stats() const;
   std::optional<sctp::DataChannelInfo> Info(uint32_t handle) const;
   std::optional<uint16_t> StreamId(uint32_t handle) const;
+  // W3C RTCPeerConnectionStats: channels that reached open, and open ones that closed.
+  uint64_t channelsOpened() const { return channelsOpened_; }
+  uint64_t channelsClosed() const { return channelsClosed_; }
 
   // The peer opened a channel: its handle and parameters.
   std::function<void(uint32_t handle, const sctp::DataChannelInfo& info)> onChannel;
@@ -99,6 +102,9 @@ class SctpTransport {
   loop::Timer tick_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool closed_ = false;
+  uint64_t channelsOpened_ = 0;
+  uint64_t channelsClosed_ = 0;
+  std::map<uint32_t, bool> wasOpen_;
 };
 
 }  // namespace kvs::pc

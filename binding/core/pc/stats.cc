@@ -41,6 +41,205 @@ const char* DtlsStateName(dtls::DtlsState s) {
   return "new";
 }
 
+using Fields = std::vector<std::pair<std::string, StatValue>>;
+
+double Num(uint64_t v) { return static_cast<double>(v); }
+double Num(int64_t v) { return static_cast<double>(v); }
+double Num(uint32_t v) { return static_cast<double>(v); }
+
+template <typename T>
+void AddIf(Fields& f, const char* key, const std::optional<T>& v) {
+  if (v) f.emplace_back(key, static_cast<double>(*v));
+}
+
+std::string CodecId(const Transceiver& t, uint8_t pt) {
+  return "codec-" + t.mid + "-" + std::to_string(pt);
+}
+
+const char* MimeType(sdp::Codec c) {
+  switch (c) {
+    case sdp::Codec::kH264:
+      return "video/H264";
+    case sdp::Codec::kH265:
+      return "video/H265";
+    case sdp::Codec::kVp8:
+      return "video/VP8";
+    case sdp::Codec::kOpus:
+      return "audio/opus";
+    case sdp::Codec::kPcmu:
+      return "audio/PCMU";
+    case sdp::Codec::kPcma:
+      return "audio/PCMA";
+  }
+  return "";
+}
+
+// W3C webrtc-stats for the RTP streams, the codecs they use and their media sources, from the
+// figures the media streams collect where they happen (media/stream_stats.h).
+void CollectMediaStats(const PeerConnection& pc, double now, double monotonicToEpochMs,
+                       std::vector<StatsObject>& out) {
+  // The streams count in microseconds of the same monotonic clock as the loop's milliseconds.
+  auto epochUs = [&](int64_t us) { return static_cast<double>(us) / 1000.0 + monotonicToEpochMs; };
+  const std::string transport = "transport-0";
+  for (const auto& tp : pc.transceivers()) {
+    const Transceiver& t = *tp;
+    if (t.mid.empty()) continue;
+    const std::string kind = sdp::MediaKindName(t.init.kind);
+    for (const auto& c : t.negotiatedCodecs) {
+      const sdp::CodecInfo& info = sdp::InfoOf(c.codec);
+      StatsObject o{"codec", CodecId(t, c.payloadType), now, {}};
+      o.fields = {{"transportId", transport},
+                  {"payloadType", Num(uint32_t{c.payloadType})},
+                  {"mimeType", std::string(MimeType(c.codec))},
+                  {"clockRate", Num(info.clockRate)}};
+      if (info.channels != 0) o.fields.emplace_back("channels", Num(info.channels));
+      if (!c.fmtp.empty()) o.fields.emplace_back("sdpFmtpLine", c.fmtp);
+      out.push_back(std::move(o));
+    }
+    const std::string sourceId = "media-source-" + std::to_string(t.index);
+    if (t.send) {
+      StatsObject src{"media-source", sourceId, now, {}};
+      src.fields = {{"kind", kind}, {"trackIdentifier", t.init.trackId}};
+      out.push_back(std::move(src));
+      const media::OutboundRtpStats s = t.send->outboundStats();
+      const std::string id = "outbound-rtp-" + std::to_string(s.ssrc);
+      const std::string remoteId = "remote-inbound-rtp-" + std::to_string(s.ssrc);
+      StatsObject o{"outbound-rtp", id, now, {}};
+      Fields& f = o.fields;
+      f = {{"ssrc", Num(s.ssrc)},
+           {"kind", kind},
+           {"mid", t.mid},
+           {"transportId", transport},
+           {"codecId", CodecId(t, s.payloadType)},
+           {"mediaSourceId", sourceId},
+           {"remoteId", remoteId},
+           {"packetsSent", Num(s.packetsSent)},
+           {"bytesSent", Num(s.bytesSent)},
+           {"headerBytesSent", Num(s.headerBytesSent)},
+           {"retransmittedPacketsSent", Num(s.retransmittedPacketsSent)},
+           {"retransmittedBytesSent", Num(s.retransmittedBytesSent)},
+           {"totalPacketSendDelay", s.totalPacketSendDelay},
+           {"packetsDiscardedOnSend", Num(s.packetsDiscardedOnSend)},
+           {"bytesDiscardedOnSend", Num(s.bytesDiscardedOnSend)},
+           {"nackCount", Num(s.nackCount)},
+           {"active", true}};
+      if (s.rtxSsrc) f.emplace_back("rtxSsrc", Num(*s.rtxSsrc));
+      if (s.lastPacketSentUs)
+        f.emplace_back("lastPacketSentTimestamp", epochUs(*s.lastPacketSentUs));
+      if (t.init.kind == sdp::MediaKind::kVideo) {
+        f.emplace_back("firCount", Num(s.firCount));
+        f.emplace_back("pliCount", Num(s.pliCount));
+        f.emplace_back("framesEncoded", Num(s.framesEncoded));
+        f.emplace_back("keyFramesEncoded", Num(s.keyFramesEncoded));
+        f.emplace_back("framesSent", Num(s.framesSent));
+        f.emplace_back("hugeFramesSent", Num(s.hugeFramesSent));
+        f.emplace_back("framesDiscardedOnSend", Num(s.framesDiscardedOnSend));
+        AddIf(f, "framesPerSecond", s.framesPerSecond);
+        AddIf(f, "frameWidth", s.frameWidth);
+        AddIf(f, "frameHeight", s.frameHeight);
+      }
+      out.push_back(std::move(o));
+      const media::RemoteInboundRtpStats r = t.send->remoteInboundStats();
+      if (r.reportsReceived > 0) {
+        StatsObject ri{
+            "remote-inbound-rtp", remoteId, r.lastReportUs ? epochUs(*r.lastReportUs) : now, {}};
+        ri.fields = {{"ssrc", Num(r.ssrc)},
+                     {"kind", kind},
+                     {"transportId", transport},
+                     {"codecId", CodecId(t, s.payloadType)},
+                     {"localId", id},
+                     {"packetsLost", Num(r.packetsLost)},
+                     {"fractionLost", r.fractionLost},
+                     {"jitter", r.jitter},
+                     {"reportsReceived", Num(r.reportsReceived)},
+                     {"totalRoundTripTime", r.totalRoundTripTime},
+                     {"roundTripTimeMeasurements", Num(r.roundTripTimeMeasurements)}};
+        if (r.roundTripTime) ri.fields.emplace_back("roundTripTime", *r.roundTripTime);
+        out.push_back(std::move(ri));
+      }
+    }
+    for (const auto& stream : t.receive) {
+      const media::InboundRtpStats s = stream->inboundStats();
+      const std::string id = "inbound-rtp-" + std::to_string(s.ssrc);
+      const std::string remoteId = "remote-outbound-rtp-" + std::to_string(s.ssrc);
+      const media::RemoteOutboundRtpStats r = stream->remoteOutboundStats();
+      StatsObject o{"inbound-rtp", id, now, {}};
+      Fields& f = o.fields;
+      f = {{"ssrc", Num(s.ssrc)},
+           {"kind", kind},
+           {"mid", t.mid},
+           {"trackIdentifier", t.init.trackId},
+           {"transportId", transport},
+           {"codecId", CodecId(t, s.payloadType)},
+           {"packetsReceived", Num(s.packetsReceived)},
+           {"packetsLost", Num(s.packetsLost)},
+           {"jitter", s.jitter},
+           {"bytesReceived", Num(s.bytesReceived)},
+           {"headerBytesReceived", Num(s.headerBytesReceived)},
+           {"retransmittedPacketsReceived", Num(s.retransmittedPacketsReceived)},
+           {"retransmittedBytesReceived", Num(s.retransmittedBytesReceived)},
+           {"jitterBufferDelay", s.jitterBufferDelay},
+           {"jitterBufferEmittedCount", Num(s.jitterBufferEmittedCount)},
+           {"packetsDiscarded", Num(s.packetsDiscarded)},
+           {"nackCount", Num(s.nackCount)}};
+      if (r.reportsSent > 0) f.emplace_back("remoteId", remoteId);
+      if (s.lastPacketReceivedUs) {
+        f.emplace_back("lastPacketReceivedTimestamp", epochUs(*s.lastPacketReceivedUs));
+      }
+      const auto& srtp = pc.srtp().counters();
+      // Decryption failures are counted per transport; with one receiving stream they are its.
+      f.emplace_back("packetsFailedDecryption", Num(srtp.rtpDecryptFailures));
+      if (t.init.kind == sdp::MediaKind::kVideo) {
+        f.emplace_back("firCount", Num(s.firCount));
+        f.emplace_back("pliCount", Num(s.pliCount));
+        f.emplace_back("framesReceived", Num(s.framesReceived));
+        f.emplace_back("keyFramesReceived", Num(s.keyFramesReceived));
+        f.emplace_back("framesDropped", Num(s.framesDropped));
+        AddIf(f, "framesPerSecond", s.framesPerSecond);
+        AddIf(f, "frameWidth", s.frameWidth);
+        AddIf(f, "frameHeight", s.frameHeight);
+      } else {
+        f.emplace_back("totalSamplesReceived", Num(s.totalSamplesReceived));
+      }
+      out.push_back(std::move(o));
+      if (r.reportsSent > 0) {
+        StatsObject ro{
+            "remote-outbound-rtp", remoteId, r.lastReportUs ? epochUs(*r.lastReportUs) : now, {}};
+        ro.fields = {{"ssrc", Num(r.ssrc)},
+                     {"kind", kind},
+                     {"transportId", transport},
+                     {"codecId", CodecId(t, s.payloadType)},
+                     {"localId", id},
+                     {"packetsSent", Num(r.packetsSent)},
+                     {"bytesSent", Num(r.bytesSent)},
+                     {"reportsSent", Num(r.reportsSent)}};
+        if (r.remoteTimestamp) ro.fields.emplace_back("remoteTimestamp", *r.remoteTimestamp);
+        out.push_back(std::move(ro));
+      }
+    }
+  }
+}
+
+// W3C RTCDataChannelStats, and the data-channel counts of RTCPeerConnectionStats.
+void CollectDataChannelStats(const PeerConnection& pc, double now, std::vector<StatsObject>& out) {
+  for (const auto& s : pc.sctp().Stats()) {
+    StatsObject o{"data-channel", "data-channel-" + std::to_string(s.id), now, {}};
+    o.fields = {{"label", s.label},
+                {"protocol", s.protocol},
+                {"dataChannelIdentifier", Num(uint32_t{s.id})},
+                {"state", std::string(sctp::ToString(s.state))},
+                {"messagesSent", Num(s.messagesSent)},
+                {"bytesSent", Num(s.bytesSent)},
+                {"messagesReceived", Num(s.messagesReceived)},
+                {"bytesReceived", Num(s.bytesReceived)}};
+    out.push_back(std::move(o));
+  }
+  StatsObject p{"peer-connection", "peer-connection", now, {}};
+  p.fields = {{"dataChannelsOpened", Num(pc.sctp().channelsOpened())},
+              {"dataChannelsClosed", Num(pc.sctp().channelsClosed())}};
+  out.push_back(std::move(p));
+}
+
 }  // namespace
 
 std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochMs,
@@ -123,6 +322,8 @@ std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochM
     }
   }
   out.push_back(std::move(t));
+  CollectMediaStats(pc, nowEpochMs, monotonicToEpochMs, out);
+  CollectDataChannelStats(pc, nowEpochMs, out);
   return out;
 }
 
