@@ -172,6 +172,7 @@ struct SendStream::State {
   int64_t rttUs = 0;            // 0: unknown, no throttling
 
   bool keyFrameEventRaised = false;
+  KeyFrameReason waitReason = KeyFrameReason::kFirstFrame;  // why the stream waits
   int64_t lastKeyFrameEventUs = 0;
   struct FirSeen {
     uint32_t senderSsrc;
@@ -319,7 +320,7 @@ Status SendStream::SendFrame(const EncodedFrame& frame, int64_t nowUs, SendStrea
     if (waitingForKeyFrame_ && !key) {
       ++s.stats.framesDiscardedOnSend;
       s.payloads.clear();
-      KeyFrameNeeded(KeyFrameReason::kFirstFrame, 0, nowUs, out);
+      KeyFrameNeeded(s.waitReason, 0, nowUs, out);
       return Status::Ok();
     }
     if (key) waitingForKeyFrame_ = false;
@@ -443,6 +444,7 @@ void SendStream::KeyFrameNeeded(KeyFrameReason reason, uint32_t fromSsrc, int64_
   if (!s.video) return;  // every audio frame is a key frame
   const bool raise = !waitingForKeyFrame_ || !s.keyFrameEventRaised ||
                      nowUs - s.lastKeyFrameEventUs >= kKeyFrameEventRepeatUs;
+  if (!waitingForKeyFrame_) s.waitReason = reason;
   waitingForKeyFrame_ = true;
   if (!raise) return;
   s.keyFrameEventRaised = true;
