@@ -88,23 +88,6 @@ struct ReceiveStreamConfig {
   int64_t noDecodableFrameUs = 3'000'000;
 };
 
-enum class FrameDropReason {
-  kIncomplete,          // still missing packets at its deadline, or skipped for a key frame
-  kWaitingForKeyFrame,  // complete, but a frame it depends on was lost
-  kOverflow,            // pushed out to keep the buffer within its packet or byte bound
-  kUndecodable,         // the depacketizer refused it (malformed payloads)
-};
-const char* ToString(FrameDropReason reason);
-
-enum class KeyFrameRequestReason {
-  kStart,             // no key frame yet
-  kFrameDropped,      // a frame was lost for good
-  kNackOverflow,      // too many packets missing to repair (over 1000)
-  kNoDecodableFrame,  // nothing decodable for noDecodableFrameUs
-  kApp,               // RequestKeyFrame
-};
-const char* ToString(KeyFrameRequestReason reason);
-
 struct ReceiveStreamEvent {
   enum class Type { kFrameDropped, kKeyFrameRequested };
   Type type = Type::kFrameDropped;
