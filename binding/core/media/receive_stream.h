@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@
 #include "media/rtcp_input.h"
 #include "media/stream_common.h"
 #include "media/stream_stats.h"
+#include "rtp/rtcp_compound.h"
 #include "rtp/rtcp_report.h"
 #include "sdp/codecs.h"
 
@@ -160,7 +162,16 @@ class ReceiveStream {
   const ReceiveStreamConfig& config() const { return config_; }
 
  private:
+  void HandleJitterOutput(int64_t nowUs, ReceiveStreamOutput& out);
+  // RR + SDES (unless reduced-size and there is feedback), then what addFeedback adds.
+  std::optional<std::vector<uint8_t>> BuildCompound(
+      int64_t nowUs, const std::function<Status(rtp::RtcpCompoundBuilder&)>& addFeedback);
+  void SendNacks(int64_t nowUs, ReceiveStreamOutput& out);
+  void SendKeyFrameRequest(int64_t nowUs, ReceiveStreamOutput& out);
+
   ReceiveStreamConfig config_;
+  RandomSource random_;
+  TransportFeedbackReceiver* twcc_;
   struct State;
   std::unique_ptr<State> s_;
 };
