@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
-#include <memory>
 #include <thread>
+#include <memory>
 #include <vector>
 
 #include "loop_test_util.h"
@@ -73,7 +73,8 @@ struct Link {
 
   void Start(std::vector<SrtpProfile> clientProfiles = {SrtpProfile::kAeadAes128Gcm}) {
     kvs::testing::OnLoop(*loop, [&] {
-      REQUIRE(client->Configure(DtlsRole::kClient, serverCert->fingerprint(), clientProfiles).ok());
+      REQUIRE(client->Configure(DtlsRole::kClient, serverCert->fingerprint(), clientProfiles)
+                  .ok());
       REQUIRE(server
                   ->Configure(DtlsRole::kServer, clientCert->fingerprint(),
                               {SrtpProfile::kAeadAes128Gcm})
@@ -113,8 +114,8 @@ TEST_CASE("the DTLS transport hands mirrored SRTP keys up once, and application 
     CHECK(link.clientKeys[0].localKeySalt == link.serverKeys[0].remoteKeySalt);
     CHECK(link.clientKeys[0].remoteKeySalt == link.serverKeys[0].localKeySalt);
     CHECK(link.clientKeys[0].localKeySalt != link.clientKeys[0].remoteKeySalt);
-    CHECK(link.clientStates ==
-          std::vector<DtlsState>{DtlsState::kConnecting, DtlsState::kConnected});
+    CHECK(link.clientStates == std::vector<DtlsState>{DtlsState::kConnecting,
+                                                      DtlsState::kConnected});
     // Nobody listens yet: a record is dropped and counted, not kept.
     REQUIRE(link.client->SendApplicationData(ByteSpan(hello)).ok());
     return true;
@@ -157,7 +158,8 @@ TEST_CASE("an SRTP layer that refuses the keys fails the DTLS transport with tha
     CHECK(link.clientStates.back() == DtlsState::kFailed);
     CHECK(std::count(link.clientStates.begin(), link.clientStates.end(), DtlsState::kConnected) ==
           0);
-    CHECK(std::count(link.clientStates.begin(), link.clientStates.end(), DtlsState::kFailed) == 1);
+    CHECK(std::count(link.clientStates.begin(), link.clientStates.end(), DtlsState::kFailed) ==
+          1);
     const std::vector<uint8_t> x = {1};
     CHECK(link.client->SendApplicationData(ByteSpan(x)).code() == "ERR_INVALID_STATE");
     return true;

@@ -12,10 +12,10 @@
 #include "pc/peer_connection.h"
 #include "srtp/srtp_session.h"
 
-using kvs::Status;
 using kvs::pc::ConnectionState;
 using kvs::pc::PeerConnection;
 using kvs::pc::SdpType;
+using kvs::Status;
 
 namespace {
 
