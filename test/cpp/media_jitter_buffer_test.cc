@@ -201,8 +201,16 @@ TEST_CASE("JitterBuffer: the deadline is the oldest held packet's arrival + the 
   h.Tick(501'999);
   CHECK(h.dropped.empty());
   h.Tick(502'000);
-  REQUIRE(h.dropped.size() == 2);  // frame 1, then frame 2 withheld (a P frame after a loss)
+  REQUIRE(h.dropped.size() == 1);
   CHECK(h.dropped[0].rtpTimestamp == 90'000 + 3600);
+  CHECK(h.dropped[0].reason == FrameDropReason::kIncomplete);
+  // The gap after frame 1 may hold frame 2's first packet: frame 2 waits on its own deadline.
+  CHECK(h.jb.NextDeadlineUs() == 503'000);
+  h.Tick(502'999);
+  CHECK(h.dropped.size() == 1);
+  h.Tick(503'000);
+  REQUIRE(h.dropped.size() == 2);  // complete, but a P frame after a loss: withheld
+  CHECK(h.dropped[1].reason == FrameDropReason::kWaitingForKeyFrame);
   CHECK(h.jb.NextDeadlineUs() == INT64_MAX);
   // The missing packet turns up now: late.
   CHECK(h.Insert(f1.back(), 600'000) == JitterBuffer::InsertResult::kLate);

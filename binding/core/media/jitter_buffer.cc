@@ -285,16 +285,8 @@ void JitterBuffer::GiveUpHead(FrameDropReason reason, JitterBufferOutput& out) {
   Resolved(ts);
   headIsFrameStart_ = At(last).marker;
   head_ = scan_ = last + 1;
-  // A gap right after the frame given up is its lost tail, or the next frame's start. When
-  // the first packet after the gap starts a frame, go on from there at once (what the gap
-  // may hold of that frame is its parameter sets, which the decoder may already have);
-  // otherwise wait: the next frame's start may still come.
-  int64_t next = head_;
-  while (next <= newest_ && !Held(next)) ++next;
-  if (next <= newest_ && next > head_ && At(next).startsFrame) {
-    head_ = scan_ = next;
-    headIsFrameStart_ = true;
-  }
+  // A gap right after it may be its lost tail or the next frame's start (for an IDR, the
+  // STAP-A with SPS/PPS): wait for a repair, or for the deadline of what follows.
   StartWaitingForKeyFrame(out);
 }
 
@@ -318,18 +310,22 @@ void JitterBuffer::DropRange(int64_t from, int64_t to, FrameDropReason reason,
 }
 
 bool JitterBuffer::SkipToKeyFrame(JitterBufferOutput& out) {
+  // A key frame being assembled at the head (waiting for a repair) is worth the wait: delta
+  // frames behind it are no reason to ask for another.
+  const bool keyAtHead = Held(head_) && At(head_).startsFrame && At(head_).keyFrame;
   for (int64_t k = head_ + 1; k <= newest_; ++k) {
     if (!Held(k)) continue;
     const Slot& c = At(k);
     if (c.padding || !c.startsFrame) continue;
     if (!c.keyFrame) {
-      out.keyFrameNeeded = true;  // a delta frame is here and cannot be used: ask
+      if (!keyAtHead) out.keyFrameNeeded = true;  // a delta frame that cannot be used: ask
       continue;
     }
-    if (Held(k - 1)) {
-      const Slot& p = At(k - 1);
-      if (!p.padding && p.timestamp == c.timestamp && !p.marker) continue;  // not its first
-    }
+    // Only a start whose predecessor is known: a missing one may be this frame's own first
+    // packet (SPS/PPS ahead of the IDR), which a repair may still bring.
+    const Slot& p = At(k - 1);
+    if (p.sequence != k - 1 || !p.received) continue;
+    if (p.held && !p.padding && p.timestamp == c.timestamp && !p.marker) continue;
     // Complete from k to its marker (or the next timestamp)?
     bool complete = false;
     for (int64_t i = k; i <= newest_; ++i) {

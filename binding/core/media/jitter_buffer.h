@@ -19,7 +19,9 @@
 // Video only: after a frame is given up, and at the start, a frame can only be decoded from a
 // key frame on. Complete frames before one are withheld (dropped, kWaitingForKeyFrame) and
 // keyFrameNeeded is set for the stream to ask for one; while waiting, a complete key frame
-// further on is jumped to at once (what lies before it would be withheld anyway). For
+// further on is jumped to at once (what lies before it would be withheld anyway), provided the
+// packet before it arrived (else that packet may be the key frame's own SPS/PPS, which a
+// repair may still bring; at its deadline it starts from what it has). For
 // H.264/H.265 a key frame counts only once its SPS and PPS have been seen, in it or before
 // (media-facts.md: an IDR whose parameter sets the decoder lacks shows nothing).
 //
