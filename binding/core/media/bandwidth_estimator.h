@@ -11,9 +11,10 @@
 //     the last 500 ms of its arrival clock) plus 10 kbit/s: as in GCC, the estimate may not run
 //     far ahead of what the path has been seen to carry.
 //   - queuing delay: packets sent within 5 ms form a group; the change in one-way delay from
-//     group to group is summed (never below 0) into a queuing-delay estimate. Above 100 ms
-//     (overuse) the estimate is cut to 0.85 times the delivered rate, at most once per
-//     300 ms + RTT.
+//     group to group (arrival spacing minus send spacing) is summed, never below 0 and leaking
+//     1 ms per second so that clock drift cannot add up, into a queuing-delay estimate. Above
+//     100 ms (overuse) the estimate is cut to 0.85 times the delivered rate, at most once per
+//     300 ms + RTT, and does not grow.
 //   - bounded by [minBps, maxBps].
 // What it is not: GCC's delay-based controller (no trendline filter, no adaptive threshold, no
 // Kalman filter), no probing (so it only learns about capacity it is asked to use: an
@@ -40,6 +41,9 @@ struct PacketResult {
   int64_t arrivalUs = 0;  // the receiver's clock (any origin); meaningful when received
   size_t size = 0;
   bool received = false;
+  // Reported lost by an earlier feedback and received now: not counted again, and no longer
+  // counted as lost.
+  bool previouslyLost = false;
 };
 
 class BandwidthEstimator {

@@ -62,7 +62,10 @@ Status NalPacketizer::Packetize(const SharedBytes& frame, size_t maxPayload,
     if (firstVcl == SIZE_MAX && IsVcl(type)) firstVcl = nals.size();
     nals.push_back({&frame, u.offset, u.length});
   }
-  if (nals.empty()) return Status::Ok();  // only delimiters or filler: nothing to send
+  if (nals.empty()) {  // only delimiters or filler: nothing to send
+    lastKeyPicture_ = false;
+    return Status::Ok();
+  }
 
   // Parameter sets missing from a key picture go right before its first slice, in slot order
   // (VPS, SPS, PPS), so that each follows what it refers to.
@@ -134,6 +137,7 @@ Status NalPacketizer::Packetize(const SharedBytes& frame, size_t maxPayload,
       cached = MakeShared(std::vector<uint8_t>(p, p + n));
     }
   }
+  lastKeyPicture_ = keyPicture;
   return Status::Ok();
 }
 

@@ -34,6 +34,12 @@ class NalPacketizer : public Packetizer {
   // Key pictures sent without all their parameter sets: neither in the frame nor cached (none
   // seen yet), or repetition is off. A receiver that has not seen them cannot decode them.
   uint64_t keyPicturesWithoutParameterSets() const { return keyPicturesWithout_; }
+  // Whether the last frame Packetize accepted held a key picture (IDR / IRAP), so that a
+  // caller learns it without splitting the frame a second time.
+  bool lastFrameWasKeyPicture() const { return lastKeyPicture_; }
+  // The parameter set cached in `slot` (H.264: 0 SPS, 1 PPS; H.265: 0 VPS, 1 SPS, 2 PPS), or
+  // null. The pointer changes exactly when the cached bytes do.
+  const SharedBytes& parameterSet(size_t slot) const { return parameterSets_[slot]; }
 
  protected:
   static constexpr size_t kMaxParameterSets = 3;  // VPS, SPS, PPS
@@ -82,6 +88,7 @@ class NalPacketizer : public Packetizer {
   std::array<SharedBytes, kMaxParameterSets> parameterSets_;
   uint64_t parameterSetsInserted_ = 0;
   uint64_t keyPicturesWithout_ = 0;
+  bool lastKeyPicture_ = false;
 };
 
 }  // namespace kvs::media

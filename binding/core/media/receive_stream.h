@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@
 #include "media/rtcp_input.h"
 #include "media/stream_common.h"
 #include "media/stream_stats.h"
+#include "rtp/rtcp_compound.h"
 #include "rtp/rtcp_report.h"
 #include "sdp/codecs.h"
 
@@ -87,23 +89,6 @@ struct ReceiveStreamConfig {
   // Chromium asks again after this long without a decodable frame while packets arrive.
   int64_t noDecodableFrameUs = 3'000'000;
 };
-
-enum class FrameDropReason {
-  kIncomplete,          // still missing packets at its deadline, or skipped for a key frame
-  kWaitingForKeyFrame,  // complete, but a frame it depends on was lost
-  kOverflow,            // pushed out to keep the buffer within its packet or byte bound
-  kUndecodable,         // the depacketizer refused it (malformed payloads)
-};
-const char* ToString(FrameDropReason reason);
-
-enum class KeyFrameRequestReason {
-  kStart,             // no key frame yet
-  kFrameDropped,      // a frame was lost for good
-  kNackOverflow,      // too many packets missing to repair (over 1000)
-  kNoDecodableFrame,  // nothing decodable for noDecodableFrameUs
-  kApp,               // RequestKeyFrame
-};
-const char* ToString(KeyFrameRequestReason reason);
 
 struct ReceiveStreamEvent {
   enum class Type { kFrameDropped, kKeyFrameRequested };
@@ -177,7 +162,16 @@ class ReceiveStream {
   const ReceiveStreamConfig& config() const { return config_; }
 
  private:
+  void HandleJitterOutput(int64_t nowUs, ReceiveStreamOutput& out);
+  // RR + SDES (unless reduced-size and there is feedback), then what addFeedback adds.
+  std::optional<std::vector<uint8_t>> BuildCompound(
+      int64_t nowUs, const std::function<Status(rtp::RtcpCompoundBuilder&)>& addFeedback);
+  void SendNacks(int64_t nowUs, ReceiveStreamOutput& out);
+  void SendKeyFrameRequest(int64_t nowUs, ReceiveStreamOutput& out);
+
   ReceiveStreamConfig config_;
+  RandomSource random_;
+  TransportFeedbackReceiver* twcc_;
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -198,6 +198,11 @@ class SendStream {
   bool waitingForKeyFrame() const { return waitingForKeyFrame_; }
 
  private:
+  void CountSent(const OutgoingRtpPacket& p, int64_t sentUs);
+  void KeyFrameNeeded(KeyFrameReason reason, uint32_t fromSsrc, int64_t nowUs,
+                      SendStreamOutput& out);
+  void Resend(uint16_t sequence, int64_t nowUs, SendStreamOutput& out);
+
   SendStreamConfig config_;
   RandomSource random_;
   TransportSequencer* sequencer_;

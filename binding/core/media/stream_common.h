@@ -33,6 +33,24 @@ struct RtcpFeedback {
   bool transportCc = false;  // "transport-cc"
 };
 
+// Why a receive stream gave up on a frame, or asked for a key frame (ReceiveStream events).
+enum class FrameDropReason {
+  kIncomplete,          // still missing packets at its deadline, or skipped for a key frame
+  kWaitingForKeyFrame,  // complete, but a frame it depends on was lost
+  kOverflow,            // pushed out to keep the buffer within its packet or byte bound
+  kUndecodable,         // the depacketizer refused it (malformed payloads)
+};
+const char* ToString(FrameDropReason reason);
+
+enum class KeyFrameRequestReason {
+  kStart,             // no key frame yet
+  kFrameDropped,      // a frame was lost for good
+  kNackOverflow,      // too many packets missing to repair (over 1000)
+  kNoDecodableFrame,  // nothing decodable for noDecodableFrameUs
+  kApp,               // RequestKeyFrame
+};
+const char* ToString(KeyFrameRequestReason reason);
+
 // The C SDK's frame time unit (c-sdk.md §2): presentationTs, decodingTs and duration count
 // 100 ns.
 inline constexpr int64_t kHundredNsPerSecond = 10'000'000;
