@@ -38,6 +38,7 @@ async function connectedPair(): Promise<{
   sendAudio: Transceiver;
   recvVideo: Transceiver;
   recvAudio: Transceiver;
+  keyFrameRequests: string[];
 }> {
   const offerer = pc();
   const answerer = pc();
@@ -52,6 +53,9 @@ async function connectedPair(): Promise<{
     codecs: ['opus'],
     direction: 'sendonly',
   });
+  // The request for the first key frame comes as the connection becomes ready.
+  const keyFrameRequests: string[] = [];
+  sendVideo.on('keyframerequest', (r) => keyFrameRequests.push(r.reason));
   const tracks: Transceiver[] = [];
   answerer.on('track', (t) => tracks.push(t));
   await negotiate(offerer, answerer);
@@ -59,7 +63,7 @@ async function connectedPair(): Promise<{
   const recvVideo = tracks.find((t) => t.kind === 'video');
   const recvAudio = tracks.find((t) => t.kind === 'audio');
   if (!recvVideo || !recvAudio) throw new Error('the answerer saw no track');
-  return { offerer, answerer, sendVideo, sendAudio, recvVideo, recvAudio };
+  return { offerer, answerer, sendVideo, sendAudio, recvVideo, recvAudio, keyFrameRequests };
 }
 
 describe('media native to native', () => {
@@ -94,9 +98,8 @@ describe('media native to native', () => {
   });
 
   it('a stream that starts with P frames waits for the next key frame and asks for one', async () => {
-    const { sendVideo, recvVideo } = await connectedPair();
-    const requests: string[] = [];
-    sendVideo.on('keyframerequest', (r) => requests.push(r.reason));
+    const { sendVideo, recvVideo, keyFrameRequests: requests } = await connectedPair();
+    expect(requests[0]).toBe('first-frame');
     const received: ReceivedFrame[] = [];
     recvVideo.on('frame', (f) => received.push(f));
     const frames = h264Samples(30); // frames 1-24 are P frames after the IDR at 0; 25 is an IDR
