@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KvsError } from './errors.js';
 import { startLocalKvs } from './local/index.js';
-import { PeerConnection, type PeerConnectionConfig } from './peer/index.js';
+import { PeerConnection, type PeerConnectionConfig, getStat } from './peer/index.js';
 import { selfTest } from './self-test.js';
 import { SignalingClient, signalingClientGetMetrics } from './signaling/index.js';
 import { versions } from './versions.js';
@@ -115,7 +115,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ offerToConne
       `Connection established in ${offerToConnectedMs.toFixed(1)} ms (offer sent to both peers connected)`,
     );
 
-    const transport = (await viewerPc.getStats()).get('transport-0');
+    const transport = getStat(await viewerPc.getStats(), 'transport-0', 'transport');
     print(
       `viewer transport: ${String(transport?.tlsVersion)} ${String(transport?.dtlsCipher)}, ` +
         `SRTP ${String(transport?.srtpCipher)}, DTLS ${String(transport?.dtlsRole)}`,

@@ -156,9 +156,27 @@ export interface NativePeerConnection {
   dataChannelBufferedAmount(channel: number): number;
   restartIce(): Promise<void>;
   getStats(): Promise<NativeStat[]>;
+  /** The set-up steps, ms since the epoch (null: not yet). */
+  getTimeline(): Promise<NativeTimeline>;
   /** Resolves with the statistics as they stand once closed ([] when already closed). */
   close(): Promise<NativeStat[]>;
 }
+
+export type NativeTimeline = Record<
+  | 'created'
+  | 'gatheringStarted'
+  | 'firstHostCandidate'
+  | 'firstSrflxCandidate'
+  | 'firstRelayCandidate'
+  | 'gatheringCompleted'
+  | 'checkingStarted'
+  | 'iceConnected'
+  | 'dtlsStarted'
+  | 'dtlsConnected'
+  | 'connected'
+  | 'selectedPairFirstCheck',
+  number | null
+>;
 
 /** The shape of the N-API module; the C++ side (binding/js) only marshals. */
 export interface NativeAddon {

@@ -148,6 +148,7 @@ void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&PeerConnectionWrap::EnableDataChannels>("enableDataChannels"),
           InstanceMethod<&PeerConnectionWrap::RestartIce>("restartIce"),
           InstanceMethod<&PeerConnectionWrap::GetStats>("getStats"),
+          InstanceMethod<&PeerConnectionWrap::GetTimeline>("getTimeline"),
           InstanceMethod<&PeerConnectionWrap::Close>("close"),
           InstanceMethod<&PeerConnectionWrap::WriteFrame>("writeFrame"),
           InstanceMethod<&PeerConnectionWrap::BufferedAmount>("bufferedAmount"),
@@ -389,6 +390,47 @@ Napi::Value StatsToJs(Napi::Env e, const std::vector<pc::StatsObject>& stats) {
 }
 
 }  // namespace
+
+// The set-up timeline, in ms since the epoch (null where a step has not happened), and the
+// selected pair's first check: what peerConnectionGetMetrics and iceAgentGetMetrics read.
+Napi::Value PeerConnectionWrap::GetTimeline(const Napi::CallbackInfo& info) {
+  AddonState* st = shared_->state;
+  using Times = std::vector<std::pair<std::string, double>>;  // ms since the epoch; 0: not yet
+  return RunOnLoop<Times>(
+      info.Env(), *st, shared_->id, shared_->closed,
+      [st](pc::PeerConnection& pc) -> Result<Times> {
+        const double nowEpoch =
+            static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+        const double offset = nowEpoch - static_cast<double>(st->loop->NowMs());
+        auto epoch = [offset](uint64_t ms) {
+          return ms == 0 ? 0 : static_cast<double>(ms) + offset;
+        };
+        const pc::ConnectionTimeline& t = pc.timeline();
+        const ice::CandidatePair* pair = pc.ice().agent().selectedPair();
+        return Times{
+            {"created", epoch(t.createdMs)},
+            {"gatheringStarted", epoch(t.gatheringStartedMs)},
+            {"firstHostCandidate", epoch(t.firstHostCandidateMs)},
+            {"firstSrflxCandidate", epoch(t.firstSrflxCandidateMs)},
+            {"firstRelayCandidate", epoch(t.firstRelayCandidateMs)},
+            {"gatheringCompleted", epoch(t.gatheringCompletedMs)},
+            {"checkingStarted", epoch(t.checkingStartedMs)},
+            {"iceConnected", epoch(t.iceConnectedMs)},
+            {"dtlsStarted", epoch(t.dtlsStartedMs)},
+            {"dtlsConnected", epoch(t.dtlsConnectedMs)},
+            {"connected", epoch(t.connectedMs)},
+            {"selectedPairFirstCheck", epoch(pair ? pair->stats.firstRequestTimestampMs : 0)}};
+      },
+      [](Napi::Env e, const Times& times) {
+        Napi::Object o = Napi::Object::New(e);
+        for (const auto& [key, ms] : times) {
+          o.Set(key, ms == 0 ? e.Null() : Napi::Value(Napi::Number::New(e, ms)));
+        }
+        return Napi::Value(o);
+      });
+}
 
 Napi::Value PeerConnectionWrap::GetStats(const Napi::CallbackInfo& info) {
   AddonState* st = shared_->state;

@@ -28,6 +28,7 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   Napi::Value EnableDataChannels(const Napi::CallbackInfo& info);
   Napi::Value RestartIce(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
+  Napi::Value GetTimeline(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   // Media (peer_connection_media.cc).
   Napi::Value WriteFrame(const Napi::CallbackInfo& info);

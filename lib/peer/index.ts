@@ -15,13 +15,23 @@ export {
   type PeerIceServer,
   type InterfaceFilter,
 } from './config.js';
-export { rtcPeerConnectionGetMetrics, type RtcStatsType } from './metrics.js';
+export {
+  rtcPeerConnectionGetMetrics,
+  peerConnectionGetMetrics,
+  iceAgentGetMetrics,
+  type RtcStatsType,
+  type PeerConnectionMetrics,
+  type IceAgentMetrics,
+} from './metrics.js';
+export type * from './stats.js';
+export { getStat, statsOfType } from './stats.js';
 export {
   Transceiver,
   writeFrame,
   transceiverOnFrame,
   transceiverOnPictureLoss,
   transceiverOnBandwidthEstimation,
+  updateEncoderStats,
   type KeyFrameReason,
   type TransceiverEvents,
 } from './transceiver.js';

@@ -7,6 +7,7 @@ import {
   type NativePeerConnection,
   type NativePeerConnectionEvent,
   type NativeStat,
+  type NativeTimeline,
   type NativeTransceiverInfo,
 } from '../native.js';
 import {
@@ -45,7 +46,8 @@ export interface TransceiverInit {
   streamId?: string;
 }
 
-export type Stats = NativeStat;
+import type { Stats, StatsReport } from './stats.js';
+export type { Stats };
 
 export interface PeerConnectionEvents {
   /** A local candidate to signal; `null` when gathering is complete. */
@@ -107,7 +109,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #transceivers: Transceiver[] = [];
   #channels = new Map<number, DataChannel>();
   /** The last statistics, taken as the connection closed: what getStats() answers after. */
-  #finalStats: Map<string, Stats> | null = null;
+  #finalStats: StatsReport | null = null;
+  #finalTimeline: NativeTimeline | null = null;
 
   /**
    * Makes a connection, resolving TURN server names first (the constructor takes numeric
@@ -282,7 +285,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     let t = this.#transceivers[info.index];
     if (t) t.update(info);
     else {
-      t = new Transceiver(this.#native, info);
+      t = new Transceiver(this.#native, info, this);
       this.#transceivers[info.index] = t;
     }
     return t;
@@ -480,11 +483,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * W3C stats, keyed by id like RTCStatsReport. After close() it answers the figures as they
    * stood when the connection closed (with the states then reading "closed"), never an error.
    */
-  async getStats(): Promise<Map<string, Stats>> {
+  async getStats(): Promise<StatsReport> {
     if (this.#closed) return new Map(this.#finalStats ?? []);
     try {
       const list = await this.#native.getStats();
-      return new Map(list.map((s) => [s.id, s]));
+      return this.#report(list);
     } catch (err) {
       // Closed while the call was in flight: the snapshot is (or will be) there.
       if (this.#closed) return new Map(this.#finalStats ?? []);
@@ -492,11 +495,56 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     }
   }
 
+  /** The native objects as typed stats, with what the app told through updateEncoderStats. */
+  #report(list: NativeStat[]): StatsReport {
+    const report: StatsReport = new Map();
+    for (const raw of list) {
+      let s = raw as unknown as Stats;
+      if (s.type === 'outbound-rtp') {
+        const mid = s.mid;
+        const encoder = this.#transceivers.find((t) => t.mid === mid)?.encoderStats;
+        if (encoder) {
+          // The encoder's own figures; a frame size the stream measured from the SPS wins.
+          s = {
+            ...s,
+            ...(encoder.targetBitrate !== undefined
+              ? { targetBitrate: encoder.targetBitrate }
+              : {}),
+            ...(encoder.encoderImplementation !== undefined
+              ? { encoderImplementation: encoder.encoderImplementation }
+              : {}),
+            ...(encoder.frameBitDepth !== undefined
+              ? { frameBitDepth: encoder.frameBitDepth }
+              : {}),
+            ...(encoder.voiceActivityFlag !== undefined
+              ? { voiceActivityFlag: encoder.voiceActivityFlag }
+              : {}),
+            ...(s.frameWidth === undefined && encoder.frameWidth !== undefined
+              ? { frameWidth: encoder.frameWidth }
+              : {}),
+            ...(s.frameHeight === undefined && encoder.frameHeight !== undefined
+              ? { frameHeight: encoder.frameHeight }
+              : {}),
+          };
+        }
+      }
+      report.set(s.id, s);
+    }
+    return report;
+  }
+
+  /** @internal the set-up timeline (peerConnectionGetMetrics, iceAgentGetMetrics). */
+  async timeline(): Promise<NativeTimeline> {
+    if (this.#closed && this.#finalTimeline) return this.#finalTimeline;
+    return this.#native.getTimeline().catch(rethrow('getTimeline'));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#finalTimeline = await this.#native.getTimeline().catch(() => null);
     const last = await this.#native.close().catch(rethrow('close'));
-    this.#finalStats = new Map(last.map((s) => [s.id, s]));
+    this.#finalStats = this.#report(last);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { KvsError } from '../errors.js';
 import { checkFrame, type Frame, type ReceivedFrame } from '../media/frame.js';
 import type { NativePeerConnection, NativeTransceiverInfo } from '../native.js';
+import { transceiverStats } from './metrics.js';
+import type { EncoderStats, StatsReport } from './stats.js';
 
 export type MediaKind = 'audio' | 'video';
 export type Codec = 'H264' | 'H265' | 'VP8' | 'opus' | 'PCMU' | 'PCMA';
@@ -31,11 +33,17 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
   readonly kind: MediaKind;
   #native: NativePeerConnection;
   #info: NativeTransceiverInfo;
+  #pc: { getStats(): Promise<StatsReport> } | undefined;
 
   /** @internal made by PeerConnection */
-  constructor(native: NativePeerConnection, info: NativeTransceiverInfo) {
+  constructor(
+    native: NativePeerConnection,
+    info: NativeTransceiverInfo,
+    pc?: { getStats(): Promise<StatsReport> },
+  ) {
     super();
     this.#native = native;
+    this.#pc = pc;
     this.#info = info;
     this.index = info.index;
     this.kind = info.kind;
@@ -87,6 +95,36 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
       f.flags,
       f.index,
     );
+  }
+
+  /** @internal what updateEncoderStats told, merged into outbound-rtp */
+  encoderStats: EncoderStats | undefined;
+
+  /**
+   * The C SDK's updateEncoderStats: figures only the app's encoder knows (target bitrate,
+   * implementation, frame size and bit depth, voice activity), reported in outbound-rtp.
+   */
+  updateEncoderStats(stats: EncoderStats): void {
+    const raw: unknown = stats;
+    if (typeof raw !== 'object' || raw === null) {
+      throw new KvsError('ERR_INVALID_ARGUMENT', 'updateEncoderStats: stats must be an object');
+    }
+    for (const key of ['targetBitrate', 'frameWidth', 'frameHeight', 'frameBitDepth'] as const) {
+      const v = stats[key];
+      if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
+        throw new KvsError(
+          'ERR_INVALID_ARGUMENT',
+          `updateEncoderStats: ${key} must be a non-negative number`,
+        );
+      }
+    }
+    this.encoderStats = { ...this.encoderStats, ...stats };
+  }
+
+  /** This transceiver's stats: its RTP streams, their codecs, its media source, the transport. */
+  async getStats(): Promise<StatsReport> {
+    if (!this.#pc) return new Map();
+    return transceiverStats(await this.#pc.getStats(), this);
   }
 
   /** Bytes handed to writeFrame that the network thread has not taken yet. */
@@ -144,4 +182,7 @@ export function transceiverOnBandwidthEstimation(
   callback: (bitrate: number) => void,
 ): void {
   transceiver.on('bandwidth', (e) => callback(e.bitrate));
+}
+export function updateEncoderStats(transceiver: Transceiver, stats: EncoderStats): void {
+  transceiver.updateEncoderStats(stats);
 }

@@ -267,7 +267,7 @@ describe.skipIf((!present || !haveQemu) && !required)(
           expect(entry?.count, `${family} instructions in the addon`).toBeGreaterThan(0);
           expect(
             [...(entry?.functions ?? [])].some((f) => pattern.test(f)),
-            `${family}: ${[...(entry?.functions ?? [])]}`,
+            `${family}: ${[...(entry?.functions ?? [])].join(', ')}`,
           ).toBe(true);
         }
         const summary = Object.fromEntries(
@@ -286,7 +286,7 @@ describe.skipIf((!present || !haveQemu) && !required)(
       const crypto = cryptoInAddon('arm64', report, log);
       fs.rmSync(log, { force: true });
       for (const [family, entry] of Object.entries(crypto)) {
-        expect(entry.count, `${family}: ${[...entry.functions]}`).toBe(0);
+        expect(entry.count, `${family}: ${[...entry.functions].join(', ')}`).toBe(0);
       }
     }, 600_000);
   },

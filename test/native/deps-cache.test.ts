@@ -51,7 +51,9 @@ describe.each(['x64', 'arm64', 'arm'] as const)('deps for %s', (target) => {
   it.skipIf(skip)("holds the target's objects and records the target's OpenSSL", () => {
     const prefix = prefixes.get(target);
     expect(prefix, 'the reuse test ran first').toBeDefined();
-    const versions = JSON.parse(fs.readFileSync(path.join(prefix ?? '', 'versions.json'), 'utf8'));
+    const versions = JSON.parse(
+      fs.readFileSync(path.join(prefix ?? '', 'versions.json'), 'utf8'),
+    ) as { target: string; openssl: string };
     expect(versions.target).toBe(target);
     expect(versions.openssl).toMatch(/^3\.0\.\d+-/);
     for (const lib of ['libsrtp2.a', 'libusrsctp.a']) {

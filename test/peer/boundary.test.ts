@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvsError, PeerConnection } from '../../lib/index.js';
+import { KvsError, PeerConnection, getStat } from '../../lib/index.js';
 import { LOOPBACK, negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 const run = promisify(execFile);
@@ -70,9 +70,9 @@ describe('a closed peer connection', () => {
     await a.close();
     await sleep(100);
     const stats = await a.getStats();
-    const transport = stats.get('transport-0');
+    const transport = getStat(stats, 'transport-0', 'transport');
     expect(transport).toMatchObject({ iceState: 'closed', dtlsState: 'closed' });
-    const pair = stats.get(String(transport?.selectedCandidatePairId));
+    const pair = getStat(stats, transport?.selectedCandidatePairId, 'candidate-pair');
     expect(Number(pair?.bytesReceived)).toBeGreaterThan(0);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PeerConnection, SignalingClient } from '../../lib/index.js';
+import { PeerConnection, SignalingClient, getStat } from '../../lib/index.js';
 import { startLocalKvs, type LocalKvs } from '../../lib/local/index.js';
 import { negotiate, trickle, waitForState } from '../helpers/peers.js';
 
@@ -71,8 +71,11 @@ async function relayOnlyPair(url: string): Promise<void> {
     expect(new Set(kinds)).toEqual(new Set(['relay'])); // no host candidate under "relay"
     for (const pc of [a, b]) {
       const stats = await pc.getStats();
-      const pair = stats.get(String(stats.get('transport-0')?.selectedCandidatePairId));
-      expect(stats.get(String(pair?.localCandidateId))?.candidateType).toBe('relay');
+      const transport = getStat(stats, 'transport-0', 'transport');
+      const pair = getStat(stats, transport?.selectedCandidatePairId, 'candidate-pair');
+      expect(getStat(stats, pair?.localCandidateId, 'local-candidate')?.candidateType).toBe(
+        'relay',
+      );
     }
   } finally {
     await Promise.all([a.close(), b.close()]);

@@ -1,5 +1,7 @@
 #include "dtls/certificate.h"
 
+#include <vector>
+
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -87,6 +89,20 @@ Result<std::shared_ptr<const Certificate>> Certificate::FromPem(const std::strin
   if (!fp.ok()) return fp.status();
   return std::shared_ptr<const Certificate>(
       std::make_shared<Certificate>(std::move(cert), std::move(key), fp.take()));
+}
+
+std::string CertificateBase64(X509* cert) {
+  const int derLength = i2d_X509(cert, nullptr);
+  if (derLength <= 0) return {};
+  std::vector<unsigned char> der(static_cast<size_t>(derLength));
+  unsigned char* p = der.data();
+  if (i2d_X509(cert, &p) != derLength) return {};
+  std::string out(static_cast<size_t>(4 * ((derLength + 2) / 3)) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), der.data(), derLength);
+  if (n < 0) return {};
+  out.resize(static_cast<size_t>(n));
+  return out;
 }
 
 bool FingerprintsEqual(const std::string& a, const std::string& b) {

@@ -39,6 +39,10 @@ class Certificate {
   std::string fingerprint_;
 };
 
+// A certificate in DER, base64-encoded (W3C RTCCertificateStats.base64Certificate); empty if
+// it cannot be encoded.
+std::string CertificateBase64(X509* cert);
+
 // Compares two SDP fingerprints, ignoring the case of the hex digits.
 bool FingerprintsEqual(const std::string& a, const std::string& b);
 

@@ -214,6 +214,11 @@ std::vector<std::vector<uint8_t>> DtlsSession::TakeOutgoing() {
   return std::exchange(queues_.outbound, {});
 }
 
+std::string DtlsSession::peerCertificateBase64() const {
+  crypto::X509Ptr peer(SSL_get1_peer_certificate(ssl_.get()));
+  return peer ? CertificateBase64(peer.get()) : std::string();
+}
+
 std::string DtlsSession::protocolVersion() const { return SSL_get_version(ssl_.get()); }
 
 std::string DtlsSession::cipher() const {

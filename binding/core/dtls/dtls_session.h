@@ -70,6 +70,8 @@ class DtlsSession {
   std::string protocolVersion() const;
   std::string cipher() const;
   const std::string& peerFingerprint() const { return peerFingerprint_; }
+  // The peer's certificate, DER, base64 (W3C RTCCertificateStats); empty before the handshake.
+  std::string peerCertificateBase64() const;
   std::optional<srtp::SrtpProfile> selectedSrtpProfile() const;
   Result<srtp::SrtpKeys> ExportSrtpKeys() const;
 

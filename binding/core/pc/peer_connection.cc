@@ -141,13 +141,27 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   dtls_ = std::make_unique<DtlsTransport>(loop_, sendOnIce, certificate_);
   srtp_ = std::make_unique<SrtpTransport>(sendOnIce);
 
+  timeline_.createdMs = loop_.NowMs();
   ice_->onLocalCandidate = [this](const sdp::Candidate& c) {
+    uint64_t* first = c.type == sdp::CandidateType::kHost    ? &timeline_.firstHostCandidateMs
+                      : c.type == sdp::CandidateType::kSrflx ? &timeline_.firstSrflxCandidateMs
+                      : c.type == sdp::CandidateType::kRelay ? &timeline_.firstRelayCandidateMs
+                                                             : nullptr;
+    if (first && *first == 0) *first = loop_.NowMs();
     if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(c), FirstMid());
   };
   ice_->onGatheringComplete = [this] {
+    if (timeline_.gatheringCompletedMs == 0) timeline_.gatheringCompletedMs = loop_.NowMs();
     if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
   };
   ice_->onStateChange = [this](ice::IceState s) {
+    if (s == ice::IceState::kChecking && timeline_.checkingStartedMs == 0) {
+      timeline_.checkingStartedMs = loop_.NowMs();
+    }
+    if (s == ice::IceState::kConnected && timeline_.iceConnectedMs == 0) {
+      timeline_.iceConnectedMs = loop_.NowMs();
+      timeline_.dtlsStartedMs = loop_.NowMs();
+    }
     if (s == ice::IceState::kConnected) dtls_->Connect();
     UpdateConnectionState();
   };
@@ -212,6 +226,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   dtls_->onStateChange = [this](dtls::DtlsState s) {
     if (s == dtls::DtlsState::kFailed) Fail(dtls_->failure());
     if (s == dtls::DtlsState::kConnected) {
+      if (timeline_.dtlsConnectedMs == 0) timeline_.dtlsConnectedMs = loop_.NowMs();
       Status st = sctp_->Start();
       if (!st.ok() && onError) onError(st);
     }
@@ -484,7 +499,9 @@ Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text
     gatheringStarted_ = true;
     // After this call returns, as W3C orders it: the description first, then candidates.
     loop_.Post([this] {
-      if (!closed_) ice_->Gather();
+      if (closed_) return;
+      timeline_.gatheringStartedMs = loop_.NowMs();
+      ice_->Gather();
     });
   } else if (reannounceCandidates_) {
     loop_.Post([this] {
@@ -735,6 +752,9 @@ void PeerConnection::UpdateConnectionState() {
   }
   if (next == connectionState_) return;
   connectionState_ = next;
+  if (next == ConnectionState::kConnected && timeline_.connectedMs == 0) {
+    timeline_.connectedMs = loop_.NowMs();
+  }
   // Before the app hears "connected", media can flow (and the first key frame is asked for).
   UpdateMediaReady();
   if (onConnectionStateChange) onConnectionStateChange(next);

@@ -54,6 +54,22 @@ struct PeerConnectionConfig {
   uint32_t failedTimeoutMs = 15000;
 };
 
+// When each step of setting up the connection happened, in the loop's milliseconds (0: not
+// yet): what the C SDK's peerConnectionGetMetrics and iceAgentGetMetrics report.
+struct ConnectionTimeline {
+  uint64_t createdMs = 0;
+  uint64_t gatheringStartedMs = 0;
+  uint64_t firstHostCandidateMs = 0;
+  uint64_t firstSrflxCandidateMs = 0;
+  uint64_t firstRelayCandidateMs = 0;
+  uint64_t gatheringCompletedMs = 0;
+  uint64_t checkingStartedMs = 0;
+  uint64_t iceConnectedMs = 0;
+  uint64_t dtlsStartedMs = 0;
+  uint64_t dtlsConnectedMs = 0;
+  uint64_t connectedMs = 0;
+};
+
 class PeerConnection {
   struct Key {};
 
@@ -83,6 +99,7 @@ class PeerConnection {
   Status CloseDataChannel(uint32_t handle);
   Status SetDataChannelLowThreshold(uint32_t handle, size_t bytes);
   const SctpTransport& sctp() const { return *sctp_; }
+  const ConnectionTimeline& timeline() const { return timeline_; }
   // Asks for an application m-line (data channels) in the next offer.
   void EnableDataChannels() { wantDataChannels_ = true; }
 
@@ -99,6 +116,7 @@ class PeerConnection {
   ConnectionState connectionState() const { return connectionState_; }
   SignalingState signalingState() const { return signalingState_; }
   const std::string& localFingerprint() const { return certificate_->fingerprint(); }
+  const dtls::Certificate& certificate() const { return *certificate_; }
   const std::vector<std::unique_ptr<Transceiver>>& transceivers() const { return transceivers_; }
   const RtpTransport& rtp() const { return *rtp_; }
   const IceTransport& ice() const { return *ice_; }
@@ -183,6 +201,7 @@ class PeerConnection {
   bool closed_ = false;
   bool failed_ = false;
   Status failure_;
+  ConnectionTimeline timeline_;
 };
 
 }  // namespace kvs::pc

@@ -311,6 +311,24 @@ std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochM
       {"dtlsState", std::string(DtlsStateName(pc.dtls().state()))},
   };
   if (!selectedId.empty()) t.fields.emplace_back("selectedCandidatePairId", selectedId);
+  // RTCCertificateStats: ours always; the peer's once DTLS has seen it.
+  {
+    StatsObject c{"certificate", "certificate-local", nowEpochMs, {}};
+    c.fields = {{"fingerprint", pc.localFingerprint()},
+                {"fingerprintAlgorithm", std::string("sha-256")},
+                {"base64Certificate", dtls::CertificateBase64(pc.certificate().x509())}};
+    out.push_back(std::move(c));
+    t.fields.emplace_back("localCertificateId", std::string("certificate-local"));
+  }
+  if (const dtls::DtlsSession* d = pc.dtls().session();
+      d != nullptr && !d->peerFingerprint().empty()) {
+    StatsObject c{"certificate", "certificate-remote", nowEpochMs, {}};
+    c.fields = {{"fingerprint", d->peerFingerprint()},
+                {"fingerprintAlgorithm", std::string("sha-256")},
+                {"base64Certificate", d->peerCertificateBase64()}};
+    out.push_back(std::move(c));
+    t.fields.emplace_back("remoteCertificateId", std::string("certificate-remote"));
+  }
   if (const dtls::DtlsSession* d = pc.dtls().session();
       d != nullptr && d->state() == dtls::DtlsState::kConnected) {
     t.fields.emplace_back("tlsVersion", d->protocolVersion());
