@@ -110,6 +110,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #channels = new Map<number, DataChannel>();
   /** The last statistics, taken as the connection closed: what getStats() answers after. */
   #finalStats: StatsReport | null = null;
+  #statsCache: { at: number; report: StatsReport } | undefined;
+  #statsInFlight: Promise<StatsReport> | undefined;
   #finalTimeline: NativeTimeline | null = null;
 
   /**
@@ -485,13 +487,24 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    */
   async getStats(): Promise<StatsReport> {
     if (this.#closed) return new Map(this.#finalStats ?? []);
+    // As Chromium does, a report younger than STATS_CACHE_MS is answered again (its objects'
+    // timestamps say when it was taken): an app polling fast costs one collection per period.
+    const now = performance.now();
+    if (this.#statsCache && now - this.#statsCache.at < STATS_CACHE_MS) {
+      return new Map(this.#statsCache.report);
+    }
+    if (this.#statsInFlight) return new Map(await this.#statsInFlight);
     try {
-      const list = await this.#native.getStats();
-      return this.#report(list);
+      this.#statsInFlight = this.#native.getStats().then((list) => this.#report(list));
+      const report = await this.#statsInFlight;
+      this.#statsCache = { at: performance.now(), report };
+      return new Map(report);
     } catch (err) {
       // Closed while the call was in flight: the snapshot is (or will be) there.
       if (this.#closed) return new Map(this.#finalStats ?? []);
       throw fromNative('getStats', err);
+    } finally {
+      this.#statsInFlight = undefined;
     }
   }
 
@@ -583,6 +596,9 @@ function checkDataChannel(label: string, init: DataChannelInit): void {
     throw bad(`id must be an integer 0..65534, got ${String(init.id)}`);
   }
 }
+
+/** How long a stats report is answered again (Chromium's figure). */
+export const STATS_CACHE_MS = 50;
 
 function checkDescription(d: SessionDescription, what: string): void {
   if (typeof d !== 'object' || d === null) throw invalid(`${what}: description must be an object`);
