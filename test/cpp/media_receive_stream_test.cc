@@ -386,3 +386,34 @@ TEST_CASE("ReceiveStream: Opus counts samples; audio frames come one per packet"
   CHECK(in.framesReceived == 0);  // video only
   CHECK_FALSE(in.framesPerSecond.has_value());
 }
+
+TEST_CASE("ReceiveStream and SendStream: NextTickUs always lies ahead after a Tick") {
+  // A caller that sleeps until NextTickUs must never spin: drive both streams by it alone for
+  // 30 s after a short stream with losses, and count the wake-ups.
+  auto send = MakeSender(SenderConfig(true));
+  auto recv = MakeReceiver(ReceiverConfig(true));
+  SendStreamOutput so;
+  ReceiveStreamOutput ro;
+  for (size_t i = 0; i < 30; ++i) {
+    so.Clear();
+    REQUIRE(send->SendFrame(SampleFrame(i), int64_t(i) * 40'000, so).ok());
+    for (size_t k = 0; k < so.packets.size(); ++k) {
+      if ((i + k) % 7 != 3) recv->OnRtp(Wire(so.packets[k]), int64_t(i) * 40'000, ro);
+    }
+  }
+  int64_t now = 30 * 40'000;
+  int wakeups = 0;
+  while (now < 31'000'000 && wakeups < 10'000) {
+    ro.Clear();
+    so.Clear();
+    recv->Tick(now, ro);
+    send->Tick(now, 1'700'000'000'000'000 + now, so);
+    const int64_t next = std::min(recv->NextTickUs(), send->NextTickUs());
+    REQUIRE(next > now);
+    now = next;
+    ++wakeups;
+  }
+  MESSAGE("wake-ups over 30 s: " << wakeups);
+  // SRs every 100-300 ms and RRs every 0.5-1.5 s dominate: about 150 + 30.
+  CHECK(wakeups < 400);
+}
