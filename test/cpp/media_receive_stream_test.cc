@@ -417,3 +417,56 @@ TEST_CASE("ReceiveStream and SendStream: NextTickUs always lies ahead after a Ti
   // SRs every 100-300 ms and RRs every 0.5-1.5 s dominate: about 150 + 30.
   CHECK(wakeups < 400);
 }
+
+TEST_CASE("SendStream -> ReceiveStream: H.265 and VP8 frames, key flags and picture sizes") {
+  using kvs::media::testing::FromHex;
+  struct Case {
+    sdp::Codec codec;
+    std::vector<std::string_view> frames;
+    std::vector<bool> key;
+  };
+  const Case cases[] = {
+      {sdp::Codec::kH265,
+       {fixtures::kH265Idr, fixtures::kH265P1, fixtures::kH265P2, fixtures::kH265Idr2},
+       {true, false, false, true}},
+      {sdp::Codec::kVp8,
+       {fixtures::kVp8Key, fixtures::kVp8Inter1, fixtures::kVp8Inter2, fixtures::kVp8Key2},
+       {true, false, false, true}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(sdp::InfoOf(c.codec).name);
+    SendStreamConfig sc = SenderConfig(false);
+    sc.codec = c.codec;
+    ReceiveStreamConfig rc = ReceiverConfig(false);
+    rc.codec = c.codec;
+    auto send = MakeSender(sc);
+    auto recv = MakeReceiver(rc);
+    SendStreamOutput so;
+    ReceiveStreamOutput ro;
+    for (size_t i = 0; i < c.frames.size(); ++i) {
+      so.Clear();
+      EncodedFrame f;
+      f.data = MakeShared(FromHex(c.frames[i]));
+      f.presentationTs = int64_t(i) * 400'000;
+      REQUIRE(send->SendFrame(f, int64_t(i) * 40'000, so).ok());
+      for (const auto& p : so.packets) recv->OnRtp(Wire(p), int64_t(i) * 40'000, ro);
+    }
+    REQUIRE(ro.frames.size() == c.frames.size());
+    for (size_t i = 0; i < c.frames.size(); ++i) {
+      CHECK(((ro.frames[i].flags & kFrameFlagKeyFrame) != 0) == c.key[i]);
+      if (c.codec == sdp::Codec::kVp8) {
+        CHECK(ro.frames[i].data == FromHex(c.frames[i]));
+      } else {
+        CHECK(NalsOf(ro.frames[i].data) == NalsOf(FromHex(c.frames[i])));
+      }
+    }
+    const OutboundRtpStats out = send->outboundStats();
+    const InboundRtpStats in = recv->inboundStats();
+    CHECK(out.keyFramesEncoded == 2);
+    CHECK(in.keyFramesReceived == 2);
+    CHECK(out.frameWidth == 320u);
+    CHECK(out.frameHeight == 240u);
+    CHECK(in.frameWidth == 320u);
+    CHECK(in.frameHeight == 240u);
+  }
+}

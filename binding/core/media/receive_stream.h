@@ -146,6 +146,8 @@ class ReceiveStream {
   // PLI, or FIR when only FIR was negotiated; at most one per keyFrameRetryUs, repeated until a
   // key frame arrives. Nothing when neither was negotiated.
   void RequestKeyFrame(int64_t nowUs, ReceiveStreamOutput& out);
+  // A receiver measures no RTT of its own (that needs RTCP XR DLRR): pass the send side's
+  // (SendStream::remoteInboundStats of the same transceiver) or ICE's. It paces NACK retries.
   void SetRoundTripTime(int64_t rttUs);
 
   // The report block about the remote stream as of now (for an SR of ours that carries it),

@@ -115,7 +115,7 @@ struct SendStreamEvent {
   enum class Type {
     // The app should encode a key frame now (transceiverOnPictureLoss). Raised at once when
     // the stream starts waiting for one, and again at most every 500 ms while it waits and
-    // the peer keeps asking.
+    // the peer keeps asking or the app keeps writing delta frames (which are discarded).
     kKeyFrameNeeded,
     // The peer's REMB for our SSRC (transceiverOnBandwidthEstimation).
     kBandwidthEstimate,
