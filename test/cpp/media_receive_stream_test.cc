@@ -470,3 +470,42 @@ TEST_CASE("SendStream -> ReceiveStream: H.265 and VP8 frames, key flags and pict
     CHECK(in.frameHeight == 240u);
   }
 }
+
+TEST_CASE("SendStream SRs can carry a ReceiveStream's report block (sendrecv)") {
+  // Our receive side hears the peer's stream; our send side's SRs report on it.
+  auto peerSend = MakeSender(SenderConfig(false));
+  ReceiveStreamConfig rc = ReceiverConfig(false);
+  rc.sendReceiverReports = false;
+  auto recv = MakeReceiver(rc);
+  SendStreamConfig ours = SenderConfig(false);
+  ours.ssrc = kLocal;
+  auto send = MakeSender(ours);
+  send->SetReportBlockProvider([&](int64_t now, std::vector<rtp::ReportBlock>& blocks) {
+    if (auto b = recv->MakeReportBlock(now)) blocks.push_back(*b);
+  });
+  SendStreamOutput so;
+  ReceiveStreamOutput ro;
+  for (size_t i = 0; i < 50; ++i) {
+    const int64_t now = int64_t(i) * 40'000;
+    so.Clear();
+    REQUIRE(peerSend->SendFrame(SampleFrame(i), now, so).ok());
+    for (size_t k = 0; k < so.packets.size(); ++k) {
+      if (!(i == 10 && k == 1)) recv->OnRtp(Wire(so.packets[k]), now, ro);
+    }
+    so.Clear();
+    REQUIRE(send->SendFrame(SampleFrame(i), now, so).ok());
+    ro.Clear();
+    recv->Tick(now, ro);
+    for (const auto& b : ro.rtcp) CHECK(Parse(b).receiverReports.empty() == Parse(b).nacks.empty());
+  }
+  so.Clear();
+  send->Tick(2'000'000, 1'700'000'000'000'000, so);
+  REQUIRE(so.rtcp.size() == 1);
+  ParsedRtcp sr = Parse(so.rtcp[0]);
+  REQUIRE(sr.senderReports.size() == 1);
+  CHECK(sr.senderReports[0].ssrc == kLocal);
+  REQUIRE(sr.senderReports[0].reportBlocks.size() == 1);
+  CHECK(sr.senderReports[0].reportBlocks[0].ssrc == kMedia);
+  CHECK(sr.senderReports[0].reportBlocks[0].cumulativeLost == 1);
+  CHECK(recv->NextTickUs() > 2'000'000);  // no RR timer of its own
+}

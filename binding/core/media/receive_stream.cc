@@ -382,7 +382,7 @@ void ReceiveStream::Tick(int64_t nowUs, ReceiveStreamOutput& out) {
     s.lastDecodableUs = nowUs;  // once per period; re-armed only by packets arriving after it
   }
   SendKeyFrameRequest(nowUs, out);
-  if (s.haveReportTime && nowUs >= s.nextReportUs) {
+  if (config_.sendReceiverReports && s.haveReportTime && nowUs >= s.nextReportUs) {
     if (auto rr = BuildCompound(nowUs, nullptr)) out.rtcp.push_back(std::move(*rr));
     s.nextReportUs = nowUs + RandomBetween(random_, config_.reportIntervalUs / 2,
                                            config_.reportIntervalUs * 3 / 2);
@@ -394,7 +394,7 @@ int64_t ReceiveStream::NextTickUs() const {
   int64_t next = s.jitter.NextDeadlineUs();
   if (config_.feedback.nack) next = std::min(next, s.nack.NextDueUs(s.rttUs));
   next = std::min(next, s.requester.NextUs());
-  if (s.haveReportTime) next = std::min(next, s.nextReportUs);
+  if (config_.sendReceiverReports && s.haveReportTime) next = std::min(next, s.nextReportUs);
   if (s.video && s.anyPacket && s.lastPacketUs > s.lastDecodableUs) {
     next = std::min(next, s.lastDecodableUs + config_.noDecodableFrameUs);
   }

@@ -82,6 +82,9 @@ struct ReceiveStreamConfig {
   size_t maxBytes = 0;    // 0: 8 MiB for video, 256 KiB for audio
 
   int64_t reportIntervalUs = 1'000'000;  // RR interval before randomization
+  // false: no periodic RRs (a SendStream's SRs carry our report block instead, see
+  // SendStream::SetReportBlockProvider). Feedback compounds still start with an RR.
+  bool sendReceiverReports = true;
   // A request for a key frame is repeated every keyFrameRetryUs while none arrives, and at
   // start (none received yet) every keyFrameStartRetryUs (Chromium: 200 ms).
   int64_t keyFrameRetryUs = 300'000;
