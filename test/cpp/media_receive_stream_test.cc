@@ -386,3 +386,126 @@ TEST_CASE("ReceiveStream: Opus counts samples; audio frames come one per packet"
   CHECK(in.framesReceived == 0);  // video only
   CHECK_FALSE(in.framesPerSecond.has_value());
 }
+
+TEST_CASE("ReceiveStream and SendStream: NextTickUs always lies ahead after a Tick") {
+  // A caller that sleeps until NextTickUs must never spin: drive both streams by it alone for
+  // 30 s after a short stream with losses, and count the wake-ups.
+  auto send = MakeSender(SenderConfig(true));
+  auto recv = MakeReceiver(ReceiverConfig(true));
+  SendStreamOutput so;
+  ReceiveStreamOutput ro;
+  for (size_t i = 0; i < 30; ++i) {
+    so.Clear();
+    REQUIRE(send->SendFrame(SampleFrame(i), int64_t(i) * 40'000, so).ok());
+    for (size_t k = 0; k < so.packets.size(); ++k) {
+      if ((i + k) % 7 != 3) recv->OnRtp(Wire(so.packets[k]), int64_t(i) * 40'000, ro);
+    }
+  }
+  int64_t now = 30 * 40'000;
+  int wakeups = 0;
+  while (now < 31'000'000 && wakeups < 10'000) {
+    ro.Clear();
+    so.Clear();
+    recv->Tick(now, ro);
+    send->Tick(now, 1'700'000'000'000'000 + now, so);
+    const int64_t next = std::min(recv->NextTickUs(), send->NextTickUs());
+    REQUIRE(next > now);
+    now = next;
+    ++wakeups;
+  }
+  MESSAGE("wake-ups over 30 s: " << wakeups);
+  // SRs every 100-300 ms and RRs every 0.5-1.5 s dominate: about 150 + 30.
+  CHECK(wakeups < 400);
+}
+
+TEST_CASE("SendStream -> ReceiveStream: H.265 and VP8 frames, key flags and picture sizes") {
+  using kvs::media::testing::FromHex;
+  struct Case {
+    sdp::Codec codec;
+    std::vector<std::string_view> frames;
+    std::vector<bool> key;
+  };
+  const Case cases[] = {
+      {sdp::Codec::kH265,
+       {fixtures::kH265Idr, fixtures::kH265P1, fixtures::kH265P2, fixtures::kH265Idr2},
+       {true, false, false, true}},
+      {sdp::Codec::kVp8,
+       {fixtures::kVp8Key, fixtures::kVp8Inter1, fixtures::kVp8Inter2, fixtures::kVp8Key2},
+       {true, false, false, true}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(sdp::InfoOf(c.codec).name);
+    SendStreamConfig sc = SenderConfig(false);
+    sc.codec = c.codec;
+    ReceiveStreamConfig rc = ReceiverConfig(false);
+    rc.codec = c.codec;
+    auto send = MakeSender(sc);
+    auto recv = MakeReceiver(rc);
+    SendStreamOutput so;
+    ReceiveStreamOutput ro;
+    for (size_t i = 0; i < c.frames.size(); ++i) {
+      so.Clear();
+      EncodedFrame f;
+      f.data = MakeShared(FromHex(c.frames[i]));
+      f.presentationTs = int64_t(i) * 400'000;
+      REQUIRE(send->SendFrame(f, int64_t(i) * 40'000, so).ok());
+      for (const auto& p : so.packets) recv->OnRtp(Wire(p), int64_t(i) * 40'000, ro);
+    }
+    REQUIRE(ro.frames.size() == c.frames.size());
+    for (size_t i = 0; i < c.frames.size(); ++i) {
+      CHECK(((ro.frames[i].flags & kFrameFlagKeyFrame) != 0) == c.key[i]);
+      if (c.codec == sdp::Codec::kVp8) {
+        CHECK(ro.frames[i].data == FromHex(c.frames[i]));
+      } else {
+        CHECK(NalsOf(ro.frames[i].data) == NalsOf(FromHex(c.frames[i])));
+      }
+    }
+    const OutboundRtpStats out = send->outboundStats();
+    const InboundRtpStats in = recv->inboundStats();
+    CHECK(out.keyFramesEncoded == 2);
+    CHECK(in.keyFramesReceived == 2);
+    CHECK(out.frameWidth == 320u);
+    CHECK(out.frameHeight == 240u);
+    CHECK(in.frameWidth == 320u);
+    CHECK(in.frameHeight == 240u);
+  }
+}
+
+TEST_CASE("SendStream SRs can carry a ReceiveStream's report block (sendrecv)") {
+  // Our receive side hears the peer's stream; our send side's SRs report on it.
+  auto peerSend = MakeSender(SenderConfig(false));
+  ReceiveStreamConfig rc = ReceiverConfig(false);
+  rc.sendReceiverReports = false;
+  auto recv = MakeReceiver(rc);
+  SendStreamConfig ours = SenderConfig(false);
+  ours.ssrc = kLocal;
+  auto send = MakeSender(ours);
+  send->SetReportBlockProvider([&](int64_t now, std::vector<rtp::ReportBlock>& blocks) {
+    if (auto b = recv->MakeReportBlock(now)) blocks.push_back(*b);
+  });
+  SendStreamOutput so;
+  ReceiveStreamOutput ro;
+  for (size_t i = 0; i < 50; ++i) {
+    const int64_t now = int64_t(i) * 40'000;
+    so.Clear();
+    REQUIRE(peerSend->SendFrame(SampleFrame(i), now, so).ok());
+    for (size_t k = 0; k < so.packets.size(); ++k) {
+      if (!(i == 10 && k == 1)) recv->OnRtp(Wire(so.packets[k]), now, ro);
+    }
+    so.Clear();
+    REQUIRE(send->SendFrame(SampleFrame(i), now, so).ok());
+    ro.Clear();
+    recv->Tick(now, ro);
+    for (const auto& b : ro.rtcp) CHECK(Parse(b).receiverReports.empty() == Parse(b).nacks.empty());
+  }
+  so.Clear();
+  send->Tick(2'000'000, 1'700'000'000'000'000, so);
+  REQUIRE(so.rtcp.size() == 1);
+  ParsedRtcp sr = Parse(so.rtcp[0]);
+  REQUIRE(sr.senderReports.size() == 1);
+  CHECK(sr.senderReports[0].ssrc == kLocal);
+  REQUIRE(sr.senderReports[0].reportBlocks.size() == 1);
+  CHECK(sr.senderReports[0].reportBlocks[0].ssrc == kMedia);
+  CHECK(sr.senderReports[0].reportBlocks[0].cumulativeLost == 1);
+  CHECK(recv->NextTickUs() > 2'000'000);  // no RR timer of its own
+}

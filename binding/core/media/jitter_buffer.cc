@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "media/audio_samples.h"
-#include "media/nal_units.h"
 #include "media/video_size.h"
 
 namespace kvs::media {
@@ -16,6 +16,40 @@ constexpr size_t kMaxSpares = 32;
 // A packet older than what was already emitted is a straggler, unless it is this far behind:
 // then the sender restarted its timestamps, and the buffer follows it.
 constexpr int64_t kTimestampRestartSeconds = 10;
+
+// The next 00 00 01 at or after `from` (n if none); memchr finds the 01 bytes fast.
+size_t FindStartCode(const uint8_t* d, size_t n, size_t from) {
+  size_t i = from + 2;
+  while (i < n) {
+    const void* p = std::memchr(d + i, 1, n - i);
+    if (p == nullptr) return n;
+    const auto j = static_cast<size_t>(static_cast<const uint8_t*>(p) - d);
+    if (d[j - 1] == 0 && d[j - 2] == 0) return j - 2;
+    i = j + 1;
+  }
+  return n;
+}
+
+// Calls fn(nal, type) for the NAL units of an Annex-B frame up to its first slice: where
+// parameter sets stand. A frame of 100 KB is not scanned past its first few bytes.
+template <typename Fn>
+void ForEachLeadingNal(const std::vector<uint8_t>& frame, bool h265, Fn&& fn) {
+  const uint8_t* d = frame.data();
+  const size_t n = frame.size();
+  size_t at = FindStartCode(d, n, 0);
+  while (at < n) {
+    const size_t begin = at + 3;
+    const size_t next = FindStartCode(d, n, begin);
+    size_t end = next;
+    while (end > begin && d[end - 1] == 0) --end;  // zeros before a start code are not the NAL's
+    if (end > begin) {
+      const unsigned type = h265 ? (d[begin] >> 1) & 0x3Fu : d[begin] & 0x1Fu;
+      if (h265 ? type < 32 : (type >= 1 && type <= 5)) return;
+      fn(ByteSpan(d + begin, end - begin), type);
+    }
+    at = next;
+  }
+}
 
 size_t PowerOfTwoAtLeast(size_t n) {
   size_t p = 1;
@@ -360,12 +394,8 @@ bool JitterBuffer::KeyFrameUsable(const Frame& frame) {
     case sdp::Codec::kH264:
     case sdp::Codec::kH265: {
       const bool h265 = config_.codec == sdp::Codec::kH265;
-      auto split = SplitAnnexB(frame.data);
-      if (!split.ok()) return false;
       bool vps = !h265, sps = false, pps = false;
-      for (const NalUnit& u : split.value()) {
-        const ByteSpan nal(frame.data.data() + u.offset, u.length);
-        const unsigned type = h265 ? (nal.data[0] >> 1) & 0x3F : nal.data[0] & 0x1F;
+      ForEachLeadingNal(frame.data, h265, [&](ByteSpan nal, unsigned type) {
         if (h265 && type == 32) vps = true;
         if (type == (h265 ? 33u : 7u)) {
           sps = true;
@@ -376,7 +406,7 @@ bool JitterBuffer::KeyFrameUsable(const Frame& frame) {
           }
         }
         if (type == (h265 ? 34u : 8u)) pps = true;
-      }
+      });
       if (vps && sps && pps) haveParameterSets_ = true;
       return haveParameterSets_;
     }

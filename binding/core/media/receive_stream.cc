@@ -375,13 +375,14 @@ void ReceiveStream::Tick(int64_t nowUs, ReceiveStreamOutput& out) {
   HandleJitterOutput(nowUs, out);
   if (config_.feedback.nack) SendNacks(nowUs, out);
   // Chromium asks again when nothing decodable came for a while although packets do.
-  if (s.video && s.anyPacket && nowUs - s.lastDecodableUs >= config_.noDecodableFrameUs &&
-      nowUs - s.lastPacketUs < config_.noDecodableFrameUs) {
-    s.requester.Request(KeyFrameRequestReason::kNoDecodableFrame, nowUs);
-    s.lastDecodableUs = nowUs;  // once per period
+  if (s.video && s.anyPacket && nowUs - s.lastDecodableUs >= config_.noDecodableFrameUs) {
+    if (nowUs - s.lastPacketUs < config_.noDecodableFrameUs) {
+      s.requester.Request(KeyFrameRequestReason::kNoDecodableFrame, nowUs);
+    }
+    s.lastDecodableUs = nowUs;  // once per period; re-armed only by packets arriving after it
   }
   SendKeyFrameRequest(nowUs, out);
-  if (s.haveReportTime && nowUs >= s.nextReportUs) {
+  if (config_.sendReceiverReports && s.haveReportTime && nowUs >= s.nextReportUs) {
     if (auto rr = BuildCompound(nowUs, nullptr)) out.rtcp.push_back(std::move(*rr));
     s.nextReportUs = nowUs + RandomBetween(random_, config_.reportIntervalUs / 2,
                                            config_.reportIntervalUs * 3 / 2);
@@ -393,8 +394,10 @@ int64_t ReceiveStream::NextTickUs() const {
   int64_t next = s.jitter.NextDeadlineUs();
   if (config_.feedback.nack) next = std::min(next, s.nack.NextDueUs(s.rttUs));
   next = std::min(next, s.requester.NextUs());
-  if (s.haveReportTime) next = std::min(next, s.nextReportUs);
-  if (s.video && s.anyPacket) next = std::min(next, s.lastDecodableUs + config_.noDecodableFrameUs);
+  if (config_.sendReceiverReports && s.haveReportTime) next = std::min(next, s.nextReportUs);
+  if (s.video && s.anyPacket && s.lastPacketUs > s.lastDecodableUs) {
+    next = std::min(next, s.lastDecodableUs + config_.noDecodableFrameUs);
+  }
   return next;
 }
 

@@ -82,6 +82,9 @@ struct ReceiveStreamConfig {
   size_t maxBytes = 0;    // 0: 8 MiB for video, 256 KiB for audio
 
   int64_t reportIntervalUs = 1'000'000;  // RR interval before randomization
+  // false: no periodic RRs (a SendStream's SRs carry our report block instead, see
+  // SendStream::SetReportBlockProvider). Feedback compounds still start with an RR.
+  bool sendReceiverReports = true;
   // A request for a key frame is repeated every keyFrameRetryUs while none arrives, and at
   // start (none received yet) every keyFrameStartRetryUs (Chromium: 200 ms).
   int64_t keyFrameRetryUs = 300'000;
@@ -146,6 +149,8 @@ class ReceiveStream {
   // PLI, or FIR when only FIR was negotiated; at most one per keyFrameRetryUs, repeated until a
   // key frame arrives. Nothing when neither was negotiated.
   void RequestKeyFrame(int64_t nowUs, ReceiveStreamOutput& out);
+  // A receiver measures no RTT of its own (that needs RTCP XR DLRR): pass the send side's
+  // (SendStream::remoteInboundStats of the same transceiver) or ICE's. It paces NACK retries.
   void SetRoundTripTime(int64_t rttUs);
 
   // The report block about the remote stream as of now (for an SR of ours that carries it),

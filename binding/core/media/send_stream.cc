@@ -179,6 +179,7 @@ struct SendStream::State {
     uint8_t sequenceNumber;
   };
   std::vector<FirSeen> firSeen;
+  ReportBlockProvider reportBlocks;
 
   // Writes the header for one packet into p. Returns the transport-wide number taken, if any.
   void WriteHeader(const HeaderTemplate& t, OutgoingRtpPacket& p, uint8_t payloadType, uint16_t seq,
@@ -578,13 +579,20 @@ void SendStream::OnRemb(const rtp::Remb& remb, int64_t, SendStreamOutput& out) {
 void SendStream::Tick(int64_t nowUs, int64_t unixNowUs, SendStreamOutput& out) {
   State& s = *s_;
   if (!s.reporter.Due(nowUs)) return;
-  auto sr = s.reporter.Build(nowUs, unixNowUs);
+  std::vector<rtp::ReportBlock> blocks;
+  if (s.reportBlocks) s.reportBlocks(nowUs, blocks);
+  if (blocks.size() > rtp::kMaxReportBlocks) blocks.resize(rtp::kMaxReportBlocks);
+  auto sr = s.reporter.Build(nowUs, unixNowUs, std::move(blocks));
   if (!sr.ok()) return;  // only a CNAME over 255 bytes, which Create refused
   out.rtcp.push_back(sr.take());
   s.stats.senderReportsSent = s.reporter.reportsSent();
 }
 
 int64_t SendStream::NextTickUs() const { return s_->reporter.nextUs(); }
+
+void SendStream::SetReportBlockProvider(ReportBlockProvider provider) {
+  s_->reportBlocks = std::move(provider);
+}
 
 void SendStream::SetRoundTripTime(int64_t rttUs) { s_->rttUs = std::max<int64_t>(rttUs, 0); }
 

@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,7 +116,7 @@ struct SendStreamEvent {
   enum class Type {
     // The app should encode a key frame now (transceiverOnPictureLoss). Raised at once when
     // the stream starts waiting for one, and again at most every 500 ms while it waits and
-    // the peer keeps asking.
+    // the peer keeps asking or the app keeps writing delta frames (which are discarded).
     kKeyFrameNeeded,
     // The peer's REMB for our SSRC (transceiverOnBandwidthEstimation).
     kBandwidthEstimate,
@@ -177,6 +178,12 @@ class SendStream {
   void Tick(int64_t nowUs, int64_t unixNowUs, SendStreamOutput& out);
   // When Tick next has something to do (monotonic µs); INT64_MAX when nothing is scheduled.
   int64_t NextTickUs() const;
+  // Report blocks for our SRs (RFC 3550 §6.4.1: a sender reports on what it receives in its
+  // SR). Called only when an SR is built; for a sendrecv transceiver the caller appends
+  // ReceiveStream::MakeReportBlock of its receive streams (and sets their
+  // ReceiveStreamConfig::sendReceiverReports to false). Without it SRs carry no blocks.
+  using ReportBlockProvider = std::function<void(int64_t nowUs, std::vector<rtp::ReportBlock>&)>;
+  void SetReportBlockProvider(ReportBlockProvider provider);
 
   // With callerReportsSendTimes: packet p left at sentUs. Counts it, adds its delay and tells
   // the TransportSequencer. Ignored otherwise.

@@ -35,7 +35,8 @@ void SenderReporter::OnRtpUnsent(size_t payloadBytes) {
 
 int64_t SenderReporter::nextUs() const { return sentAny_ ? nextUs_ : INT64_MAX; }
 
-Result<std::vector<uint8_t>> SenderReporter::Build(int64_t nowUs, int64_t unixNowUs) {
+Result<std::vector<uint8_t>> SenderReporter::Build(int64_t nowUs, int64_t unixNowUs,
+                                                   std::vector<rtp::ReportBlock> blocks) {
   rtp::SenderReport sr;
   sr.ssrc = config_.ssrc;
   sr.info.ntpTimestamp = rtp::NtpFromUnixMicros(unixNowUs);
@@ -44,6 +45,7 @@ Result<std::vector<uint8_t>> SenderReporter::Build(int64_t nowUs, int64_t unixNo
   sr.info.rtpTimestamp = lastRtpTimestamp_ + static_cast<uint32_t>(elapsed);
   sr.info.packetCount = packets_;
   sr.info.octetCount = octets_;
+  sr.reportBlocks = std::move(blocks);
 
   rtp::RtcpCompoundBuilder b(rtp::RtcpMode::kCompound);
   Status s = b.Add(sr);

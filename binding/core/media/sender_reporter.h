@@ -24,6 +24,7 @@
 
 #include "common/status.h"
 #include "media/stream_common.h"
+#include "rtp/rtcp_report.h"
 
 namespace kvs::media {
 
@@ -51,9 +52,10 @@ class SenderReporter {
   bool Due(int64_t nowUs) const { return sentAny_ && nowUs >= nextUs_; }
   // INT64_MAX before the first packet.
   int64_t nextUs() const;
-  // The SR + SDES compound for now, and the next one scheduled. ERR_RTCP_* only for a CNAME
-  // over 255 bytes.
-  Result<std::vector<uint8_t>> Build(int64_t nowUs, int64_t unixNowUs);
+  // The SR + SDES compound for now, and the next one scheduled; `blocks` (at most 31) go in
+  // the SR. ERR_RTCP_* only for a CNAME over 255 bytes or too many blocks.
+  Result<std::vector<uint8_t>> Build(int64_t nowUs, int64_t unixNowUs,
+                                     std::vector<rtp::ReportBlock> blocks = {});
 
   // RTT in µs from a report block's LSR and DLSR received at nowUs; nullopt when LSR is 0 or
   // names no SR in the history (the last 16).

@@ -91,10 +91,14 @@ struct InboundRtpStats {
   int64_t packetsLost = 0;       // expected - received; negative with duplicates
   double jitter = 0;             // seconds
   // RTCInboundRtpStreamStats.
-  uint64_t bytesReceived = 0;        // payload bytes (RTX: without the OSN)
-  uint64_t headerBytesReceived = 0;  // headers, extensions, padding, RTX OSNs
+  uint64_t bytesReceived = 0;        // payload bytes of the media SSRC's packets
+  uint64_t headerBytesReceived = 0;  // headers, extensions, padding; RTX's too, with its OSNs
   std::optional<int64_t> lastPacketReceivedUs;
-  uint64_t retransmittedPacketsReceived = 0;  // arrived over RTX
+  // Arrived over RTX (payload bytes without the OSN). RTX is its own SSRC for RFC 3550, so
+  // these are not in packetsReceived / bytesReceived, although W3C calls them a subset: the
+  // caller adds them in if it wants W3C's sums.
+  // Retransmissions without RTX arrive on the media SSRC and are counted there.
+  uint64_t retransmittedPacketsReceived = 0;
   uint64_t retransmittedBytesReceived = 0;
   // Jitter buffer. Video: per frame. Audio: per sample, as W3C defines them (a frame of N
   // samples adds N to the count and N times its delay to the sum).
