@@ -134,6 +134,8 @@ export interface NativePeerConnection {
     index: number,
   ): boolean;
   bufferedAmount(transceiver: number): number;
+  /** This connection's id, for writeFrameToMany. */
+  nativeId(): number;
   requestKeyFrame(transceiver: number): Promise<void>;
   configureRollingBuffer(transceiver: number, seconds: number, bitrateBps: number): Promise<void>;
   enableDataChannels(): Promise<void>;
@@ -182,10 +184,21 @@ export type NativeTimeline = Record<
 export interface NativeAddon {
   versions(): NativeVersions;
   selfTest(profile: SrtpProfileName): NativeSelfTestReport;
-  PeerConnection: new (
+  PeerConnection: (new (
     config: NativePeerConnectionConfig,
     onEvent: (...event: NativePeerConnectionEvent) => void,
-  ) => NativePeerConnection;
+  ) => NativePeerConnection) & {
+    /** One copy of the frame for every [connection id, transceiver] pair; how many took it. */
+    writeFrameToMany(
+      targets: number[],
+      data: Uint8Array,
+      presentationTs: number,
+      decodingTs: number,
+      duration: number,
+      flags: number,
+      index: number,
+    ): number;
+  };
 }
 
 let cached: NativeAddon | undefined;

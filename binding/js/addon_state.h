@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "js/event_sink.h"
 #include "loop/event_loop.h"
@@ -21,6 +22,9 @@ struct AddonState {
   std::map<uint64_t, std::unique_ptr<pc::PeerConnection>> peerConnections;
   // JS thread only.
   uint64_t nextId = 1;
+  // Every live PeerConnectionWrap's shared state by id (type-erased: it is
+  // PeerConnectionWrap::Shared), for calls that address several connections at once.
+  std::unordered_map<uint64_t, std::weak_ptr<void>> wraps;
   Napi::FunctionReference peerConnectionClass;
 
   // The state of this environment, starting the network thread on first use.

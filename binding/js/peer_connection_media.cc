@@ -95,64 +95,117 @@ void WireMediaEvents(pc::PeerConnection& pc, const Emitter& emit) {
   };
 }
 
-// writeFrame(transceiver, data, presentationTs, decodingTs, duration, flags, index) -> boolean
-// The bytes are copied once, here, so the app may reuse its buffer at once; true when the
-// frame was handed to the network thread.
-Napi::Value PeerConnectionWrap::WriteFrame(const Napi::CallbackInfo& info) {
+namespace {
+
+// The frame arguments (data, presentationTs, decodingTs, duration, flags, index) from `first`
+// on, with the bytes copied once into shared storage.
+media::EncodedFrame FrameArgs(const Napi::CallbackInfo& info, size_t first) {
   Napi::Env env = info.Env();
-  const uint32_t index = IndexArg(info);
-  if (info.Length() < 2 || !info[1].IsTypedArray()) {
-    throw ToJsError(
-        env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData must be a Buffer or Uint8Array"));
+  if (info.Length() <= first || !info[first].IsTypedArray() ||
+      info[first].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
+                                      "frameData must be a Buffer or Uint8Array"));
   }
-  Napi::TypedArray array = info[1].As<Napi::TypedArray>();
-  if (array.TypedArrayType() != napi_uint8_array) {
-    throw ToJsError(
-        env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData must be a Buffer or Uint8Array"));
-  }
-  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  Napi::Uint8Array bytes = info[first].As<Napi::Uint8Array>();
   if (bytes.ByteLength() == 0) {
     throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData is empty"));
   }
   media::EncodedFrame frame;
-  frame.presentationTs = Int64Arg(info, 2, "presentationTs");
-  frame.decodingTs = Int64Arg(info, 3, "decodingTs");
-  frame.duration = Int64Arg(info, 4, "duration");
-  frame.flags = static_cast<uint32_t>(Int64Arg(info, 5, "flags"));
-  frame.index = static_cast<uint32_t>(Int64Arg(info, 6, "index"));
-  if (shared_->closed) return Napi::Boolean::New(env, false);
-
-  auto& queue = shared_->queues[index];
-  if (!queue) queue = std::make_shared<TransceiverQueue>();
-  const auto size = static_cast<int64_t>(bytes.ByteLength());
-  if (queue->bytes.load() + size > kMaxQueuedBytes) {
-    queue->framesRefused.fetch_add(1);
-    return Napi::Boolean::New(env, false);
-  }
+  frame.presentationTs = Int64Arg(info, first + 1, "presentationTs");
+  frame.decodingTs = Int64Arg(info, first + 2, "decodingTs");
+  frame.duration = Int64Arg(info, first + 3, "duration");
+  frame.flags = static_cast<uint32_t>(Int64Arg(info, first + 4, "flags"));
+  frame.index = static_cast<uint32_t>(Int64Arg(info, first + 5, "index"));
   frame.data =
       std::make_shared<const std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
-  queue->bytes.fetch_add(size);
-  AddonState* st = shared_->state;
-  const uint64_t id = shared_->id;
-  const Emitter emit(std::weak_ptr<Shared>(shared_), st->sink);
-  std::shared_ptr<TransceiverQueue> q = queue;
-  const bool posted = st->loop->Post([st, id, index, frame, q, size, emit] {
-    q->bytes.fetch_sub(size);
-    auto it = st->peerConnections.find(id);
-    if (it == st->peerConnections.end()) return;
-    Status error;
-    if (it->second->WriteFrame(index, frame, &error) == pc::WriteOutcome::kRejected) {
-      (void)emit([index, error](Napi::Env e) -> std::vector<napi_value> {
-        return {Napi::String::New(e, "frameerror"), Napi::Number::New(e, index),
-                ToJsError(e, error).Value()};
-      });
+  return frame;
+}
+
+// Hands `frame` to the network thread for each (connection, transceiver) of `targets` whose
+// queue has room, in one task: the bytes are shared by every send stream, never copied per
+// viewer. Returns how many took it.
+size_t PostFrame(AddonState* st, const media::EncodedFrame& frame,
+                 const std::vector<std::pair<std::shared_ptr<PeerConnectionWrap::Shared>, uint32_t>>&
+                     targets) {
+  struct Target {
+    uint64_t id;
+    uint32_t index;
+    std::shared_ptr<TransceiverQueue> queue;
+    Emitter emit;
+  };
+  const auto size = static_cast<int64_t>(frame.data->size());
+  std::vector<Target> accepted;
+  for (const auto& [shared, index] : targets) {
+    if (shared->closed) continue;
+    auto& queue = shared->queues[index];
+    if (!queue) queue = std::make_shared<TransceiverQueue>();
+    if (queue->bytes.load() + size > kMaxQueuedBytes) {
+      queue->framesRefused.fetch_add(1);
+      continue;
+    }
+    queue->bytes.fetch_add(size);
+    accepted.push_back({shared->id, index, queue, Emitter(std::weak_ptr(shared), st->sink)});
+  }
+  if (accepted.empty()) return 0;
+  const bool posted = st->loop->Post([st, frame, accepted, size] {
+    for (const Target& t : accepted) {
+      t.queue->bytes.fetch_sub(size);
+      auto it = st->peerConnections.find(t.id);
+      if (it == st->peerConnections.end()) continue;
+      Status error;
+      if (it->second->WriteFrame(t.index, frame, &error) == pc::WriteOutcome::kRejected) {
+        const uint32_t index = t.index;
+        (void)t.emit([index, error](Napi::Env e) -> std::vector<napi_value> {
+          return {Napi::String::New(e, "frameerror"), Napi::Number::New(e, index),
+                  ToJsError(e, error).Value()};
+        });
+      }
     }
   });
   if (!posted) {
-    queue->bytes.fetch_sub(size);
-    return Napi::Boolean::New(env, false);
+    for (const Target& t : accepted) t.queue->bytes.fetch_sub(size);
+    return 0;
   }
-  return Napi::Boolean::New(env, true);
+  return accepted.size();
+}
+
+}  // namespace
+
+// writeFrame(transceiver, data, presentationTs, decodingTs, duration, flags, index) -> boolean
+// The bytes are copied once, here, so the app may reuse its buffer at once; true when the
+// frame was handed to the network thread.
+Napi::Value PeerConnectionWrap::WriteFrame(const Napi::CallbackInfo& info) {
+  const uint32_t index = IndexArg(info);
+  media::EncodedFrame frame = FrameArgs(info, 1);
+  const size_t taken = PostFrame(shared_->state, frame, {{shared_, index}});
+  return Napi::Boolean::New(info.Env(), taken == 1);
+}
+
+Napi::Value PeerConnectionWrap::NativeId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(shared_->id));
+}
+
+// PeerConnection.writeFrameToMany([id, transceiver, id, transceiver...], data, presentationTs,
+// decodingTs, duration, flags, index) -> how many took the frame. One copy for every viewer.
+Napi::Value PeerConnectionWrap::WriteFrameToMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
+                                      "targets must be an array of [connection id, transceiver]"));
+  }
+  AddonState& st = AddonState::Of(env);
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<std::pair<std::shared_ptr<Shared>, uint32_t>> targets;
+  for (uint32_t i = 0; i + 1 < list.Length(); i += 2) {
+    const auto id = static_cast<uint64_t>(list.Get(i).ToNumber().Int64Value());
+    const auto index = static_cast<uint32_t>(list.Get(i + 1).ToNumber().Uint32Value());
+    auto it = st.wraps.find(id);
+    if (it == st.wraps.end()) continue;
+    auto shared = std::static_pointer_cast<Shared>(it->second.lock());
+    if (shared) targets.emplace_back(std::move(shared), index);
+  }
+  media::EncodedFrame frame = FrameArgs(info, 1);
+  return Napi::Number::New(env, static_cast<double>(PostFrame(&st, frame, targets)));
 }
 
 // Bytes handed to writeFrame for this transceiver that the network thread has not taken yet.

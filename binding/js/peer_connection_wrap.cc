@@ -151,6 +151,8 @@ void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&PeerConnectionWrap::GetTimeline>("getTimeline"),
           InstanceMethod<&PeerConnectionWrap::Close>("close"),
           InstanceMethod<&PeerConnectionWrap::WriteFrame>("writeFrame"),
+          InstanceMethod<&PeerConnectionWrap::NativeId>("nativeId"),
+          StaticMethod<&PeerConnectionWrap::WriteFrameToMany>("writeFrameToMany"),
           InstanceMethod<&PeerConnectionWrap::BufferedAmount>("bufferedAmount"),
           InstanceMethod<&PeerConnectionWrap::RequestKeyFrame>("requestKeyFrame"),
           InstanceMethod<&PeerConnectionWrap::ConfigureRollingBuffer>("configureRollingBuffer"),
@@ -177,6 +179,7 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
   shared_->id = state.nextId++;
   shared_->state = &state;
   shared_->onEvent = Napi::Persistent(info[1].As<Napi::Function>());
+  state.wraps[shared_->id] = std::weak_ptr<void>(std::static_pointer_cast<void>(shared_));
   state.sink->Hold();
 
   const Emitter emit(std::weak_ptr<Shared>(shared_), state.sink);
@@ -228,6 +231,7 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
 }
 
 PeerConnectionWrap::~PeerConnectionWrap() {
+  if (shared_->state != nullptr) shared_->state->wraps.erase(shared_->id);
   if (!shared_->closed && shared_->state != nullptr) {
     shared_->state->sink->Release();
     AddonState* st = shared_->state;

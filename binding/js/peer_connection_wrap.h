@@ -32,6 +32,8 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   // Media (peer_connection_media.cc).
   Napi::Value WriteFrame(const Napi::CallbackInfo& info);
+  Napi::Value NativeId(const Napi::CallbackInfo& info);
+  static Napi::Value WriteFrameToMany(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
   Napi::Value ConfigureRollingBuffer(const Napi::CallbackInfo& info);

@@ -32,6 +32,7 @@ export {
   transceiverOnPictureLoss,
   transceiverOnBandwidthEstimation,
   updateEncoderStats,
+  writeFrameToMany,
   type KeyFrameReason,
   type TransceiverEvents,
 } from './transceiver.js';

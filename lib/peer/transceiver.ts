@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { KvsError } from '../errors.js';
 import { checkFrame, type Frame, type ReceivedFrame } from '../media/frame.js';
-import type { NativePeerConnection, NativeTransceiverInfo } from '../native.js';
+import { native, type NativePeerConnection, type NativeTransceiverInfo } from '../native.js';
 import { transceiverStats } from './metrics.js';
 import type { EncoderStats, StatsReport } from './stats.js';
 
@@ -127,6 +127,11 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
     return transceiverStats(await this.#pc.getStats(), this);
   }
 
+  /** @internal [connection id, transceiver index] for writeFrameToMany */
+  get nativeTarget(): [number, number] {
+    return [this.#native.nativeId(), this.index];
+  }
+
   /** Bytes handed to writeFrame that the network thread has not taken yet. */
   get bufferedAmount(): number {
     return this.#native.bufferedAmount(this.index);
@@ -162,6 +167,26 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
         throw KvsError.fromNative(err, 'configureRollingBuffer');
       });
   }
+}
+
+/**
+ * Sends one frame on many transceivers (one per viewer, say) with a single copy of its bytes:
+ * every viewer's stream packetizes the same buffer, with its own sequence numbers and SRTP.
+ * Returns how many transceivers took it (see writeFrame for when one does not).
+ */
+export function writeFrameToMany(transceivers: readonly Transceiver[], frame: Frame): number {
+  if (transceivers.length === 0) return 0;
+  const f = checkFrame(frame);
+  const targets = transceivers.flatMap((t) => t.nativeTarget);
+  return native().PeerConnection.writeFrameToMany(
+    targets,
+    f.data,
+    f.presentationTs,
+    f.decodingTs,
+    f.duration,
+    f.flags,
+    f.index,
+  );
 }
 
 // The C SDK's free functions, for those who know them.

@@ -138,3 +138,30 @@ describe('media native to native', () => {
     expect(() => t.writeFrame({ frameData: Buffer.alloc(0) })).toThrow(/frameData is empty/);
   });
 });
+
+describe('fan-out', () => {
+  it('writeFrameToMany sends one frame to several viewers, each rebuilding it whole', async () => {
+    const viewers = 3;
+    const senders: Transceiver[] = [];
+    const received: Buffer[][] = [];
+    for (let v = 0; v < viewers; v++) {
+      const { sendVideo, recvVideo } = await connectedPair();
+      senders.push(sendVideo);
+      const got: Buffer[] = [];
+      recvVideo.on('frame', (f) => got.push(f.frameData));
+      received.push(got);
+    }
+    const frames = h264Samples(30);
+    for (let i = 0; i < frames.length; i++) {
+      const frameData = frames[i] as Buffer;
+      expect(writeFrameToMany(senders, { frameData, presentationTs: i * 400_000 })).toBe(viewers);
+      await sleep(2);
+    }
+    await until(() => received.every((got) => got.length === frames.length));
+    for (const got of received) {
+      expect(got.map((f) => carriedNals(f).join())).toEqual(
+        frames.map((f) => carriedNals(f).join()),
+      );
+    }
+  });
+});
