@@ -146,6 +146,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   ice_->onGatheringComplete = [this] {
     if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
   };
+  ice_->onCandidateSkipped = [this](const sdp::Candidate& c, const std::string& reason) {
+    if (onCandidateSkipped) onCandidateSkipped(sdp::FormatCandidate(c), reason);
+  };
   ice_->onStateChange = [this](ice::IceState s) {
     if (s == ice::IceState::kConnected) dtls_->Connect();
     UpdateConnectionState();
