@@ -22,7 +22,8 @@ export interface InterfaceFilter {
 export interface PeerConnectionConfig {
   /**
    * STUN and TURN servers: STUN servers give server-reflexive candidates (UDP), TURN servers
-   * relay candidates (`turn:` over UDP and TCP, `turns:` over TLS; TURN over DTLS is skipped).
+   * relay candidates (`turn:` over UDP and TCP, `turns:` over TLS, including
+   * `turns:…?transport=udp`, which Chromium also carries over TLS).
    */
   iceServers?: PeerIceServer[];
   iceTransportPolicy?: 'all' | 'relay';
@@ -181,9 +182,10 @@ export function turnServersOf(config: PeerConnectionConfig): TurnServerRef[] {
     for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
       const m = /^turns?:(\[[^\]]+\]|[^:?]+)/i.exec(url);
       if (!m?.[1]) continue;
-      // TURN over DTLS (turns: with transport=udp), which KVS also hands out, is not
-      // supported: the other URLs of the same server cover it.
-      if (/^turns:/i.test(url) && /[?&]transport=udp/i.test(url)) continue;
+      // Every form KVS hands out is kept. `turns:…?transport=udp` is TLS over TCP to the same
+      // host and port, as Chromium reads it (libwebrtc's ice_server_parsing.cc makes every
+      // turns: URL TLS); the native side allocates once when `turns:…?transport=tcp` names
+      // the same server (turn_url.h).
       out.push({
         url,
         host: m[1].replace(/^\[|\]$/g, ''),

@@ -40,9 +40,11 @@ bool Resolver::Resolve(const std::string& name, uint64_t nowMs) {
 
 void Resolver::Query(Entry& e, uint64_t nowMs) {
   // QM questions (multicast answers): the responders of browsers answer those; the QU bit
-  // is only a hint that some ignore.
-  auto query = BuildQuery({{e.name, kTypeA, false}, {e.name, kTypeAaaa, false}});
-  if (query.ok()) {
+  // is only a hint that some ignore. One question per message: Chromium's responder parses
+  // a query with exactly one question (net::DnsQuery) and drops the rest.
+  for (uint16_t type : {kTypeA, kTypeAaaa}) {
+    auto query = BuildQuery({{e.name, type, false}});
+    if (!query.ok()) continue;
     queries_.push_back(query.take());
     ++queriesSent_;
   }
