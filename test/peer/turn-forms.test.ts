@@ -146,6 +146,27 @@ describe.each([
     }, 90_000);
   }
 
+  it('STUN to the same coturn answers over this family (a server-reflexive check)', async () => {
+    // Without a NAT the mapped address is our own: the srflx candidate is redundant and not
+    // gathered (RFC 8445 §5.1.3), but the binding exchange over this family is counted.
+    const stun = (servers[0]?.urls[0] ?? '').replace(/^turn:/, 'stun:').replace(/\?.*$/, '');
+    const pc = new PeerConnection({
+      iceServers: [{ urls: stun }],
+      interfaces: { only: [host] },
+    });
+    try {
+      const done = new Promise<void>((resolve) => pc.on('icecandidate', (c) => c || resolve()));
+      await pc.enableDataChannels();
+      await pc.setLocalDescription(await pc.createOffer());
+      await done;
+      const server = [...(await pc.getStats()).values()].find((s) => s.type === 'ice-server');
+      expect(server).toMatchObject({ url: stun });
+      expect(Number(server?.totalResponsesReceived)).toBeGreaterThan(0);
+    } finally {
+      await pc.close();
+    }
+  });
+
   it('the whole answer: one UDP and one TLS allocation per server (the two turns: forms share one)', async () => {
     const lines = await gather(relayConfig(kvs, servers, host));
     expect(lines).toHaveLength(4);
