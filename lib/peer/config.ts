@@ -30,6 +30,13 @@ export interface PeerConnectionConfig {
   /** PEM file trusted for `turns:` servers (the local service's CA); the system store otherwise. */
   turnCaCertPath?: string;
   interfaces?: InterfaceFilter;
+  /**
+   * Hide our host addresses behind random `.local` names and answer multicast DNS queries for
+   * them, as browsers do. Off by default: a device's peer may not resolve mDNS (the C SDK does
+   * not), and would then have no host candidate to try. Remote `.local` candidates are
+   * resolved either way.
+   */
+  mdnsHostCandidates?: boolean;
   /** A pre-generated certificate (PEM); a fresh ECDSA P-256 one otherwise. */
   certificate?: { certificatePem: string; privateKeyPem: string };
   /** The C SDK's timers, in milliseconds. */
@@ -135,6 +142,12 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   }
   out.relayOnly = policy === 'relay';
+  if (config.mdnsHostCandidates !== undefined) {
+    if (typeof config.mdnsHostCandidates !== 'boolean') {
+      throw invalid('mdnsHostCandidates must be a boolean');
+    }
+    out.mdnsHostCandidates = config.mdnsHostCandidates;
+  }
   if (config.turnCaCertPath !== undefined) {
     if (typeof config.turnCaCertPath !== 'string') throw invalid('turnCaCertPath must be a path');
     out.turnCaFile = config.turnCaCertPath;

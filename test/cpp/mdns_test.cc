@@ -5,6 +5,7 @@
 
 #include "mdns/mdns_message.h"
 #include "mdns/mdns_resolver.h"
+#include "mdns/mdns_responder.h"
 
 using kvs::ByteSpan;
 using kvs::net::Address;
@@ -222,4 +223,68 @@ TEST_CASE(
   REQUIRE(outcomes.size() == 2);
   CHECK(outcomes[0].reason.find("not an mDNS candidate name") != std::string::npos);
   CHECK(outcomes[1].reason.find("too many mDNS names") != std::string::npos);
+}
+
+TEST_CASE("mDNS responder: names are v4 UUIDs under .local, one per address") {
+  mdns::Responder r;
+  const uint8_t zeros[16] = {};
+  const uint8_t ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  CHECK(mdns::UuidV4(zeros) == "00000000-0000-4000-8000-000000000000");
+  CHECK(mdns::UuidV4(ones) == "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  const std::string a = r.NameFor(*Address::Parse("10.99.0.1", 5000), zeros);
+  CHECK(a == "00000000-0000-4000-8000-000000000000.local");
+  CHECK(r.NameFor(*Address::Parse("10.99.0.1", 6000), ones) == a);  // same IP, same name
+  CHECK(r.NameFor(*Address::Parse("fd00::1", 0), ones) != a);
+  CHECK(r.size() == 2);
+  CHECK(mdns::IsMdnsCandidateName(a));
+}
+
+TEST_CASE("mDNS responder: answers A for an IPv4 name, multicast from 5353, unicast when asked") {
+  mdns::Responder r;
+  const uint8_t id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  const std::string name = r.NameFor(*Address::Parse("10.99.0.1", 0), id);
+  const Address peer5353 = *Address::Parse("10.99.0.7", 5353);
+
+  auto query = mdns::BuildQuery({{name, mdns::kTypeA, false}});
+  REQUIRE(query.ok());
+  auto reply = r.HandleQuery(ByteSpan(query.value()), peer5353);
+  REQUIRE(reply);
+  CHECK_FALSE(reply->unicastTo);
+  auto parsed = mdns::Parse(ByteSpan(reply->bytes));
+  REQUIRE(parsed.ok());
+  CHECK(parsed.value().isResponse());
+  REQUIRE(parsed.value().answers.size() == 1);
+  CHECK(parsed.value().answers[0].address->IpString() == "10.99.0.1");
+  CHECK(parsed.value().answers[0].cacheFlush);
+  CHECK(parsed.value().answers[0].ttl == 120);
+
+  // The resolver on the other side settles on exactly this reply.
+  mdns::Resolver resolver;
+  REQUIRE(resolver.Resolve(name, 0));
+  CHECK(resolver.HandlePacket(ByteSpan(reply->bytes), 1));
+  CHECK(resolver.TakeOutcomes().at(0).address->IpString() == "10.99.0.1");
+
+  // AAAA for an IPv4 name, another name, a response: no reply.
+  auto aaaa = mdns::BuildQuery({{name, mdns::kTypeAaaa, false}});
+  CHECK_FALSE(r.HandleQuery(ByteSpan(aaaa.value()), peer5353));
+  auto other = mdns::BuildQuery({{"other.local", mdns::kTypeA, false}});
+  CHECK_FALSE(r.HandleQuery(ByteSpan(other.value()), peer5353));
+  CHECK_FALSE(r.HandleQuery(ByteSpan(reply->bytes), peer5353));
+
+  // QU, and a legacy resolver on another port: unicast back to it, its id echoed.
+  auto qu = mdns::BuildQuery({{name, mdns::kTypeAny, true}});
+  auto uni = r.HandleQuery(ByteSpan(qu.value()), peer5353);
+  REQUIRE(uni);
+  CHECK(uni->unicastTo == peer5353);
+  std::vector<uint8_t> legacy = query.value();
+  legacy[0] = 0x12;
+  legacy[1] = 0x34;
+  const Address oneShot = *Address::Parse("10.99.0.7", 40000);
+  auto l = r.HandleQuery(ByteSpan(legacy), oneShot);
+  REQUIRE(l);
+  CHECK(l->unicastTo == oneShot);
+  CHECK(l->bytes[0] == 0x12);
+  CHECK(l->bytes[1] == 0x34);
+  CHECK_FALSE(mdns::Parse(ByteSpan(l->bytes)).value().answers.at(0).cacheFlush);
 }

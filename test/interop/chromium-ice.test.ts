@@ -23,6 +23,7 @@ interface Outcome {
     selected?: { local: Described; remote: Described };
   };
   gathered?: string[];
+  announced?: string[];
   skipped?: { candidate: string; why: string }[];
 }
 
@@ -58,6 +59,27 @@ describe.skipIf(!canMakeNetns())('Chromium with mDNS host candidates (its defaul
         protocol: 'udp',
       });
       expect(out.theirs?.selected?.remote).toMatchObject({ type: 'host', address: NETNS_ADDRESS });
+    },
+    150_000,
+  );
+});
+
+describe.skipIf(!canMakeNetns())('both sides hiding host addresses behind mDNS names', () => {
+  it.each<Mode>(['chromium-offers', 'kvs-offers'])(
+    '%s: Chromium resolves our names through our responder, and we resolve its',
+    (mode) => {
+      const out = run(mode, ['mdns', 'ours-mdns']);
+      expect(out.error).toBeUndefined();
+      // What we signalled hides our address: host candidates by .local name only.
+      const ours = (out.announced ?? []).filter((c) => / typ host/.test(c));
+      expect(ours.length).toBeGreaterThan(0);
+      for (const c of ours) expect(c.split(' ')[4]).toMatch(/^[0-9a-f-]+\.local$/);
+      expect(out.announced?.join('\n')).not.toContain(NETNS_ADDRESS);
+      expect(out.skipped).toEqual([]);
+      expect(out.ourSelected?.remote).toMatchObject({ type: 'host', address: NETNS_ADDRESS });
+      // Chromium's view: our candidate is the signalled host one (it resolved the name), not
+      // a peer-reflexive stand-in learned from our checks.
+      expect(out.theirs?.selected?.remote).toMatchObject({ type: 'host', protocol: 'udp' });
     },
     150_000,
   );

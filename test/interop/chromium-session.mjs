@@ -14,6 +14,8 @@ const require = createRequire(import.meta.url);
 const { PeerConnection } = require('../../dist/index.js');
 const [mode, address, ...flags] = process.argv.slice(2);
 const mdns = flags.includes('mdns');
+// "ours-mdns": kvs-webrtc hides its own host addresses behind .local names too.
+const oursMdns = flags.includes('ours-mdns');
 const DEADLINE_MS = 60_000;
 
 const browser = await chromium.launch({
@@ -29,7 +31,11 @@ const timer = setTimeout(() => {
 
 try {
   const page = await browser.newPage();
-  const ours = new PeerConnection({ interfaces: { only: [address] } });
+  const ours = new PeerConnection({
+    interfaces: { only: [address] },
+    ...(oursMdns ? { mdnsHostCandidates: true } : {}),
+  });
+  const announced = [];
   const skipped = [];
   ours.on('candidateskipped', (c, why) => skipped.push({ candidate: c, why }));
   const gathered = [];
@@ -83,7 +89,11 @@ try {
           .map((c) => globalThis.pc.addIceCandidate({ candidate: c, sdpMid: '0' })),
       ),
     );
-  ours.on('icecandidate', (c) => c && void toChromium(c.candidate));
+  ours.on('icecandidate', (c) => {
+    if (!c) return;
+    announced.push(c.candidate);
+    void toChromium(c.candidate);
+  });
 
   if (mode === 'kvs-offers') {
     await ours.addTransceiver({ kind: 'video', direction: 'sendrecv' });
@@ -133,6 +143,20 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  if (oursMdns) {
+    // Likewise Chromium's resolution of our names may trail its first checks' answers.
+    for (let i = 0; i < 150; i++) {
+      const type = await page.evaluate(async () => {
+        const all = new Map();
+        (await globalThis.pc.getStats()).forEach((s) => all.set(s.id, s));
+        const t = [...all.values()].find((s) => s.type === 'transport');
+        const pair = all.get(t?.selectedCandidatePairId);
+        return all.get(pair?.remoteCandidateId)?.candidateType;
+      });
+      if (type !== undefined && type !== 'prflx') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const ourStats = await ours.getStats();
   const ourTransport = ourStats.get('transport-0');
   const ourPair = ourStats.get(String(ourTransport?.selectedCandidatePairId));
@@ -162,7 +186,9 @@ try {
     }
     return out;
   });
-  console.log(JSON.stringify({ ours: ourTransport, ourSelected, theirs, gathered, skipped }));
+  console.log(
+    JSON.stringify({ ours: ourTransport, ourSelected, theirs, gathered, skipped, announced }),
+  );
   await ours.close();
 } catch (err) {
   console.log(JSON.stringify({ error: String(err && err.stack ? err.stack : err) }));

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { NETNS_ADDRESS, canMakeNetns, runInNetns } from '../helpers/netns.js';
 import { ROOT } from '../helpers/root.js';
 
-// An mDNS name nobody answers for, in a private network namespace (the queries stay there).
+// mDNS in private network namespaces (the multicast stays there): a name nobody answers for,
+// and our own responder for the names that hide our host addresses.
 const script = path.join(ROOT, 'test', 'interop', 'mdns-unresolved.mjs');
+const peers = path.join(ROOT, 'test', 'interop', 'mdns-peers.mjs');
 
 describe.skipIf(!canMakeNetns())('an unresolvable .local candidate', () => {
   it('is skipped with a reason after its timeout, and the connection is unharmed', () => {
@@ -26,5 +28,40 @@ describe.skipIf(!canMakeNetns())('an unresolvable .local candidate', () => {
     expect(out.skipped?.[0]?.why).toMatch(/was not resolved within 10000 ms/);
     expect(out.states).not.toContain('failed');
     expect(out.finalState).toBe('connected');
+  }, 120_000);
+});
+
+describe.skipIf(!canMakeNetns())('hiding our host addresses (mdnsHostCandidates)', () => {
+  it('an independent mDNS resolver gets our address, and two hiding peers connect over host pairs', () => {
+    const r = runInNetns([peers, NETNS_ADDRESS], 90_000);
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    expect(line, r.stderr).toMatch(/^\{/);
+    interface Side {
+      local?: { type: string; address: string };
+      remote?: { type: string; address: string };
+      remotes?: string[];
+    }
+    const out = JSON.parse(line) as {
+      error?: string;
+      announced?: { a: string[]; b: string[] };
+      name?: string;
+      lookedUp?: string;
+      a?: Side;
+      b?: Side;
+      skipped?: unknown[];
+    };
+    expect(out.error).toBeUndefined();
+    for (const list of [out.announced?.a ?? [], out.announced?.b ?? []]) {
+      expect(list.length).toBeGreaterThan(0);
+      for (const c of list) expect(c.split(' ')[4]).toMatch(/^[0-9a-f-]{36}\.local$/);
+    }
+    // multicast-dns (the package werift resolves with) asked for the name and got our address.
+    expect(out.name).toMatch(/\.local$/);
+    expect(out.lookedUp).toBe(NETNS_ADDRESS);
+    expect(out.skipped).toEqual([]);
+    for (const side of [out.a, out.b]) {
+      expect(side?.remote).toMatchObject({ type: 'host', address: NETNS_ADDRESS });
+      expect(side?.remotes?.every((c) => c.startsWith('host '))).toBe(true);
+    }
   }, 120_000);
 });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/random.h"
 #include "loop/interfaces.h"
 #include "mdns/mdns_message.h"
 #include "net/sockaddr.h"
@@ -77,7 +78,7 @@ void IceTransport::Gather() {
     sockets_.push_back(socket.take());
     localPreference = static_cast<uint16_t>(localPreference - 2);
     agent_.AddLocalCandidate(c);
-    if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+    Announce(c);
     srflx_.AddHost(socketId, c.address, loop_.NowMs());
     if (config_.tcpCandidates) {
       GatherTcp(iface.address,
@@ -112,7 +113,7 @@ void IceTransport::GatherTcp(const net::Address& interfaceAddress, uint16_t othe
     c.foundation = ice::ComputeFoundation(c.type, interfaceAddress, "", c.transport);
     c.socketId = socketId;
     agent_.AddLocalCandidate(c);
-    if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+    Announce(c);
   };
   // Passive: a listener on the interface, which peers connect to.
   {
@@ -271,7 +272,7 @@ void IceTransport::AddServerReflexive(const ice::ServerReflexive& r) {
                                         ice::TransportProtocol::kUdp);
   c.socketId = r.socketId;
   agent_.AddLocalCandidate(c);
-  if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+  Announce(c);
 }
 
 void IceTransport::MaybeCompleteGathering() {
@@ -349,7 +350,7 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
                                               ice::TransportProtocol::kUdp);
         c.socketId = socketId;
         agent_.AddLocalCandidate(c);
-        if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+        Announce(c);
         if (!relays_[index]->settled) {
           relays_[index]->settled = true;
           RelaySettled();
@@ -468,11 +469,10 @@ bool IceTransport::EnsureMdns() {
   for (MdnsSocket* m : {&v4, &v6}) {
     if (m->interfaces.empty()) continue;
     const auto any = *net::Address::Parse(m->group.isIpv4() ? "0.0.0.0" : "::", mdns::kPort);
-    auto socket =
-        loop::UdpSocket::BindMulticast(loop_, any, [this](const net::Address& from, ByteSpan data) {
-          // RFC 6762 §6: responses come from port 5353; anything else is not an answer.
-          if (from.port() != mdns::kPort) return;
-          if (mdns_.HandlePacket(data, loop_.NowMs())) ProcessMdns();
+    const size_t index = mdnsSockets_.size();
+    auto socket = loop::UdpSocket::BindMulticast(
+        loop_, any, [this, index](const net::Address& from, ByteSpan data) {
+          OnMdnsDatagram(index, from, data);
         });
     if (!socket.ok()) continue;
     std::vector<std::string> joined;
@@ -485,6 +485,51 @@ bool IceTransport::EnsureMdns() {
     mdnsSockets_.push_back(std::move(*m));
   }
   return !mdnsSockets_.empty();
+}
+
+void IceTransport::OnMdnsDatagram(size_t socketIndex, const net::Address& from, ByteSpan data) {
+  if (socketIndex >= mdnsSockets_.size()) return;
+  if (responder_.size() > 0) {
+    if (auto reply = responder_.HandleQuery(data, from)) {
+      MdnsSocket& m = mdnsSockets_[socketIndex];
+      // Lost like any datagram: the querier repeats its question.
+      if (reply->unicastTo) {
+        if (!m.socket->SendTo(*reply->unicastTo, ByteSpan(reply->bytes)).ok()) ++sendFailures_;
+      } else {
+        for (const auto& i : m.interfaces) {
+          if (!m.socket->SendToGroup(m.group, i, ByteSpan(reply->bytes)).ok()) ++sendFailures_;
+        }
+      }
+      return;
+    }
+  }
+  // RFC 6762 §6: responses come from port 5353; anything else is not an answer.
+  if (from.port() != mdns::kPort) return;
+  if (mdns_.HandlePacket(data, loop_.NowMs())) ProcessMdns();
+}
+
+sdp::Candidate IceTransport::LocalSdpCandidate(const ice::Candidate& c) {
+  sdp::Candidate out = ToSdp(c);
+  if (!config_.mdnsHostCandidates) return out;
+  if (c.type == ice::CandidateType::kHost) {
+    uint8_t uuid[16];
+    crypto::UniqueBytes(uuid, sizeof uuid);
+    out.address = responder_.NameFor(c.address, uuid);
+    out.addressKind = sdp::AddressKind::kMdnsHostname;
+  } else if (out.relatedAddress) {
+    // The draft's §3.1.2.3: a related address would give the host address away.
+    out.relatedAddress = c.address.isIpv4() ? "0.0.0.0" : "::";
+    out.relatedPort = 0;
+  }
+  return out;
+}
+
+void IceTransport::Announce(const ice::Candidate& c) {
+  if (config_.mdnsHostCandidates && c.type == ice::CandidateType::kHost) {
+    (void)EnsureMdns();  // without a socket the name cannot be answered: peers fall back to
+                         // peer-reflexive candidates from our checks, as with any hidden host
+  }
+  if (onLocalCandidate) onLocalCandidate(LocalSdpCandidate(c));
 }
 
 void IceTransport::ProcessMdns() {

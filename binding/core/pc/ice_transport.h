@@ -21,6 +21,7 @@
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
 #include "mdns/mdns_resolver.h"
+#include "mdns/mdns_responder.h"
 #include "net/demux.h"
 #include "sdp/candidate.h"
 #include "stun/stream_framer.h"
@@ -71,6 +72,11 @@ struct IceTransportConfig {
   // are; those that are not are skipped (onCandidateSkipped). Off: skipped at once.
   bool resolveMdns = true;
   mdns::ResolverConfig mdns;
+  // Our own host addresses hidden behind random ".local" names in what we signal, with a
+  // responder answering for them on the allowed interfaces, as browsers do by default
+  // (draft-ietf-mmusic-mdns-ice-candidates §3.1). Off by default for devices: a peer that
+  // cannot resolve mDNS (the C SDK) would then see no host candidate at all.
+  bool mdnsHostCandidates = false;
 };
 
 class IceTransport {
@@ -105,6 +111,10 @@ class IceTransport {
     uint64_t roundTripTimeSamples = 0;
   };
   std::vector<IceServerStats> iceServerStats() const;
+
+  // A local candidate as we signal it: with mdnsHostCandidates, a host address is its .local
+  // name and the related address of the others is 0.0.0.0:0.
+  sdp::Candidate LocalSdpCandidate(const ice::Candidate& c);
 
   ice::IceAgent& agent() { return agent_; }
   const ice::IceAgent& agent() const { return agent_; }
@@ -165,6 +175,8 @@ class IceTransport {
   };
   bool EnsureMdns();
   void ProcessMdns();
+  void OnMdnsDatagram(size_t socketIndex, const net::Address& from, ByteSpan data);
+  void Announce(const ice::Candidate& c);
 
   void StartRelays(const std::vector<net::Address>& localAddresses);
   void RelaySettled();
@@ -190,6 +202,7 @@ class IceTransport {
   loop::Timer tick_;
   loop::Timer gatheringTimer_;
   mdns::Resolver mdns_;
+  mdns::Responder responder_;
   std::vector<MdnsSocket> mdnsSockets_;
   bool mdnsOpened_ = false;
   std::vector<PendingMdns> pendingMdns_;

@@ -130,6 +130,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   iceConfig.stunServers = config_.stunServers;
   iceConfig.relayOnly = config_.relayOnly;
   iceConfig.tlsCaFile = config_.tlsCaFile;
+  iceConfig.mdnsHostCandidates = config_.mdnsHostCandidates;
   iceConfig.agent.local = localCredentials_;
   iceConfig.agent.connectionCheckTimeoutMs = config_.connectionCheckTimeoutMs;
   iceConfig.agent.nominationTimeoutMs = config_.nominationTimeoutMs;
@@ -503,7 +504,8 @@ void PeerConnection::ReannounceCandidates() {
   reannounceCandidates_ = false;
   for (const auto& c : ice_->agent().localCandidates()) {
     if (c.type == ice::CandidateType::kPeerReflexive) continue;
-    if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(ToSdp(c)), FirstMid());
+    if (onIceCandidate)
+      onIceCandidate(sdp::FormatCandidate(ice_->LocalSdpCandidate(c)), FirstMid());
   }
   if (ice_->gatheringComplete() && onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
 }
