@@ -5,7 +5,7 @@
 // werift uses) resolves the name it signals, and (2) a second kvs-webrtc peer that hides
 // its addresses too connects to it over resolved host candidates. Prints one JSON line.
 import { createRequire } from 'node:module';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 
 const require = createRequire(import.meta.url);
 const { PeerConnection } = require('../../dist/index.js');
