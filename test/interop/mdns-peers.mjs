@@ -10,7 +10,8 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timer
 const require = createRequire(import.meta.url);
 const { PeerConnection } = require('../../dist/index.js');
 const multicastDns = require('multicast-dns');
-const [address] = process.argv.slice(2);
+// The interface's name is needed for IPv6 (ff02::fb is link-scoped).
+const [address, iface = 'kvst0'] = process.argv.slice(2);
 const deadline = setTimeout(() => {
   console.log(JSON.stringify({ error: 'timed out' }));
   process.exit(2);
@@ -47,12 +48,18 @@ async function selected(pc) {
 }
 /** Asks for `name` with multicast-dns, repeating every 500 ms; resolves with the A record. */
 function independentLookup(name) {
-  const m = multicastDns({ interface: address, bind: '0.0.0.0', loopback: true });
+  const v6 = address.includes(':');
+  const m = multicastDns(
+    v6
+      ? { type: 'udp6', ip: 'ff02::fb', interface: `::%${iface}`, bind: '::', loopback: true }
+      : { interface: address, bind: '0.0.0.0', loopback: true },
+  );
+  const type = v6 ? 'AAAA' : 'A';
   return new Promise((resolve) => {
-    const ask = () => m.query({ questions: [{ name, type: 'A' }] });
+    const ask = () => m.query({ questions: [{ name, type }] });
     const timer = setInterval(ask, 500);
     m.on('response', (res) => {
-      const answer = res.answers.find((r) => r.type === 'A' && r.name === name);
+      const answer = res.answers.find((r) => r.type === type && r.name === name);
       if (!answer) return;
       clearInterval(timer);
       m.destroy();
