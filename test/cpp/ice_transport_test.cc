@@ -7,6 +7,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "loop/event_loop.h"
@@ -24,6 +25,7 @@ namespace {
 
 IceTransportConfig Config(IceRole role, const std::string& ufrag) {
   IceTransportConfig c;
+  c.tcpPruneDelayMs = 2000;
   c.interfaces.only = {"127.0.0.1"};
   c.agent.role = role;
   c.agent.local = {ufrag, ufrag + std::string(24 - ufrag.size(), 'p')};
@@ -96,6 +98,32 @@ TEST_CASE("IceTransport: TCP candidates alone connect, and packets ride RFC 4571
   auto got = bGot.get_future();
   REQUIRE(got.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   CHECK(got.get() == record);
+
+  // Both sides check from their active candidate to the other's passive one; the
+  // connections off the selected path are closed after tcpPruneDelayMs (2 s here).
+  size_t before = 0;
+  OnLoopVoid(*loop, [&] { before = a->tcpConnections() + b->tcpConnections(); });
+  CHECK(before >= 2);  // at least the selected connection, seen from both ends
+  bool pruned = false;
+  for (int i = 0; i < 100 && !pruned; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    OnLoopVoid(*loop, [&] { pruned = a->tcpConnections() == 1 && b->tcpConnections() == 1; });
+  }
+  CHECK(pruned);
+  // The selected path still carries data afterwards.
+  std::promise<std::vector<uint8_t>> again;
+  std::vector<uint8_t> second(30, 0xCD);
+  second[0] = 23;
+  OnLoopVoid(*loop, [&] {
+    b->onPacket = [&](kvs::net::PacketClass, ByteSpan data) {
+      again.set_value(std::vector<uint8_t>(data.data, data.data + data.size));
+      b->onPacket = nullptr;
+    };
+    REQUIRE(a->Send(ByteSpan(second)).ok());
+  });
+  auto f2 = again.get_future();
+  REQUIRE(f2.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(f2.get() == second);
   OnLoopVoid(*loop, [&] {
     a->Close();
     b->Close();

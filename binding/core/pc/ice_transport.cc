@@ -37,11 +37,17 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
       tick_(loop),
       gatheringTimer_(loop),
       mdns_(config_.mdns),
-      mdnsTimer_(loop) {
+      mdnsTimer_(loop),
+      tcpPruneTimer_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
   };
-  agent_.onSelectedPairChange = [this](const ice::CandidatePair&) { lastRoute_ = agent_.route(); };
+  agent_.onSelectedPairChange = [this](const ice::CandidatePair&) {
+    lastRoute_ = agent_.route();
+    bool anyTcp = false;
+    for (const auto& e : tcp_) anyTcp |= !e->links.empty();
+    if (anyTcp) tcpPruneTimer_.Start(config_.tcpPruneDelayMs, [this] { PruneTcpLinks(); });
+  };
 }
 
 IceTransport::~IceTransport() {
@@ -196,6 +202,24 @@ void IceTransport::DropTcpLink(int socketId, const net::Address& peer) {
     if (!alive.lock()) return;
     Tcp(socketId)->links.erase(peer);
   });
+}
+
+void IceTransport::PruneTcpLinks() {
+  const auto route = agent_.route();
+  for (size_t i = 0; i < tcp_.size(); ++i) {
+    const int socketId = kTcpSocketBase + static_cast<int>(i);
+    auto& links = tcp_[i]->links;
+    for (auto it = links.begin(); it != links.end();) {
+      const bool selected = route && route->socketId == socketId && route->remote == it->first;
+      it = selected ? std::next(it) : links.erase(it);
+    }
+  }
+}
+
+size_t IceTransport::tcpConnections() const {
+  size_t n = 0;
+  for (const auto& e : tcp_) n += e->links.size();
+  return n;
 }
 
 void IceTransport::AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> socket) {
@@ -589,6 +613,7 @@ void IceTransport::Restart(const ice::IceCredentials& local) {
 
 void IceTransport::Close() {
   tick_.Stop();
+  tcpPruneTimer_.Stop();
   gatheringTimer_.Stop();
   mdnsTimer_.Stop();
   pendingMdns_.clear();

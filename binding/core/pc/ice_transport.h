@@ -67,6 +67,9 @@ struct IceTransportConfig {
   // priorities are below UDP's (libwebrtc's type preference 90), so UDP wins when it works.
   bool tcpCandidates = true;
   uint32_t tcpConnectTimeoutMs = 5000;
+  // Once a pair is selected, the TCP connections that are not its path are closed after
+  // this long (the peer's checks on them are answered until then).
+  uint32_t tcpPruneDelayMs = 5000;
   // Remote ".local" candidates (browsers hide their addresses so by default) are resolved
   // with multicast DNS on the interfaces the filter allows, and join the agent when they
   // are; those that are not are skipped (onCandidateSkipped). Off: skipped at once.
@@ -133,6 +136,8 @@ class IceTransport {
   uint64_t droppedUnknownSource() const { return droppedUnknownSource_; }
   // STUN checks and binding requests the network refused to send.
   uint64_t sendFailures() const { return sendFailures_; }
+  // Open ICE-TCP connections (accepted or made), for tests and diagnosis.
+  size_t tcpConnections() const;
 
  private:
   struct Relay {
@@ -164,6 +169,7 @@ class IceTransport {
   void AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> socket);
   loop::TcpCallbacks TcpLinkCallbacks(int socketId, const net::Address& peer);
   void DropTcpLink(int socketId, const net::Address& peer);
+  void PruneTcpLinks();
 
   struct MdnsSocket {
     std::unique_ptr<loop::UdpSocket> socket;
@@ -208,6 +214,7 @@ class IceTransport {
   std::vector<PendingMdns> pendingMdns_;
   bool endOfCandidatesHeld_ = false;  // until pending mDNS names settle
   loop::Timer mdnsTimer_;
+  loop::Timer tcpPruneTimer_;
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection
