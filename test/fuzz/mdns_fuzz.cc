@@ -1,6 +1,8 @@
-// libFuzzer target for the mDNS codec and resolver: Parse on any bytes, a round-trip property
-// (a parsed response's A/AAAA answers, rebuilt by BuildResponse and parsed again, keep their
-// names, types, TTLs and addresses), and the resolver fed the same bytes as an answer.
+// libFuzzer target for the mDNS codec, resolver and responder: Parse on any bytes, a
+// round-trip property (a parsed response's A/AAAA answers, rebuilt by BuildResponse and parsed
+// again, keep their names, types, TTLs and addresses), the resolver fed the same bytes as an
+// answer, and the responder fed them as a query (any reply it makes must parse back as a
+// response answering with its own address).
 // Not built by CMake. From the repository root:
 //
 //   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -14,6 +16,7 @@
 
 #include "mdns/mdns_message.h"
 #include "mdns/mdns_resolver.h"
+#include "mdns/mdns_responder.h"
 
 using namespace kvs;
 
@@ -31,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         label = c == '.' ? 0 : label + 1;
         writable &= label <= mdns::kMaxLabelLength;
       }
-      if (r.name.front() == '.' || r.name.back() == '.' ||
-          r.name.find("..") != std::string::npos || !writable) {
+      if (r.name.front() == '.' || r.name.back() == '.' || r.name.find("..") != std::string::npos ||
+          !writable) {
         continue;
       }
       mdns::Record copy = r;
@@ -63,5 +66,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   resolver.Tick(20000);
   (void)resolver.TakeOutcomes();
   (void)resolver.TakeQueries();
+
+  mdns::Responder responder;
+  const uint8_t uuid[16] = {};
+  const auto self = *net::Address::Parse("10.99.0.1", 0);
+  (void)responder.NameFor(self, uuid);
+  for (uint16_t port : {uint16_t{5353}, uint16_t{40000}}) {
+    auto reply = responder.HandleQuery(input, *net::Address::Parse("10.99.0.2", port));
+    if (!reply) continue;
+    auto back = mdns::Parse(ByteSpan(reply->bytes));
+    if (!back.ok() || !back.value().isResponse() || back.value().answers.empty()) abort();
+    for (const auto& a : back.value().answers) {
+      if (!a.address || *a.address != self) abort();
+    }
+  }
   return 0;
 }
