@@ -50,6 +50,7 @@ export interface NativePeerConnectionConfig {
   stunServers?: { url: string; address: string; port: number }[];
   relayOnly?: boolean;
   turnCaFile?: string;
+  mdnsHostCandidates?: boolean;
   connectionCheckTimeoutMs?: number;
   nominationTimeoutMs?: number;
   disconnectedTimeoutMs?: number;

@@ -104,6 +104,9 @@ pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
   if (o.Has("relayOnly") && o.Get("relayOnly").IsBoolean()) {
     c.relayOnly = o.Get("relayOnly").As<Napi::Boolean>();
   }
+  if (o.Has("mdnsHostCandidates") && o.Get("mdnsHostCandidates").IsBoolean()) {
+    c.mdnsHostCandidates = o.Get("mdnsHostCandidates").As<Napi::Boolean>();
+  }
   if (o.Has("turnCaFile") && o.Get("turnCaFile").IsString()) {
     c.tlsCaFile = o.Get("turnCaFile").ToString();
   }

@@ -114,7 +114,9 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
   const hub = new SignalingHub({ store, limits, metrics });
   const rate = new RateLimiter();
 
-  let coturn: Coturn | undefined;
+  // KVS answers GetIceServerConfig with two TURN servers, each with its own credentials and
+  // the three URI forms (kvs-wire.md §2): two coturn processes, each with its own secret.
+  let coturns: Coturn[] = [];
   let turnUnavailableReason: string | undefined;
   if (options.turn !== false) {
     const turnOpts = typeof options.turn === 'object' ? options.turn : {};
@@ -130,12 +132,23 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
         const ch = arn === undefined ? undefined : store.byArn(arn);
         if (ch) metrics.turnConnected(ch.name);
       };
-      coturn = await Coturn.start(binary, {
-        ...(turnOpts.tls === false
-          ? {}
-          : { tls: { certPath: tls.certPath, keyPath: tls.keyPath } }),
-        onAllocation: byArnName,
-      });
+      const started = await Promise.allSettled(
+        [0, 1].map(() =>
+          Coturn.start(binary, {
+            ...(turnOpts.tls === false
+              ? {}
+              : { tls: { certPath: tls.certPath, keyPath: tls.keyPath } }),
+            host: host === '::1' ? '::1' : '127.0.0.1',
+            onAllocation: byArnName,
+          }),
+        ),
+      );
+      coturns = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        await Promise.all(coturns.map((c) => c.stop()));
+        throw failed.reason;
+      }
     }
   } else {
     turnUnavailableReason = 'TURN is disabled (turn: false).';
@@ -152,7 +165,9 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     now: Date.now,
     hostPort,
     iceServers: (arn) =>
-      coturn && coturn.running ? [coturn.iceServer(arn, limits.turnCredentialTtlSeconds)] : [],
+      coturns
+        .filter((c) => c.running)
+        .map((c) => c.iceServer(arn, limits.turnCredentialTtlSeconds)),
     rate: (key, limit, scope) => {
       if (!rate.allow(key, limit, Date.now())) {
         throw clientLimit(`Rate exceeded: at most ${limit} requests per second per ${scope}.`);
@@ -175,13 +190,15 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
       });
     });
   } catch (e) {
-    await coturn?.stop();
+    await Promise.all(coturns.map((c) => c.stop()));
     throw e;
   }
   port = (server.address() as { port: number }).port;
 
   // A process exiting without stop() must not leave coturn behind.
-  const killTurn = (): void => coturn?.killNow();
+  const killTurn = (): void => {
+    for (const c of coturns) c.killNow();
+  };
   process.on('exit', killTurn);
 
   let stopping: Promise<void> | undefined;
@@ -204,7 +221,7 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
       hub.closeAll();
       wss.close();
       server.closeAllConnections();
-      await coturn?.stop();
+      await Promise.all(coturns.map((c) => c.stop()));
       process.off('exit', killTurn);
     })();
     return stopping;
@@ -224,7 +241,7 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     dataDir,
     auditLogPath: audit.path,
     metricsUrl: `https://${hostPort()}/metrics`,
-    turn: coturn ? { uris: coturn.uris() } : undefined,
+    turn: coturns.length > 0 ? { uris: coturns.flatMap((c) => c.uris()) } : undefined,
     turnUnavailableReason,
     goAway: (arn) => hub.goAway(arn),
     reconnectIceServer: (arn) => hub.reconnectIceServer(arn),

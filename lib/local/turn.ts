@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export interface IceServer {
@@ -75,6 +75,13 @@ async function freePort(): Promise<number> {
   throw new Error('no free port for coturn after 20 attempts');
 }
 
+/** Whether this host has ::1 (a container may run without IPv6). */
+function ipv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.family === 'IPv6' && i.address === '::1'),
+  );
+}
+
 function tcpReachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1' });
@@ -88,6 +95,11 @@ function tcpReachable(port: number): Promise<boolean> {
 
 export interface CoturnOptions {
   binary?: string;
+  /**
+   * The address the URIs name. coturn listens and relays on both 127.0.0.1 and ::1 either way,
+   * so that IPv6 clients get IPv6 relays (REQUESTED-ADDRESS-FAMILY).
+   */
+  host?: '127.0.0.1' | '::1';
   tls?: { certPath: string; keyPath: string };
   realm?: string;
   /** Called with the username of every successful allocation (for TURNConnected). */
@@ -96,7 +108,6 @@ export interface CoturnOptions {
 }
 
 export class Coturn {
-  readonly host = '127.0.0.1';
   private exited = false;
   private readonly logTail: string[] = [];
 
@@ -106,6 +117,7 @@ export class Coturn {
     readonly secret: string,
     readonly port: number,
     readonly tlsPort: number | undefined,
+    readonly host: '127.0.0.1' | '::1',
   ) {
     child.once('exit', () => {
       this.exited = true;
@@ -130,6 +142,7 @@ export class Coturn {
       '-v',
       '--listening-ip=127.0.0.1',
       '--relay-ip=127.0.0.1',
+      ...(ipv6Loopback() ? ['--listening-ip=::1', '--relay-ip=::1'] : []),
       `--listening-port=${port}`,
       `--min-port=${relayBase}`,
       `--max-port=${relayBase + 300}`,
@@ -154,7 +167,7 @@ export class Coturn {
       args.push('--no-tls', '--no-dtls');
     }
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const turn = new Coturn(child, workDir, secret, port, tlsPort);
+    const turn = new Coturn(child, workDir, secret, port, tlsPort, opts.host ?? '127.0.0.1');
     let buffered = '';
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString('utf8');
@@ -174,10 +187,12 @@ export class Coturn {
     child.stderr.on('data', onData);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
-    // Bounded wait for the listener: 200 polls, 50 ms apart (10 s), or an early exit.
+    // Bounded wait for the listeners: 200 polls, 50 ms apart (10 s), or an early exit.
     for (let i = 0; i < 200; i++) {
       if (turn.exited) break;
-      if (await tcpReachable(port)) return turn;
+      if ((await tcpReachable(port)) && (tlsPort === undefined || (await tcpReachable(tlsPort)))) {
+        return turn;
+      }
       const err = await Promise.race([
         spawnError,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
@@ -195,7 +210,7 @@ export class Coturn {
 
   /** The KVS URI forms, in the real service's order, for the listeners this coturn has. */
   uris(): string[] {
-    const h = this.host;
+    const h = this.host === '::1' ? '[::1]' : this.host;
     const out = [`turn:${h}:${this.port}?transport=udp`];
     if (this.tlsPort !== undefined) {
       out.push(

@@ -22,13 +22,21 @@ export interface InterfaceFilter {
 export interface PeerConnectionConfig {
   /**
    * STUN and TURN servers: STUN servers give server-reflexive candidates (UDP), TURN servers
-   * relay candidates (`turn:` over UDP and TCP, `turns:` over TLS; TURN over DTLS is skipped).
+   * relay candidates (`turn:` over UDP and TCP, `turns:` over TLS, including
+   * `turns:…?transport=udp`, which Chromium also carries over TLS).
    */
   iceServers?: PeerIceServer[];
   iceTransportPolicy?: 'all' | 'relay';
   /** PEM file trusted for `turns:` servers (the local service's CA); the system store otherwise. */
   turnCaCertPath?: string;
   interfaces?: InterfaceFilter;
+  /**
+   * Hide our host addresses behind random `.local` names and answer multicast DNS queries for
+   * them, as browsers do. Off by default: a device's peer may not resolve mDNS (the C SDK does
+   * not), and would then have no host candidate to try. Remote `.local` candidates are
+   * resolved either way.
+   */
+  mdnsHostCandidates?: boolean;
   /** A pre-generated certificate (PEM); a fresh ECDSA P-256 one otherwise. */
   certificate?: { certificatePem: string; privateKeyPem: string };
   /** The C SDK's timers, in milliseconds. */
@@ -153,6 +161,12 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
     }
   }
   out.relayOnly = policy === 'relay';
+  if (config.mdnsHostCandidates !== undefined) {
+    if (typeof config.mdnsHostCandidates !== 'boolean') {
+      throw invalid('mdnsHostCandidates must be a boolean');
+    }
+    out.mdnsHostCandidates = config.mdnsHostCandidates;
+  }
   if (config.turnCaCertPath !== undefined) {
     if (typeof config.turnCaCertPath !== 'string') throw invalid('turnCaCertPath must be a path');
     out.turnCaFile = config.turnCaCertPath;
@@ -200,9 +214,10 @@ export function turnServersOf(config: PeerConnectionConfig): TurnServerRef[] {
     for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
       const m = /^turns?:(\[[^\]]+\]|[^:?]+)/i.exec(url);
       if (!m?.[1]) continue;
-      // TURN over DTLS (turns: with transport=udp), which KVS also hands out, is not
-      // supported: the other URLs of the same server cover it.
-      if (/^turns:/i.test(url) && /[?&]transport=udp/i.test(url)) continue;
+      // Every form KVS hands out is kept. `turns:…?transport=udp` is TLS over TCP to the same
+      // host and port, as Chromium reads it (libwebrtc's ice_server_parsing.cc makes every
+      // turns: URL TLS); the native side allocates once when `turns:…?transport=tcp` names
+      // the same server (turn_url.h).
       out.push({
         url,
         host: m[1].replace(/^\[|\]$/g, ''),

@@ -501,3 +501,118 @@ TEST_CASE("a loop starved for 40 s keeps a connection whose peer still answers")
   CHECK(run(UINT32_MAX) == std::vector<IceState>{IceState::kChecking, IceState::kConnected,
                                                  IceState::kDisconnected, IceState::kConnected});
 }
+
+namespace {
+
+Candidate Tcp(const std::string& ip, uint16_t port, int socketId, kvs::ice::TcpType type) {
+  Candidate c;
+  c.type = CandidateType::kHost;
+  c.transport = kvs::ice::TransportProtocol::kTcp;
+  c.tcpType = type;
+  c.address = *Address::Parse(ip, port);
+  c.base = c.address;
+  c.priority =
+      kvs::ice::ComputePriority(CandidateType::kHost, kvs::ice::TcpLocalPreference(type, 8190), 1,
+                                kvs::ice::TransportProtocol::kTcp);
+  c.foundation = "tcp" + std::to_string(socketId);
+  c.socketId = socketId;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("ICE-TCP: priorities put UDP first, and active above passive (RFC 6544 §4.2)") {
+  using kvs::ice::TcpType;
+  const auto udp = Host("10.0.0.1", 5000, 0);
+  const auto active = Tcp("10.0.0.1", 9, 1, TcpType::kActive);
+  const auto passive = Tcp("10.0.0.1", 6000, 2, TcpType::kPassive);
+  CHECK(udp.priority > active.priority);
+  CHECK(active.priority > passive.priority);
+  CHECK((active.priority >> 24) == 90);  // libwebrtc's host TCP type preference
+  CHECK(((active.priority >> 8) & 0xffff) == (6u << 13 | 8190u));
+  CHECK(((passive.priority >> 8) & 0xffff) == (4u << 13 | 8190u));
+  CHECK(kvs::ice::TypePreference(CandidateType::kPeerReflexive,
+                                 kvs::ice::TransportProtocol::kTcp) == 80);
+  CHECK(kvs::ice::TypePreference(CandidateType::kPeerReflexive) == 110);
+}
+
+TEST_CASE("ICE-TCP: we check from our active candidate to the peer's passive one only") {
+  using kvs::ice::TcpType;
+  IceAgentConfig cfg;
+  cfg.local = {"aaaa", "aaaaaaaaaaaaaaaaaaaaaaaa"};
+  IceAgent agent(cfg, Seeded(1));
+  agent.AddLocalCandidate(Host("10.0.0.1", 5000, 0));
+  agent.AddLocalCandidate(Tcp("10.0.0.1", 9, 1, TcpType::kActive));
+  agent.AddLocalCandidate(Tcp("10.0.0.1", 6000, 2, TcpType::kPassive));
+  agent.SetRemoteCredentials({"bbbb", "bbbbbbbbbbbbbbbbbbbbbbbb"}, 1000);
+  REQUIRE(agent.AddRemoteCandidate(Host("10.0.0.2", 5002, -1), 1000).ok());
+  REQUIRE(agent.AddRemoteCandidate(Tcp("10.0.0.2", 9, -1, TcpType::kActive), 1000).ok());
+  REQUIRE(agent.AddRemoteCandidate(Tcp("10.0.0.2", 6002, -1, TcpType::kPassive), 1000).ok());
+  // UDP-UDP and active-passive; never our passive with anything signalled, never active-active.
+  REQUIRE(agent.pairs().size() == 2);
+  std::set<std::pair<int, uint16_t>> pairs;
+  for (const auto& p : agent.pairs()) {
+    pairs.insert({agent.localCandidates()[p.localIndex].socketId,
+                  agent.remoteCandidates()[p.remoteIndex].address.port()});
+  }
+  CHECK(pairs == std::set<std::pair<int, uint16_t>>{{0, 5002}, {1, 6002}});
+  // The UDP pair is checked first.
+  agent.Tick(1000);
+  auto out = agent.TakeOutgoing();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].socketId == 0);
+  // A TCP candidate with no usable tcptype is skipped with a reason.
+  Candidate none = Tcp("10.0.0.2", 7000, -1, TcpType::kNone);
+  auto st = agent.AddRemoteCandidate(none, 1000);
+  CHECK_FALSE(st.ok());
+  CHECK(st.code() == "ERR_ICE_UNSUPPORTED_CANDIDATE");
+}
+
+TEST_CASE("ICE-TCP: a check arriving on our passive candidate makes a TCP peer-reflexive pair") {
+  using kvs::ice::TcpType;
+  IceAgentConfig ca;
+  ca.role = IceRole::kControlling;
+  ca.local = {"aaaa", "aaaaaaaaaaaaaaaaaaaaaaaa"};
+  IceAgentConfig cb;
+  cb.role = IceRole::kControlled;
+  cb.local = {"bbbb", "bbbbbbbbbbbbbbbbbbbbbbbb"};
+  IceAgent a(ca, Seeded(2));
+  IceAgent b(cb, Seeded(3));
+  // a connects from its active candidate to b's passive one; the connection's source port is
+  // an ephemeral one (here 40000), which b learns as peer-reflexive.
+  a.AddLocalCandidate(Tcp("10.0.0.1", 9, 1, TcpType::kActive));
+  b.AddLocalCandidate(Tcp("10.0.0.2", 6002, 7, TcpType::kPassive));
+  a.SetRemoteCredentials(cb.local, 1000);
+  b.SetRemoteCredentials(ca.local, 1000);
+  REQUIRE(a.AddRemoteCandidate(Tcp("10.0.0.2", 6002, -1, TcpType::kPassive), 1000).ok());
+  REQUIRE(b.AddRemoteCandidate(Tcp("10.0.0.1", 9, -1, TcpType::kActive), 1000).ok());
+  CHECK(b.pairs().empty());
+  const Address aSource = *Address::Parse("10.0.0.1", 40000);
+  const Address bPassive = *Address::Parse("10.0.0.2", 6002);
+  uint64_t now = 1000;
+  for (int round = 0;
+       round < 40 && (a.state() != IceState::kConnected || b.state() != IceState::kConnected);
+       ++round, now += 10) {
+    a.Tick(now);
+    b.Tick(now);
+    for (auto& p : a.TakeOutgoing()) {
+      CHECK(p.socketId == 1);
+      CHECK(p.to == bPassive);
+      (void)b.HandleStun(7, aSource, kvs::ByteSpan(p.bytes), now);
+    }
+    for (auto& p : b.TakeOutgoing()) {
+      CHECK(p.socketId == 7);  // answers and checks go back on the accepted connection
+      CHECK(p.to == aSource);
+      (void)a.HandleStun(1, bPassive, kvs::ByteSpan(p.bytes), now);
+    }
+  }
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(b.state() == IceState::kConnected);
+  REQUIRE(b.selectedPair());
+  const auto& learned = b.remoteCandidates()[b.selectedPair()->remoteIndex];
+  CHECK(learned.type == CandidateType::kPeerReflexive);
+  CHECK(learned.transport == kvs::ice::TransportProtocol::kTcp);
+  CHECK(learned.address == aSource);
+  // The PRIORITY a's checks carried is the TCP peer-reflexive one (type preference 80).
+  CHECK((learned.priority >> 24) == 80);
+}

@@ -35,6 +35,16 @@ TEST_CASE("TURN URLs: host, default ports and transports (RFC 7065, c-sdk.md §5
   REQUIRE(e.ok());
   CHECK(TransportsFor(e.value()) == std::vector<TurnTransport>{TurnTransport::kTls});
 
+  // KVS's second URI form: TLS over TCP to the same port, as Chromium does.
+  auto k = ParseTurnUrl(
+      "turns:34-213-148-43.t-e1255f99.kinesisvideo.us-west-2.amazonaws.com:443?transport=udp");
+  REQUIRE(k.ok());
+  CHECK(k.value().secure);
+  CHECK(k.value().port == 443);
+  CHECK(k.value().dtlsRequested);
+  CHECK(TransportsFor(k.value()) == std::vector<TurnTransport>{TurnTransport::kTls});
+  CHECK_FALSE(e.value().dtlsRequested);
+
   auto f = ParseTurnUrl("turn:[2001:db8::1]:3479");
   REQUIRE(f.ok());
   CHECK(f.value().host == "2001:db8::1");
@@ -59,7 +69,6 @@ TEST_CASE("TURN URLs: malformed ones are ERR_TURN_URL") {
                           "turn:h:12a",
                           "turn:h?transport=sctp",
                           "turn:h?foo=udp",
-                          "turns:h?transport=udp",
                           "turn:[::1",
                           "turn:[]",
                           "turn:[::1]x",

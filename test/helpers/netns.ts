@@ -8,7 +8,11 @@ export const NETNS_ADDRESS = '10.99.0.1';
  * 10.99.0.1/24 and a default route (Chromium and libwebrtc never gather loopback, and gather
  * nothing without a route). Nothing sent inside can reach any real interface.
  */
-export function runInNetns(args: string[], timeoutMs: number): SpawnSyncReturns<string> {
+export function runInNetns(
+  args: string[],
+  timeoutMs: number,
+  extraSetup: string[] = [],
+): SpawnSyncReturns<string> {
   const setup = [
     'ip link set lo up',
     'ip link add kvst0 type veth peer name kvst1',
@@ -16,6 +20,8 @@ export function runInNetns(args: string[], timeoutMs: number): SpawnSyncReturns<
     'ip link set kvst0 up',
     'ip link set kvst1 up',
     'ip route add default dev kvst0',
+    // Shell commands run inside the namespace before the program (iptables rules, say).
+    ...extraSetup,
     'exec "$@"',
   ].join(' && ');
   return spawnSync('unshare', ['--net', 'sh', '-c', setup, 'netns', process.execPath, ...args], {

@@ -63,58 +63,67 @@ describe('TURN with coturn', () => {
     if (dataDir) removeDir(dataDir);
   });
 
-  it('GetIceServerConfig returns coturn credentials in the KVS forms with TTL 300', async () => {
+  it('GetIceServerConfig returns two coturn servers in the KVS forms with TTL 300', async () => {
     const r = await signalingClient(svc, svc.endpoint).send(
       new GetIceServerConfigCommand({ ChannelARN: arn, ClientId: 'c', Service: 'TURN' }),
     );
-    expect(r.IceServerList).toHaveLength(1);
-    const s = r.IceServerList?.[0];
-    expect(s?.Ttl).toBe(300);
-    expect(s?.Uris).toEqual([
-      expect.stringMatching(/^turn:127\.0\.0\.1:\d+\?transport=udp$/),
-      expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=udp$/),
-      expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=tcp$/),
-    ]);
-    const [expiry, tail] = (s?.Username ?? '').split(':') as [string, string];
-    const now = Math.floor(Date.now() / 1000);
-    expect(Number(expiry)).toBeGreaterThan(now + 200);
-    expect(Number(expiry)).toBeLessThanOrEqual(now + 301);
-    expect(Buffer.from(tail, 'base64').toString()).toBe(`v1:${arn}`);
-  });
-
-  it('an allocation with the returned credentials succeeds (UDP, TLS and DTLS), a tampered password fails', async () => {
-    const r = await signalingClient(svc, svc.endpoint).send(
-      new GetIceServerConfigCommand({ ChannelARN: arn }),
-    );
-    const s = r.IceServerList?.[0];
-    const udpPort = Number(/:(\d+)\?/.exec(s?.Uris?.[0] ?? '')?.[1]);
-    const tlsPort = Number(/:(\d+)\?/.exec(s?.Uris?.[2] ?? '')?.[1]);
-    const user = s?.Username as string;
-    const pass = s?.Password as string;
-    const tampered = `${pass.slice(0, -2)}${pass.endsWith('A=') ? 'B=' : 'A='}`;
-    expect(tampered).not.toBe(pass);
-    // A username edited to live longer no longer matches its password either.
-    const stretched = user.replace(/^\d+/, String(Number(user.split(':')[0]) + 1000));
-    const codes = await Promise.all([
-      allocate(udpPort, user, pass),
-      allocate(tlsPort, user, pass, 'tls'),
-      allocate(tlsPort, user, pass, 'dtls'),
-      allocate(udpPort, user, tampered),
-      allocate(udpPort, stretched, pass),
-    ]);
-    expect(codes.slice(0, 3)).toEqual([0, 0, 0]);
-    expect(codes[3]).not.toBe(0);
-    expect(codes[4]).not.toBe(0);
-
-    // TURNConnected counts the allocations coturn reports; its log arrives asynchronously.
-    let text = '';
-    for (let i = 0; i < 100; i++) {
-      text = await fetchMetrics(svc);
-      if (/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]/.test(text)) break;
-      await new Promise((res) => setTimeout(res, 100));
+    // As the real service usually answers (kvs-wire.md §2): two servers, each with its own
+    // credentials and the three URIs in the KVS order.
+    expect(r.IceServerList).toHaveLength(2);
+    for (const s of r.IceServerList ?? []) {
+      expect(s?.Ttl).toBe(300);
+      expect(s?.Uris).toEqual([
+        expect.stringMatching(/^turn:127\.0\.0\.1:\d+\?transport=udp$/),
+        expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=udp$/),
+        expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=tcp$/),
+      ]);
+      const [expiry, tail] = (s?.Username ?? '').split(':') as [string, string];
+      const now = Math.floor(Date.now() / 1000);
+      expect(Number(expiry)).toBeGreaterThan(now + 200);
+      expect(Number(expiry)).toBeLessThanOrEqual(now + 301);
+      expect(Buffer.from(tail, 'base64').toString()).toBe(`v1:${arn}`);
     }
-    expect(text).toMatch(/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]\d*\n/);
+    const [a, b] = r.IceServerList ?? [];
+    expect(a?.Uris?.[0]).not.toBe(b?.Uris?.[0]);
+    expect(a?.Password).not.toBe(b?.Password);
   });
+
+  it.each([0, 1])(
+    "an allocation with server %i's credentials succeeds (UDP, TLS and DTLS), a tampered password fails",
+    async (index) => {
+      const r = await signalingClient(svc, svc.endpoint).send(
+        new GetIceServerConfigCommand({ ChannelARN: arn }),
+      );
+      const s = r.IceServerList?.[index];
+      const udpPort = Number(/:(\d+)\?/.exec(s?.Uris?.[0] ?? '')?.[1]);
+      const tlsPort = Number(/:(\d+)\?/.exec(s?.Uris?.[2] ?? '')?.[1]);
+      const user = s?.Username as string;
+      const pass = s?.Password as string;
+      const tampered = `${pass.slice(0, -2)}${pass.endsWith('A=') ? 'B=' : 'A='}`;
+      expect(tampered).not.toBe(pass);
+      // A username edited to live longer no longer matches its password either.
+      const stretched = user.replace(/^\d+/, String(Number(user.split(':')[0]) + 1000));
+      const codes = await Promise.all([
+        allocate(udpPort, user, pass),
+        allocate(tlsPort, user, pass, 'tls'),
+        allocate(tlsPort, user, pass, 'dtls'),
+        allocate(udpPort, user, tampered),
+        allocate(udpPort, stretched, pass),
+      ]);
+      expect(codes.slice(0, 3)).toEqual([0, 0, 0]);
+      expect(codes[3]).not.toBe(0);
+      expect(codes[4]).not.toBe(0);
+
+      // TURNConnected counts the allocations coturn reports; its log arrives asynchronously.
+      let text = '';
+      for (let i = 0; i < 100; i++) {
+        text = await fetchMetrics(svc);
+        if (/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]/.test(text)) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(text).toMatch(/kvs_turn_connected_total\{ChannelName="turn-1"\} [1-9]\d*\n/);
+    },
+  );
 });
 
 describe('without coturn', () => {

@@ -124,8 +124,12 @@ describe('native to native on loopback', () => {
     await p.setLocalDescription(await p.createOffer());
     await done;
     expect(seen.at(-1)).toBeNull();
+    // A UDP host candidate, and ICE-TCP's passive and active ones (RFC 6544: the active one
+    // with the discard port 9), all on the one allowed address.
     expect(seen.slice(0, -1)).toEqual([
       expect.stringMatching(/^candidate:\d+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/),
+      expect.stringMatching(/^candidate:\d+ 1 tcp \d+ 127\.0\.0\.1 \d+ typ host tcptype passive/),
+      expect.stringMatching(/^candidate:\d+ 1 tcp \d+ 127\.0\.0\.1 9 typ host tcptype active/),
     ]);
   });
 

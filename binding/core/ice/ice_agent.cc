@@ -80,12 +80,14 @@ Status IceAgent::AddRemoteCandidate(Candidate candidate, uint64_t nowMs) {
     // With rtcp-mux and BUNDLE there is one component; RTCP candidates are ignored.
     return Status::Ok();
   }
-  if (candidate.transport != TransportProtocol::kUdp) {
+  if (candidate.transport == TransportProtocol::kTcp && candidate.tcpType == TcpType::kNone) {
     return Status::Fail("ERR_ICE_UNSUPPORTED_CANDIDATE",
-                        "TCP candidate " + candidate.address.ToString() + " skipped: no ICE-TCP");
+                        "TCP candidate " + candidate.address.ToString() +
+                            " skipped: only tcptype active and passive are supported (RFC 6544)");
   }
   for (auto& r : remote_) {
-    if (r.address == candidate.address && r.transport == candidate.transport) {
+    if (r.address == candidate.address && r.transport == candidate.transport &&
+        r.tcpType == candidate.tcpType) {
       // A signalled candidate we already learned as peer-reflexive: adopt its details.
       if (r.type == CandidateType::kPeerReflexive) {
         r.type = candidate.type;
@@ -164,10 +166,17 @@ void IceAgent::PairRemote(size_t remoteIndex) {
   for (size_t l = 0; l < local_.size(); ++l) AddPair(l, remoteIndex);
 }
 
-void IceAgent::AddPair(size_t localIndex, size_t remoteIndex) {
+void IceAgent::AddPair(size_t localIndex, size_t remoteIndex, bool learned) {
   const Candidate& l = local_[localIndex];
   const Candidate& r = remote_[remoteIndex];
   if (l.address.family() != r.address.family() || l.transport != r.transport) return;
+  if (l.transport == TransportProtocol::kTcp) {
+    // RFC 6544 §6.2: we connect from an active candidate to a passive one. A passive
+    // candidate pairs only with the peer-reflexive source of a connection it accepted.
+    const bool outgoing = l.tcpType == TcpType::kActive && r.tcpType == TcpType::kPassive;
+    const bool incoming = learned && l.tcpType == TcpType::kPassive;
+    if (!outgoing && !incoming) return;
+  }
   // A loopback socket reaches nothing but this host's loopback: pairing it with any other
   // address would only send checks to this machine's own interfaces, or fail.
   if (net::IsLoopback(l.address) != net::IsLoopback(r.address)) return;
@@ -224,8 +233,9 @@ void IceAgent::StartCheck(size_t pairIndex, bool useCandidate, bool consent, uin
   stun::Message m(Method::kBinding, Class::kRequest, NewTransactionId());
   m.AddText(attr::kUsername, remoteCredentials_->ufrag + ":" + config_.local.ufrag);
   // RFC 8445 §7.1.1: the priority a peer-reflexive candidate learned from this check gets.
-  m.AddU32(attr::kPriority, ComputePriority(CandidateType::kPeerReflexive,
-                                            static_cast<uint16_t>(l.priority >> 8), l.component));
+  m.AddU32(attr::kPriority,
+           ComputePriority(CandidateType::kPeerReflexive, static_cast<uint16_t>(l.priority >> 8),
+                           l.component, l.transport));
   if (config_.role == IceRole::kControlling) {
     m.AddU64(attr::kIceControlling, tieBreaker_);
     if (useCandidate) m.AddFlag(attr::kUseCandidate);
@@ -327,11 +337,14 @@ void IceAgent::HandleRequest(int socketId, const net::Address& from, ByteSpan ra
     // A source we were not told about: a peer-reflexive candidate (RFC 8445 §7.3.1.3).
     Candidate prflx;
     prflx.type = CandidateType::kPeerReflexive;
+    prflx.transport = local_[*localIndex].transport;
+    // Over TCP the source is the peer's end of a connection it opened to us.
+    if (prflx.transport == TransportProtocol::kTcp) prflx.tcpType = TcpType::kActive;
     prflx.address = from;
     prflx.priority = m.GetU32(attr::kPriority).value_or(0);
     prflx.foundation = "prflx" + std::to_string(remote_.size());
     remote_.push_back(prflx);
-    AddPair(*localIndex, remote_.size() - 1);
+    AddPair(*localIndex, remote_.size() - 1, /*learned=*/true);
     pairIndex = FindPair(socketId, from);
     if (!pairIndex) return;
     MaybeStartChecks(nowMs);

@@ -68,7 +68,9 @@ class IceAgent {
 
   // Local candidates come from the gatherer; each pairs with every known remote candidate.
   int AddLocalCandidate(Candidate candidate);
-  // A remote candidate from signaling. Pairs only with local candidates of its family.
+  // A remote candidate from signaling. Pairs only with local candidates of its family and
+  // transport; a TCP one only as RFC 6544 §6.2 says (our active with its passive; its
+  // active ones reach our passive candidates by connecting, and become peer-reflexive).
   Status AddRemoteCandidate(Candidate candidate, uint64_t nowMs);
   // Setting different credentials than before is a remote ICE restart.
   void SetRemoteCredentials(IceCredentials credentials, uint64_t nowMs);
@@ -128,7 +130,9 @@ class IceAgent {
 
   void PairLocal(size_t localIndex);
   void PairRemote(size_t remoteIndex);
-  void AddPair(size_t localIndex, size_t remoteIndex);
+  // `learned`: the remote is a peer-reflexive candidate, which over TCP pairs with the
+  // passive candidate whose connection it came in on.
+  void AddPair(size_t localIndex, size_t remoteIndex, bool learned = false);
   bool ChecksCanRun() const;
   // The connection-check timeout counts from the first moment checks can run: credentials
   // and a pair, whichever came last (a relay allocated after the remote candidates, an

@@ -20,7 +20,11 @@ const char* ToString(CandidateType type) {
   return "host";
 }
 
-uint32_t TypePreference(CandidateType type) {
+uint32_t TypePreference(CandidateType type, TransportProtocol transport) {
+  if (transport == TransportProtocol::kTcp) {
+    if (type == CandidateType::kHost) return 90;
+    if (type == CandidateType::kPeerReflexive) return 80;
+  }
   switch (type) {
     case CandidateType::kHost:
       return 126;
@@ -34,9 +38,15 @@ uint32_t TypePreference(CandidateType type) {
   return 0;
 }
 
-uint32_t ComputePriority(CandidateType type, uint16_t localPreference, uint8_t component) {
-  return (TypePreference(type) << 24) | (static_cast<uint32_t>(localPreference) << 8) |
+uint32_t ComputePriority(CandidateType type, uint16_t localPreference, uint8_t component,
+                         TransportProtocol transport) {
+  return (TypePreference(type, transport) << 24) | (static_cast<uint32_t>(localPreference) << 8) |
          (256u - component);
+}
+
+uint16_t TcpLocalPreference(TcpType type, uint16_t otherPreference) {
+  const uint16_t direction = type == TcpType::kActive ? 6 : type == TcpType::kPassive ? 4 : 2;
+  return static_cast<uint16_t>((direction << 13) | (otherPreference & 0x1fff));
 }
 
 std::string ComputeFoundation(CandidateType type, const net::Address& base,

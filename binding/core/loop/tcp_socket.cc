@@ -39,13 +39,87 @@ void TcpSocket::CloseWith(Block& b, const Status& why) {
   if (onClose) onClose(why);
 }
 
+int TcpSocket::StartReading(Block& b) {
+  sockaddr_storage name{};
+  int len = sizeof name;
+  if (uv_tcp_getsockname(&b.tcp, reinterpret_cast<sockaddr*>(&name), &len) == 0) {
+    b.local = net::FromSockaddr(reinterpret_cast<sockaddr*>(&name)).value_or(net::Address());
+  }
+  return uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&b.tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* bb = static_cast<Block*>(static_cast<HandleBlock*>(h->data));
+        *buf = uv_buf_init(bb->buffer.data(), static_cast<unsigned int>(bb->buffer.size()));
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        auto* bb = static_cast<Block*>(static_cast<HandleBlock*>(s->data));
+        if (bb->closed) return;
+        if (nread == UV_EOF) {
+          CloseWith(*bb, Status::Ok());
+          return;
+        }
+        if (nread < 0) {
+          CloseWith(*bb, UvFailure("read", static_cast<int>(nread)));
+          return;
+        }
+        if (nread == 0) return;
+        std::shared_ptr<HandleBlock> hold = bb->self;
+        auto onData = bb->callbacks.onData;
+        if (onData) {
+          onData(ByteSpan(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
+        }
+      });
+}
+
 Result<std::unique_ptr<TcpSocket>> TcpSocket::Connect(EventLoop& loop, const net::Address& remote,
                                                       uint32_t timeoutMs, TcpCallbacks callbacks) {
+  return ConnectImpl(loop, nullptr, remote, timeoutMs, std::move(callbacks));
+}
+
+Result<std::unique_ptr<TcpSocket>> TcpSocket::ConnectFrom(EventLoop& loop,
+                                                          const net::Address& local,
+                                                          const net::Address& remote,
+                                                          uint32_t timeoutMs,
+                                                          TcpCallbacks callbacks) {
+  return ConnectImpl(loop, &local, remote, timeoutMs, std::move(callbacks));
+}
+
+Result<std::unique_ptr<TcpSocket>> TcpSocket::Accept(EventLoop& loop, uv_stream_t* server,
+                                                     TcpCallbacks callbacks) {
+  auto socket = std::make_unique<TcpSocket>(Key{}, loop);
+  Block& b = *socket->block_;
+  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&b.tcp));
+  if (rc != 0) return UvFailure("accept", rc);
+  uv_tcp_nodelay(&b.tcp, 1);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  if (uv_tcp_getpeername(&b.tcp, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    socket->remote_ =
+        net::FromSockaddr(reinterpret_cast<sockaddr*>(&peer)).value_or(net::Address());
+  }
+  b.callbacks = std::move(callbacks);
+  b.callbacks.onConnect = nullptr;
+  b.connected = true;
+  rc = StartReading(b);
+  if (rc != 0) return UvFailure("read_start", rc);
+  return socket;
+}
+
+Result<std::unique_ptr<TcpSocket>> TcpSocket::ConnectImpl(EventLoop& loop,
+                                                          const net::Address* local,
+                                                          const net::Address& remote,
+                                                          uint32_t timeoutMs,
+                                                          TcpCallbacks callbacks) {
   auto socket = std::make_unique<TcpSocket>(Key{}, loop);
   socket->remote_ = remote;
   Block& b = *socket->block_;
   b.callbacks = std::move(callbacks);
   uv_tcp_nodelay(&b.tcp, 1);  // small STUN and ChannelData frames must not wait for Nagle
+  if (local != nullptr) {
+    const net::Sockaddr from = net::ToSockaddr(*local);
+    int rc = uv_tcp_bind(&b.tcp, from.get(), 0);
+    if (rc != 0) return UvFailure("bind " + local->ToString(), rc);
+  }
   const net::Sockaddr sa = net::ToSockaddr(remote);
   b.connect.data = &b;
   int rc = uv_tcp_connect(&b.connect, &b.tcp, sa.get(), [](uv_connect_t* req, int status) {
@@ -61,36 +135,7 @@ Result<std::unique_ptr<TcpSocket>> TcpSocket::Connect(EventLoop& loop, const net
       return;
     }
     blk->connected = true;
-    sockaddr_storage name{};
-    int len = sizeof name;
-    if (uv_tcp_getsockname(&blk->tcp, reinterpret_cast<sockaddr*>(&name), &len) == 0) {
-      blk->local = net::FromSockaddr(reinterpret_cast<sockaddr*>(&name)).value_or(net::Address());
-    }
-    int r = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&blk->tcp),
-        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-          auto* bb = static_cast<Block*>(static_cast<HandleBlock*>(h->data));
-          *buf = uv_buf_init(bb->buffer.data(), static_cast<unsigned int>(bb->buffer.size()));
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-          auto* bb = static_cast<Block*>(static_cast<HandleBlock*>(s->data));
-          if (bb->closed) return;
-          if (nread == UV_EOF) {
-            CloseWith(*bb, Status::Ok());
-            return;
-          }
-          if (nread < 0) {
-            CloseWith(*bb, UvFailure("read", static_cast<int>(nread)));
-            return;
-          }
-          if (nread == 0) return;
-          std::shared_ptr<HandleBlock> hold = bb->self;
-          auto onData = bb->callbacks.onData;
-          if (onData) {
-            onData(
-                ByteSpan(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
-          }
-        });
+    int r = StartReading(*blk);
     if (r != 0) {
       blk->callbacks = {};
       CloseHandle(*blk);

@@ -40,10 +40,22 @@ class TcpSocket {
   // Callbacks may destroy the socket.
   static Result<std::unique_ptr<TcpSocket>> Connect(EventLoop& loop, const net::Address& remote,
                                                     uint32_t timeoutMs, TcpCallbacks callbacks);
+  // The same, leaving from `local` (an interface address, port 0 for any port).
+  static Result<std::unique_ptr<TcpSocket>> ConnectFrom(EventLoop& loop, const net::Address& local,
+                                                        const net::Address& remote,
+                                                        uint32_t timeoutMs, TcpCallbacks callbacks);
+  // Takes the next pending connection of a listening stream (TcpListener). It is connected
+  // at once: callbacks.onConnect is not called.
+  static Result<std::unique_ptr<TcpSocket>> Accept(EventLoop& loop, uv_stream_t* server,
+                                                   TcpCallbacks callbacks);
   TcpSocket(Key, EventLoop& loop);
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
+
+  // Replaces the callbacks (an accepted socket gets its owner's here). onConnect is unused
+  // once connected.
+  void SetCallbacks(TcpCallbacks callbacks) { block_->callbacks = std::move(callbacks); }
 
   // Writes in order. Nothing is written partially from the caller's view: either all of it
   // is sent or queued, or none of it.
@@ -71,6 +83,10 @@ class TcpSocket {
     uv_handle_t* handle() override { return reinterpret_cast<uv_handle_t*>(&tcp); }
   };
   static void CloseWith(Block& b, const Status& why);
+  static int StartReading(Block& b);
+  static Result<std::unique_ptr<TcpSocket>> ConnectImpl(EventLoop& loop, const net::Address* local,
+                                                        const net::Address& remote,
+                                                        uint32_t timeoutMs, TcpCallbacks callbacks);
 
   std::shared_ptr<Block> block_;
   std::unique_ptr<Timer> connectTimer_;

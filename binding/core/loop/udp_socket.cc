@@ -23,12 +23,54 @@ struct PendingSend {
 
 Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(EventLoop& loop, const net::Address& local,
                                                    OnDatagram onDatagram) {
+  return BindWith(loop, local, std::move(onDatagram), 0);
+}
+
+Result<std::unique_ptr<UdpSocket>> UdpSocket::BindMulticast(EventLoop& loop,
+                                                            const net::Address& local,
+                                                            OnDatagram onDatagram) {
+  auto socket = BindWith(loop, local, std::move(onDatagram), UV_UDP_REUSEADDR);
+  if (!socket.ok()) return socket;
+  uv_udp_t* udp = &socket.value()->block_->udp;
+  int rc = uv_udp_set_multicast_ttl(udp, 255);  // RFC 6762 §11
+  if (rc == 0) rc = uv_udp_set_multicast_loop(udp, 1);
+  if (rc != 0) return UvFailure("multicast options", rc);
+  return socket;
+}
+
+namespace {
+// libuv names an IPv6 interface by a zone on the unspecified address ("::%eth0").
+std::string InterfaceSpec(const net::Address& group, const std::string& interface) {
+  return group.isIpv6() ? "::%" + interface : interface;
+}
+}  // namespace
+
+Status UdpSocket::JoinGroup(const net::Address& group, const std::string& interface) {
+  if (block_->closed) return Status::Fail("ERR_INVALID_STATE", "UDP socket is closed");
+  const std::string spec = InterfaceSpec(group, interface);
+  int rc =
+      uv_udp_set_membership(&block_->udp, group.IpString().c_str(), spec.c_str(), UV_JOIN_GROUP);
+  if (rc != 0) return UvFailure(("join " + group.IpString() + " on " + interface).c_str(), rc);
+  return Status::Ok();
+}
+
+Status UdpSocket::SendToGroup(const net::Address& group, const std::string& interface,
+                              ByteSpan data) {
+  if (block_->closed) return Status::Fail("ERR_INVALID_STATE", "UDP socket is closed");
+  const std::string spec = InterfaceSpec(group, interface);
+  int rc = uv_udp_set_multicast_interface(&block_->udp, spec.c_str());
+  if (rc != 0) return UvFailure(("multicast interface " + interface).c_str(), rc);
+  return SendTo(group, data);
+}
+
+Result<std::unique_ptr<UdpSocket>> UdpSocket::BindWith(EventLoop& loop, const net::Address& local,
+                                                       OnDatagram onDatagram, unsigned flags) {
   auto socket = std::make_unique<UdpSocket>(Key{}, loop);
   Block& b = *socket->block_;
   b.onDatagram = std::move(onDatagram);
   b.buffer = &loop.udpReceiveBuffer();
   const net::Sockaddr sa = net::ToSockaddr(local);
-  int rc = uv_udp_bind(&b.udp, sa.get(), local.isIpv6() ? UV_UDP_IPV6ONLY : 0);
+  int rc = uv_udp_bind(&b.udp, sa.get(), (local.isIpv6() ? UV_UDP_IPV6ONLY : 0) | flags);
   if (rc != 0) return UvFailure(("bind " + local.ToString()).c_str(), rc);
   sockaddr_storage bound{};
   int len = sizeof bound;

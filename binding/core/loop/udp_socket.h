@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/bytes.h"
@@ -33,6 +34,17 @@ class UdpSocket {
   // Port 0 picks a free port. The callback may destroy the socket.
   static Result<std::unique_ptr<UdpSocket>> Bind(EventLoop& loop, const net::Address& local,
                                                  OnDatagram onDatagram);
+  // Multicast (mDNS, RFC 6762): a socket on a well-known port that other processes of the
+  // host share (SO_REUSEADDR), sending with TTL 255 and looping its own sends back to the
+  // host's other listeners (a browser on the same host answers through the loop).
+  static Result<std::unique_ptr<UdpSocket>> BindMulticast(EventLoop& loop,
+                                                          const net::Address& local,
+                                                          OnDatagram onDatagram);
+  // Joins `group` on one interface: for IPv4 its address ("10.0.0.2"), for IPv6 its name.
+  //   ERR_SOCKET
+  Status JoinGroup(const net::Address& group, const std::string& interface);
+  // Sends to `group` out of one interface (named as for JoinGroup), and only that one.
+  Status SendToGroup(const net::Address& group, const std::string& interface, ByteSpan data);
   UdpSocket(Key, EventLoop& loop);
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
@@ -51,6 +63,9 @@ class UdpSocket {
     std::vector<char>* buffer = nullptr;  // the loop's (EventLoop::udpReceiveBuffer)
     uv_handle_t* handle() override { return reinterpret_cast<uv_handle_t*>(&udp); }
   };
+
+  static Result<std::unique_ptr<UdpSocket>> BindWith(EventLoop& loop, const net::Address& local,
+                                                     OnDatagram onDatagram, unsigned flags);
 
   std::shared_ptr<Block> block_;
   net::Address local_;

@@ -38,9 +38,17 @@ Result<ice::Candidate> FromSdp(const sdp::Candidate& c) {
     return Status::Fail("ERR_ICE_UNSUPPORTED_CANDIDATE",
                         "mDNS candidate " + c.address + " skipped: .local names are not resolved");
   }
-  if (c.protocol != sdp::TransportProtocol::kUdp) {
+  if (c.protocol == sdp::TransportProtocol::kOther) {
+    return Status::Fail("ERR_ICE_UNSUPPORTED_CANDIDATE", "candidate " + c.address +
+                                                             " skipped: transport " + c.transport +
+                                                             " is neither UDP nor TCP");
+  }
+  const bool tcp = c.protocol == sdp::TransportProtocol::kTcp;
+  if (tcp && (!c.tcpType || *c.tcpType == sdp::TcpType::kSo)) {
     return Status::Fail("ERR_ICE_UNSUPPORTED_CANDIDATE",
-                        "TCP candidate " + c.address + " skipped: ICE-TCP is not supported");
+                        "TCP candidate " + c.address + " skipped: " +
+                            (c.tcpType ? "simultaneous-open (tcptype so) is not supported"
+                                       : "no tcptype (RFC 6544 requires one)"));
   }
   auto address = net::Address::Parse(c.address, c.port);
   if (!address) {
@@ -49,7 +57,11 @@ Result<ice::Candidate> FromSdp(const sdp::Candidate& c) {
   }
   ice::Candidate out;
   out.type = TypeFromSdp(c.type);
-  out.transport = ice::TransportProtocol::kUdp;
+  out.transport = tcp ? ice::TransportProtocol::kTcp : ice::TransportProtocol::kUdp;
+  if (tcp) {
+    out.tcpType =
+        *c.tcpType == sdp::TcpType::kActive ? ice::TcpType::kActive : ice::TcpType::kPassive;
+  }
   out.address = *address;
   out.priority = c.priority;
   out.foundation = c.foundation;
@@ -79,6 +91,8 @@ sdp::Candidate ToSdp(const ice::Candidate& c) {
     out.relatedAddress = c.relatedAddress.IpString();
     out.relatedPort = c.relatedAddress.port();
   }
+  if (c.tcpType == ice::TcpType::kActive) out.tcpType = sdp::TcpType::kActive;
+  if (c.tcpType == ice::TcpType::kPassive) out.tcpType = sdp::TcpType::kPassive;
   out.generation = 0;
   return out;
 }

@@ -7,8 +7,10 @@
 
 namespace kvs::pc {
 
-// ERR_ICE_UNSUPPORTED_CANDIDATE for what the agent cannot use (mDNS names, TCP, hostnames),
-// with the reason: the caller logs and skips it, it is never an error for the peer.
+// ERR_ICE_UNSUPPORTED_CANDIDATE for what the agent cannot use as it stands (mDNS names, which
+// the transport resolves first; other hostnames; TCP without tcptype or with tcptype so;
+// transports other than UDP and TCP), with the reason: the caller logs and skips it, it is
+// never an error for the peer.
 Result<ice::Candidate> FromSdp(const sdp::Candidate& c);
 sdp::Candidate ToSdp(const ice::Candidate& c);
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "crypto/random.h"
 #include "loop/interfaces.h"
+#include "mdns/mdns_message.h"
 #include "net/sockaddr.h"
 #include "pc/candidate_convert.h"
 
@@ -33,11 +35,19 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
       agent_(config_.agent, ice::CryptoRandom()),
       srflx_(ice::CryptoRandom()),
       tick_(loop),
-      gatheringTimer_(loop) {
+      gatheringTimer_(loop),
+      mdns_(config_.mdns),
+      mdnsTimer_(loop),
+      tcpPruneTimer_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
   };
-  agent_.onSelectedPairChange = [this](const ice::CandidatePair&) { lastRoute_ = agent_.route(); };
+  agent_.onSelectedPairChange = [this](const ice::CandidatePair&) {
+    lastRoute_ = agent_.route();
+    bool anyTcp = false;
+    for (const auto& e : tcp_) anyTcp |= !e->links.empty();
+    if (anyTcp) tcpPruneTimer_.Start(config_.tcpPruneDelayMs, [this] { PruneTcpLinks(); });
+  };
 }
 
 IceTransport::~IceTransport() {
@@ -74,8 +84,12 @@ void IceTransport::Gather() {
     sockets_.push_back(socket.take());
     localPreference = static_cast<uint16_t>(localPreference - 2);
     agent_.AddLocalCandidate(c);
-    if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+    Announce(c);
     srflx_.AddHost(socketId, c.address, loop_.NowMs());
+    if (config_.tcpCandidates) {
+      GatherTcp(iface.address,
+                static_cast<uint16_t>(8191 - std::min<size_t>(sockets_.size(), 8191)));
+    }
   }
   StartRelays(allowed);
   ScheduleTick();
@@ -88,6 +102,180 @@ void IceTransport::Gather() {
     });
   }
   Pump();
+}
+
+void IceTransport::GatherTcp(const net::Address& interfaceAddress, uint16_t otherPreference) {
+  auto announce = [this, &interfaceAddress, otherPreference](
+                      ice::TcpType type, const net::Address& address, int socketId) {
+    ice::Candidate c;
+    c.type = ice::CandidateType::kHost;
+    c.transport = ice::TransportProtocol::kTcp;
+    c.tcpType = type;
+    c.address = address;
+    c.base = address;
+    c.priority = ice::ComputePriority(ice::CandidateType::kHost,
+                                      ice::TcpLocalPreference(type, otherPreference), 1,
+                                      ice::TransportProtocol::kTcp);
+    c.foundation = ice::ComputeFoundation(c.type, interfaceAddress, "", c.transport);
+    c.socketId = socketId;
+    agent_.AddLocalCandidate(c);
+    Announce(c);
+  };
+  // Passive: a listener on the interface, which peers connect to.
+  {
+    const int socketId = kTcpSocketBase + static_cast<int>(tcp_.size());
+    loop::TcpListener::Handlers handlers;
+    handlers.onAccepted = [this, socketId](std::unique_ptr<loop::TcpSocket> socket) {
+      AdoptTcpLink(socketId, std::move(socket));
+    };
+    auto listener = loop::TcpListener::Listen(loop_, interfaceAddress, std::move(handlers));
+    if (listener.ok()) {
+      auto endpoint = std::make_unique<TcpEndpoint>();
+      endpoint->type = ice::TcpType::kPassive;
+      endpoint->interfaceAddress = interfaceAddress;
+      endpoint->listener = listener.take();
+      const net::Address address = endpoint->listener->local();
+      tcp_.push_back(std::move(endpoint));
+      announce(ice::TcpType::kPassive, address, socketId);
+    }
+  }
+  // Active: connections made on demand to the peer's passive candidates, from the same
+  // interface. Signalled with the discard port 9 (RFC 6544 §4.5).
+  {
+    const int socketId = kTcpSocketBase + static_cast<int>(tcp_.size());
+    auto endpoint = std::make_unique<TcpEndpoint>();
+    endpoint->type = ice::TcpType::kActive;
+    endpoint->interfaceAddress = interfaceAddress;
+    tcp_.push_back(std::move(endpoint));
+    net::Address address = interfaceAddress;
+    address.setPort(9);
+    announce(ice::TcpType::kActive, address, socketId);
+  }
+}
+
+IceTransport::TcpEndpoint* IceTransport::Tcp(int socketId) {
+  // Ids come from GatherTcp only, and endpoints are never removed (Close empties them).
+  return tcp_[static_cast<size_t>(socketId - kTcpSocketBase)].get();
+}
+
+loop::TcpCallbacks IceTransport::TcpLinkCallbacks(int socketId, const net::Address& peer) {
+  loop::TcpCallbacks cb;
+  std::weak_ptr<int> alive = alive_;
+  cb.onConnect = [this, alive, socketId, peer](const Status& s) {
+    if (!alive.lock()) return;
+    if (!s.ok()) {
+      DropTcpLink(socketId, peer);  // the check times out; nothing else to do
+      return;
+    }
+    TcpEndpoint* endpoint = Tcp(socketId);
+    auto it = endpoint->links.find(peer);
+    if (it == endpoint->links.end()) return;
+    TcpLink& link = *it->second;
+    link.connected = true;
+    for (auto& frame : std::exchange(link.pending, {})) {
+      if (!link.socket->Write(ByteSpan(frame)).ok()) ++sendFailures_;
+    }
+  };
+  cb.onData = [this, alive, socketId, peer](ByteSpan bytes) {
+    if (!alive.lock()) return;
+    TcpEndpoint* endpoint = Tcp(socketId);
+    auto it = endpoint->links.find(peer);
+    if (it == endpoint->links.end()) return;
+    // Each RFC 4571 frame is one packet, and goes the way a UDP datagram goes.
+    std::vector<std::vector<uint8_t>> frames;
+    Status st = it->second->deframer.Push(bytes, [&frames](stun::FrameKind, ByteSpan f) {
+      frames.emplace_back(f.data, f.data + f.size);
+    });
+    for (const auto& f : frames) OnDatagram(socketId, peer, ByteSpan(f));
+    if (!st.ok()) DropTcpLink(socketId, peer);  // a stream that cannot be framed is dead
+  };
+  cb.onClose = [this, alive, socketId, peer](const Status&) {
+    if (alive.lock()) DropTcpLink(socketId, peer);
+  };
+  return cb;
+}
+
+void IceTransport::DropTcpLink(int socketId, const net::Address& peer) {
+  // Not from inside the socket's own callback: the link goes on the next turn of the loop.
+  std::weak_ptr<int> alive = alive_;
+  loop_.Post([this, alive, socketId, peer] {
+    if (!alive.lock()) return;
+    Tcp(socketId)->links.erase(peer);
+  });
+}
+
+void IceTransport::PruneTcpLinks() {
+  const auto route = agent_.route();
+  for (size_t i = 0; i < tcp_.size(); ++i) {
+    const int socketId = kTcpSocketBase + static_cast<int>(i);
+    auto& links = tcp_[i]->links;
+    for (auto it = links.begin(); it != links.end();) {
+      const bool selected = route && route->socketId == socketId && route->remote == it->first;
+      it = selected ? std::next(it) : links.erase(it);
+    }
+  }
+}
+
+size_t IceTransport::tcpConnections() const {
+  size_t n = 0;
+  for (const auto& e : tcp_) n += e->links.size();
+  return n;
+}
+
+void IceTransport::AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> socket) {
+  TcpEndpoint& endpoint = *Tcp(socketId);
+  // A passive candidate is public to whoever has our description: bound the connections a
+  // stranger can hold open. Checks come from a handful of peer candidates.
+  constexpr size_t kMaxAccepted = 32;
+  const net::Address peer = socket->remote();
+  if (endpoint.links.size() >= kMaxAccepted || endpoint.links.count(peer) != 0) return;
+  auto link = std::make_unique<TcpLink>();
+  link->connected = true;
+  socket->SetCallbacks(TcpLinkCallbacks(socketId, peer));
+  link->socket = std::move(socket);
+  endpoint.links[peer] = std::move(link);
+}
+
+IceTransport::TcpLink* IceTransport::OpenTcpLink(int socketId, const net::Address& to) {
+  TcpEndpoint& endpoint = *Tcp(socketId);
+  if (endpoint.type != ice::TcpType::kActive || to.port() == 0 || to.port() == 9) return nullptr;
+  auto socket =
+      loop::TcpSocket::ConnectFrom(loop_, endpoint.interfaceAddress, to,
+                                   config_.tcpConnectTimeoutMs, TcpLinkCallbacks(socketId, to));
+  if (!socket.ok()) return nullptr;
+  auto link = std::make_unique<TcpLink>();
+  link->socket = socket.take();
+  TcpLink* raw = link.get();
+  endpoint.links[to] = std::move(link);
+  return raw;
+}
+
+Status IceTransport::SendOnTcp(int socketId, const net::Address& to, ByteSpan data) {
+  if (static_cast<size_t>(socketId - kTcpSocketBase) >= tcp_.size()) {
+    return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such TCP candidate");
+  }
+  TcpEndpoint* endpoint = Tcp(socketId);
+  if (endpoint == nullptr) return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such TCP candidate");
+  auto& links = endpoint->links;
+  auto it = links.find(to);
+  TcpLink* link = it != links.end() ? it->second.get() : OpenTcpLink(socketId, to);
+  if (link == nullptr) {
+    return Status::Fail("ERR_ICE_NOT_CONNECTED", "no TCP connection to " + to.ToString());
+  }
+  auto framed = stun::FrameRfc4571(data);
+  if (!framed.ok()) return framed.status();
+  if (!link->connected) {
+    // Checks and their retransmissions wait for the connection; a bound keeps a peer that
+    // never accepts from growing the queue.
+    constexpr size_t kMaxPending = 64;
+    if (link->pending.size() >= kMaxPending) {
+      return Status::Fail("ERR_SOCKET_BUFFER_FULL",
+                          "TCP connection to " + to.ToString() + " is not up yet");
+    }
+    link->pending.push_back(framed.take());
+    return Status::Ok();
+  }
+  return link->socket->Write(ByteSpan(framed.value()));
 }
 
 void IceTransport::AddServerReflexive(const ice::ServerReflexive& r) {
@@ -108,7 +296,7 @@ void IceTransport::AddServerReflexive(const ice::ServerReflexive& r) {
                                         ice::TransportProtocol::kUdp);
   c.socketId = r.socketId;
   agent_.AddLocalCandidate(c);
-  if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+  Announce(c);
 }
 
 void IceTransport::MaybeCompleteGathering() {
@@ -135,13 +323,23 @@ std::vector<IceTransport::IceServerStats> IceTransport::iceServerStats() const {
 // One allocation per TURN server and transport (turn: tries UDP and TCP, turns: TLS). Relay
 // candidates arrive as allocations succeed; gathering ends when every one has settled.
 void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) {
+  // KVS lists "turns:H:P?transport=udp" and "turns:H:P?transport=tcp": both are TLS to H:P
+  // (turn_url.h), so the second would only duplicate the first allocation.
+  std::vector<std::string> started;
   for (const RelayServer& server : config_.relays) {
     for (turn::TurnTransport transport : turn::TransportsFor(server.url)) {
+      const std::string key = server.address.ToString() + "|" + turn::ToString(transport) + "|" +
+                              server.username + "|" + server.credential;
+      if (std::find(started.begin(), started.end(), key) != started.end()) continue;
+      started.push_back(key);
       turn::TurnConnectionConfig cfg;
       cfg.server = server.address;
       cfg.client.username = server.username;
       cfg.client.password = server.credential;
       cfg.client.transport = transport;
+      // The relayed address in the server's family: over IPv6 to an IPv6 relay (the C SDK
+      // has IPv4 relays only).
+      if (server.address.isIpv6()) cfg.client.relayFamily = net::Family::kIpv6;
       cfg.tls.serverName = server.url.host;
       cfg.tls.caFile = config_.tlsCaFile;
       // The UDP socket leaves from an allowed interface, never a wildcard one.
@@ -176,7 +374,7 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
                                               ice::TransportProtocol::kUdp);
         c.socketId = socketId;
         agent_.AddLocalCandidate(c);
-        if (onLocalCandidate) onLocalCandidate(ToSdp(c));
+        Announce(c);
         if (!relays_[index]->settled) {
           relays_[index]->settled = true;
           RelaySettled();
@@ -214,6 +412,7 @@ void IceTransport::RelaySettled() {
 }
 
 Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data) {
+  if (socketId >= kTcpSocketBase) return SendOnTcp(socketId, to, data);
   if (socketId >= kRelaySocketBase) {
     const size_t index = static_cast<size_t>(socketId - kRelaySocketBase);
     if (index >= relays_.size() || !relays_[index]->connection) {
@@ -241,6 +440,22 @@ void IceTransport::SetRemoteCredentials(const ice::IceCredentials& remote) {
 }
 
 Status IceTransport::AddRemoteCandidate(const sdp::Candidate& candidate) {
+  if (candidate.isMdns()) {
+    if (!config_.resolveMdns) {
+      return Status::Fail(
+          "ERR_ICE_UNSUPPORTED_CANDIDATE",
+          "mDNS candidate " + candidate.address + " skipped: mDNS resolution is turned off");
+    }
+    if (!EnsureMdns()) {
+      return Status::Fail("ERR_ICE_UNSUPPORTED_CANDIDATE",
+                          "mDNS candidate " + candidate.address +
+                              " skipped: no allowed interface can send multicast DNS");
+    }
+    pendingMdns_.push_back({candidate});
+    (void)mdns_.Resolve(candidate.address, loop_.NowMs());  // a refusal comes as an outcome
+    ProcessMdns();
+    return Status::Ok();
+  }
   auto converted = FromSdp(candidate);
   if (!converted.ok()) return converted.status();
   Status st = agent_.AddRemoteCandidate(converted.take(), loop_.NowMs());
@@ -248,17 +463,166 @@ Status IceTransport::AddRemoteCandidate(const sdp::Candidate& candidate) {
   return st;
 }
 
-void IceTransport::SetRemoteEndOfCandidates() { agent_.SetRemoteEndOfCandidates(); }
+void IceTransport::SetRemoteEndOfCandidates() {
+  // With names still resolving, the end of candidates is not the end yet: an agent whose
+  // pairs all failed would give up before the resolved candidate joins.
+  if (!pendingMdns_.empty()) {
+    endOfCandidatesHeld_ = true;
+    return;
+  }
+  agent_.SetRemoteEndOfCandidates();
+}
+
+bool IceTransport::EnsureMdns() {
+  if (mdnsOpened_) return !mdnsSockets_.empty();
+  mdnsOpened_ = true;
+  // Only the interfaces ICE uses: multicast never leaves by an interface the filter keeps
+  // out (a test's namespace, a device's VPN).
+  MdnsSocket v4{nullptr, *net::Address::Parse(mdns::kGroupIpv4, mdns::kPort), {}};
+  MdnsSocket v6{nullptr, *net::Address::Parse(mdns::kGroupIpv6, mdns::kPort), {}};
+  for (const auto& iface : loop::ListInterfaces()) {
+    if (!Allowed(config_.interfaces, iface)) continue;
+    if (iface.address.isIpv4()) {
+      v4.interfaces.push_back(iface.address.IpString());
+    } else if (!net::IsLoopback(iface.address) &&
+               std::find(v6.interfaces.begin(), v6.interfaces.end(), iface.name) ==
+                   v6.interfaces.end()) {
+      v6.interfaces.push_back(iface.name);  // ff02::fb is link-scoped: named by interface
+    }
+  }
+  for (MdnsSocket* m : {&v4, &v6}) {
+    if (m->interfaces.empty()) continue;
+    const auto any = *net::Address::Parse(m->group.isIpv4() ? "0.0.0.0" : "::", mdns::kPort);
+    const size_t index = mdnsSockets_.size();
+    auto socket = loop::UdpSocket::BindMulticast(
+        loop_, any, [this, index](const net::Address& from, ByteSpan data) {
+          OnMdnsDatagram(index, from, data);
+        });
+    if (!socket.ok()) continue;
+    std::vector<std::string> joined;
+    for (const auto& i : m->interfaces) {
+      if (socket.value()->JoinGroup(m->group, i).ok()) joined.push_back(i);
+    }
+    if (joined.empty()) continue;
+    m->interfaces = std::move(joined);
+    m->socket = socket.take();
+    mdnsSockets_.push_back(std::move(*m));
+  }
+  return !mdnsSockets_.empty();
+}
+
+void IceTransport::OnMdnsDatagram(size_t socketIndex, const net::Address& from, ByteSpan data) {
+  if (socketIndex >= mdnsSockets_.size()) return;
+  if (responder_.size() > 0) {
+    if (auto reply = responder_.HandleQuery(data, from)) {
+      MdnsSocket& m = mdnsSockets_[socketIndex];
+      // Lost like any datagram: the querier repeats its question.
+      if (reply->unicastTo) {
+        if (!m.socket->SendTo(*reply->unicastTo, ByteSpan(reply->bytes)).ok()) ++sendFailures_;
+      } else {
+        for (const auto& i : m.interfaces) {
+          if (!m.socket->SendToGroup(m.group, i, ByteSpan(reply->bytes)).ok()) ++sendFailures_;
+        }
+      }
+      return;
+    }
+  }
+  // RFC 6762 §6: responses come from port 5353; anything else is not an answer.
+  if (from.port() != mdns::kPort) return;
+  if (mdns_.HandlePacket(data, loop_.NowMs())) ProcessMdns();
+}
+
+sdp::Candidate IceTransport::LocalSdpCandidate(const ice::Candidate& c) {
+  sdp::Candidate out = ToSdp(c);
+  if (!config_.mdnsHostCandidates) return out;
+  if (c.type == ice::CandidateType::kHost) {
+    uint8_t uuid[16];
+    crypto::UniqueBytes(uuid, sizeof uuid);
+    out.address = responder_.NameFor(c.address, uuid);
+    out.addressKind = sdp::AddressKind::kMdnsHostname;
+  } else if (out.relatedAddress) {
+    // The draft's §3.1.2.3: a related address would give the host address away.
+    out.relatedAddress = c.address.isIpv4() ? "0.0.0.0" : "::";
+    out.relatedPort = 0;
+  }
+  return out;
+}
+
+void IceTransport::Announce(const ice::Candidate& c) {
+  if (config_.mdnsHostCandidates && c.type == ice::CandidateType::kHost) {
+    (void)EnsureMdns();  // without a socket the name cannot be answered: peers fall back to
+                         // peer-reflexive candidates from our checks, as with any hidden host
+  }
+  if (onLocalCandidate) onLocalCandidate(LocalSdpCandidate(c));
+}
+
+void IceTransport::ProcessMdns() {
+  for (const auto& query : mdns_.TakeQueries()) {
+    for (auto& m : mdnsSockets_) {
+      for (const auto& i : m.interfaces) {
+        // Lost like any datagram: the resolver repeats the query.
+        if (!m.socket->SendToGroup(m.group, i, ByteSpan(query)).ok()) ++sendFailures_;
+      }
+    }
+  }
+  for (const auto& outcome : mdns_.TakeOutcomes()) {
+    for (auto it = pendingMdns_.begin(); it != pendingMdns_.end();) {
+      if (!mdns::SameName(it->candidate.address, outcome.name)) {
+        ++it;
+        continue;
+      }
+      sdp::Candidate c = it->candidate;
+      it = pendingMdns_.erase(it);
+      if (!outcome.address) {
+        if (onCandidateSkipped) onCandidateSkipped(c, outcome.reason);
+        continue;
+      }
+      c.address = outcome.address->IpString();
+      c.addressKind = outcome.address->isIpv4() ? sdp::AddressKind::kIpv4 : sdp::AddressKind::kIpv6;
+      auto converted = FromSdp(c);
+      Status st = converted.ok() ? agent_.AddRemoteCandidate(converted.take(), loop_.NowMs())
+                                 : converted.status();
+      if (!st.ok() && onCandidateSkipped) {
+        onCandidateSkipped(
+            c, "resolved " + outcome.name + " to " + c.address + ", but " + st.message());
+      }
+    }
+  }
+  if (pendingMdns_.empty()) {
+    mdnsTimer_.Stop();
+    if (endOfCandidatesHeld_) {
+      endOfCandidatesHeld_ = false;
+      agent_.SetRemoteEndOfCandidates();
+    }
+  } else if (!mdnsTimer_.active()) {
+    mdnsTimer_.StartRepeating(100, [this] {
+      mdns_.Tick(loop_.NowMs());
+      ProcessMdns();
+    });
+  }
+  Pump();
+}
 
 void IceTransport::Restart(const ice::IceCredentials& local) {
+  pendingMdns_.clear();  // the old generation's candidates: the resolver still caches names
+  endOfCandidatesHeld_ = false;
+  mdnsTimer_.Stop();
   agent_.Restart(local);
   ScheduleTick();
 }
 
 void IceTransport::Close() {
   tick_.Stop();
+  tcpPruneTimer_.Stop();
   gatheringTimer_.Stop();
+  mdnsTimer_.Stop();
+  pendingMdns_.clear();
+  mdnsSockets_.clear();
   agent_.Close();
+  for (auto& endpoint : tcp_) {  // listeners and connections: nothing more arrives
+    endpoint->listener.reset();
+    endpoint->links.clear();
+  }
   for (auto& relay : relays_) {
     if (relay->connection) relay->connection->Close();
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,10 +16,15 @@
 #include "ice/ice_agent.h"
 #include "ice/srflx_gatherer.h"
 #include "loop/event_loop.h"
+#include "loop/tcp_listener.h"
+#include "loop/tcp_socket.h"
 #include "loop/timer.h"
 #include "loop/udp_socket.h"
+#include "mdns/mdns_resolver.h"
+#include "mdns/mdns_responder.h"
 #include "net/demux.h"
 #include "sdp/candidate.h"
+#include "stun/stream_framer.h"
 #include "turn/turn_connection.h"
 #include "turn/turn_url.h"
 
@@ -56,6 +62,24 @@ struct IceTransportConfig {
   // The C SDK's local gathering timeout: servers that have not answered by then are
   // given up on (their candidates, if they come later, are still used).
   uint32_t gatheringTimeoutMs = 10000;
+  // ICE-TCP (RFC 6544): a passive and an active TCP host candidate per interface beside the
+  // UDP one, so that peers on networks that block UDP still connect without TURN. Their
+  // priorities are below UDP's (libwebrtc's type preference 90), so UDP wins when it works.
+  bool tcpCandidates = true;
+  uint32_t tcpConnectTimeoutMs = 5000;
+  // Once a pair is selected, the TCP connections that are not its path are closed after
+  // this long (the peer's checks on them are answered until then).
+  uint32_t tcpPruneDelayMs = 5000;
+  // Remote ".local" candidates (browsers hide their addresses so by default) are resolved
+  // with multicast DNS on the interfaces the filter allows, and join the agent when they
+  // are; those that are not are skipped (onCandidateSkipped). Off: skipped at once.
+  bool resolveMdns = true;
+  mdns::ResolverConfig mdns;
+  // Our own host addresses hidden behind random ".local" names in what we signal, with a
+  // responder answering for them on the allowed interfaces, as browsers do by default
+  // (draft-ietf-mmusic-mdns-ice-candidates §3.1). Off by default for devices: a peer that
+  // cannot resolve mDNS (the C SDK) would then see no host candidate at all.
+  bool mdnsHostCandidates = false;
 };
 
 class IceTransport {
@@ -68,7 +92,10 @@ class IceTransport {
   bool gatheringComplete() const { return gatheringComplete_; }
 
   void SetRemoteCredentials(const ice::IceCredentials& remote);
-  // Unusable candidates (mDNS, TCP) are skipped and reported in the Status; not fatal.
+  // Unusable candidates are skipped and reported in the Status
+  // (ERR_ICE_UNSUPPORTED_CANDIDATE); not fatal. An mDNS candidate is accepted for resolution
+  // (Ok): it joins the agent once its name resolves, or is reported through
+  // onCandidateSkipped when it does not.
   Status AddRemoteCandidate(const sdp::Candidate& candidate);
   void SetRemoteEndOfCandidates();
   void Restart(const ice::IceCredentials& local);
@@ -88,6 +115,10 @@ class IceTransport {
   };
   std::vector<IceServerStats> iceServerStats() const;
 
+  // A local candidate as we signal it: with mdnsHostCandidates, a host address is its .local
+  // name and the related address of the others is 0.0.0.0:0.
+  sdp::Candidate LocalSdpCandidate(const ice::Candidate& c);
+
   ice::IceAgent& agent() { return agent_; }
   const ice::IceAgent& agent() const { return agent_; }
 
@@ -96,6 +127,8 @@ class IceTransport {
   std::function<void(ice::IceState)> onStateChange;
   // DTLS, SRTP or SRTCP from a peer ICE knows, as the demultiplexer classed it.
   std::function<void(net::PacketClass, ByteSpan)> onPacket;
+  // A remote candidate given up on after it was accepted (an mDNS name that did not resolve).
+  std::function<void(const sdp::Candidate&, const std::string& reason)> onCandidateSkipped;
 
   // Datagrams dropped on receipt: an unknown class (RFC 7983), or media/DTLS from an address
   // that is no remote candidate.
@@ -103,6 +136,8 @@ class IceTransport {
   uint64_t droppedUnknownSource() const { return droppedUnknownSource_; }
   // STUN checks and binding requests the network refused to send.
   uint64_t sendFailures() const { return sendFailures_; }
+  // Open ICE-TCP connections (accepted or made), for tests and diagnosis.
+  size_t tcpConnections() const;
 
  private:
   struct Relay {
@@ -112,6 +147,42 @@ class IceTransport {
     bool settled = false;                 // allocated or failed: counts toward gathering
   };
   static constexpr int kRelaySocketBase = 1000;
+  // ICE-TCP candidates: each is one socket id to the agent; its connections are told apart
+  // by the peer's address (RFC 4571 framing on each).
+  static constexpr int kTcpSocketBase = 2000;
+  struct TcpLink {
+    std::unique_ptr<loop::TcpSocket> socket;
+    stun::StreamDeframer deframer{stun::StreamFraming::kRfc4571};
+    std::vector<std::vector<uint8_t>> pending;  // framed, until the connection is up
+    bool connected = false;
+  };
+  struct TcpEndpoint {
+    ice::TcpType type = ice::TcpType::kPassive;
+    net::Address interfaceAddress;                           // port 0
+    std::unique_ptr<loop::TcpListener> listener;             // passive only
+    std::map<net::Address, std::unique_ptr<TcpLink>> links;  // by the peer's address
+  };
+  TcpEndpoint* Tcp(int socketId);
+  void GatherTcp(const net::Address& interfaceAddress, uint16_t otherPreference);
+  Status SendOnTcp(int socketId, const net::Address& to, ByteSpan data);
+  TcpLink* OpenTcpLink(int socketId, const net::Address& to);
+  void AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> socket);
+  loop::TcpCallbacks TcpLinkCallbacks(int socketId, const net::Address& peer);
+  void DropTcpLink(int socketId, const net::Address& peer);
+  void PruneTcpLinks();
+
+  struct MdnsSocket {
+    std::unique_ptr<loop::UdpSocket> socket;
+    net::Address group;
+    std::vector<std::string> interfaces;  // IPv4 addresses or IPv6 interface names
+  };
+  struct PendingMdns {
+    sdp::Candidate candidate;
+  };
+  bool EnsureMdns();
+  void ProcessMdns();
+  void OnMdnsDatagram(size_t socketIndex, const net::Address& from, ByteSpan data);
+  void Announce(const ice::Candidate& c);
 
   void StartRelays(const std::vector<net::Address>& localAddresses);
   void RelaySettled();
@@ -130,11 +201,20 @@ class IceTransport {
   ice::SrflxGatherer srflx_;
   std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;
   std::vector<std::unique_ptr<Relay>> relays_;
+  std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
   size_t relaysPending_ = 0;
   uint16_t relayPreference_ = 65535;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for tasks posted to the loop
   loop::Timer tick_;
   loop::Timer gatheringTimer_;
+  mdns::Resolver mdns_;
+  mdns::Responder responder_;
+  std::vector<MdnsSocket> mdnsSockets_;
+  bool mdnsOpened_ = false;
+  std::vector<PendingMdns> pendingMdns_;
+  bool endOfCandidatesHeld_ = false;  // until pending mDNS names settle
+  loop::Timer mdnsTimer_;
+  loop::Timer tcpPruneTimer_;
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection

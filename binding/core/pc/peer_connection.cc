@@ -131,6 +131,7 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   iceConfig.stunServers = config_.stunServers;
   iceConfig.relayOnly = config_.relayOnly;
   iceConfig.tlsCaFile = config_.tlsCaFile;
+  iceConfig.mdnsHostCandidates = config_.mdnsHostCandidates;
   iceConfig.agent.local = localCredentials_;
   iceConfig.agent.connectionCheckTimeoutMs = config_.connectionCheckTimeoutMs;
   iceConfig.agent.nominationTimeoutMs = config_.nominationTimeoutMs;
@@ -153,6 +154,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   ice_->onGatheringComplete = [this] {
     if (timeline_.gatheringCompletedMs == 0) timeline_.gatheringCompletedMs = loop_.NowMs();
     if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
+  };
+  ice_->onCandidateSkipped = [this](const sdp::Candidate& c, const std::string& reason) {
+    if (onCandidateSkipped) onCandidateSkipped(sdp::FormatCandidate(c), reason);
   };
   ice_->onStateChange = [this](ice::IceState s) {
     if (s == ice::IceState::kChecking && timeline_.checkingStartedMs == 0) {
@@ -710,7 +714,8 @@ void PeerConnection::ReannounceCandidates() {
   reannounceCandidates_ = false;
   for (const auto& c : ice_->agent().localCandidates()) {
     if (c.type == ice::CandidateType::kPeerReflexive) continue;
-    if (onIceCandidate) onIceCandidate(sdp::FormatCandidate(ToSdp(c)), FirstMid());
+    if (onIceCandidate)
+      onIceCandidate(sdp::FormatCandidate(ice_->LocalSdpCandidate(c)), FirstMid());
   }
   if (ice_->gatheringComplete() && onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
 }

@@ -39,6 +39,7 @@ struct PeerConnectionConfig {
   std::vector<std::pair<std::string, net::Address>> stunServers;
   bool relayOnly = false;                                // iceTransportPolicy "relay"
   std::string tlsCaFile;                                 // trust for turns: servers
+  bool mdnsHostCandidates = false;                       // hide host addresses (.local)
   std::shared_ptr<const dtls::Certificate> certificate;  // generated when absent
   // SRTP protection profiles offered (DTLS client) or accepted (server), most preferred
   // first. An empty list can negotiate nothing: the connection fails when DTLS starts.

@@ -68,11 +68,14 @@ Status TurnClient::Start(uint64_t nowMs) {
   if (state_ != TurnState::kNew) return Status::Fail("ERR_INVALID_STATE", "already started");
   state_ = TurnState::kAllocating;
   const uint32_t lifetime = config_.lifetimeSec;
+  const std::optional<net::Family> family = config_.relayFamily;
   Send(
       Kind::kAllocate,
-      [lifetime](const stun::TransactionId& tid, const std::optional<stun::TurnCredentials>& c) {
+      [lifetime, family](const stun::TransactionId& tid,
+                         const std::optional<stun::TurnCredentials>& c) {
         stun::AllocateParams p;
         p.lifetime = lifetime;
+        p.family = family;
         p.credentials = c;
         return stun::AllocateRequest(tid, p);
       },

@@ -29,6 +29,9 @@ struct TurnClientConfig {
   std::string username;
   std::string password;
   TurnTransport transport = TurnTransport::kUdp;
+  // REQUESTED-ADDRESS-FAMILY (RFC 6156 / RFC 8656 §7.1): the relayed address's family.
+  // Unset asks for the default, IPv4. The C SDK relays over IPv4 only.
+  std::optional<net::Family> relayFamily;
   // The C SDK's defaults (c-sdk.md §5).
   uint32_t lifetimeSec = 600;
   uint32_t refreshEarlySec = 30;

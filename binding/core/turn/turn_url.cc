@@ -100,8 +100,9 @@ Result<TurnUrl> ParseTurnUrl(std::string_view url) {
     if (Lower(query.substr(0, kKey.size())) != kKey) return Bad(url, "unknown query");
     const std::string value = Lower(query.substr(kKey.size()));
     if (value == "udp") {
-      if (out.secure) return Bad(url, "turns over UDP (DTLS) is not supported");
-      out.transport = TurnTransport::kUdp;
+      // turns: is TLS over TCP whatever the transport says (see the header).
+      out.transport = out.secure ? TurnTransport::kTls : TurnTransport::kUdp;
+      out.dtlsRequested = out.secure;
     } else if (value == "tcp") {
       out.transport = out.secure ? TurnTransport::kTls : TurnTransport::kTcp;
     } else {
