@@ -103,8 +103,8 @@ media::EncodedFrame FrameArgs(const Napi::CallbackInfo& info, size_t first) {
   Napi::Env env = info.Env();
   if (info.Length() <= first || !info[first].IsTypedArray() ||
       info[first].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
-                                      "frameData must be a Buffer or Uint8Array"));
+    throw ToJsError(
+        env, Status::Fail("ERR_INVALID_ARGUMENT", "frameData must be a Buffer or Uint8Array"));
   }
   Napi::Uint8Array bytes = info[first].As<Napi::Uint8Array>();
   if (bytes.ByteLength() == 0) {
@@ -124,9 +124,9 @@ media::EncodedFrame FrameArgs(const Napi::CallbackInfo& info, size_t first) {
 // Hands `frame` to the network thread for each (connection, transceiver) of `targets` whose
 // queue has room, in one task: the bytes are shared by every send stream, never copied per
 // viewer. Returns how many took it.
-size_t PostFrame(AddonState* st, const media::EncodedFrame& frame,
-                 const std::vector<std::pair<std::shared_ptr<PeerConnectionWrap::Shared>, uint32_t>>&
-                     targets) {
+size_t PostFrame(
+    AddonState* st, const media::EncodedFrame& frame,
+    const std::vector<std::pair<std::shared_ptr<PeerConnectionWrap::Shared>, uint32_t>>& targets) {
   struct Target {
     uint64_t id;
     uint32_t index;

@@ -14,7 +14,7 @@ import { setTimeout } from 'node:timers';
 export interface Nat66Topology {
   ns: { pub: string; rtr: string; priv: string };
   addresses: { pub: string; rtrWan: string; priv: string };
-  destroy(): void;
+  destroy: () => void;
 }
 
 function sh(args: string[]): void {
@@ -159,9 +159,9 @@ export async function startStun6(namespace: string, address: string): Promise<()
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  child.stdout?.resume();
-  child.stderr?.resume();
-  let exited = false;
+  child.stdout.resume();
+  child.stderr.resume();
+  let exited = false as boolean; // set by the exit listener
   child.on('exit', () => {
     exited = true;
   });

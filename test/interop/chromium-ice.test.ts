@@ -32,7 +32,7 @@ type Mode = 'kvs-offers' | 'chromium-offers';
 function run(mode: Mode, flags: string[], setup: string[] = []): Outcome {
   const r = runInNetns([session, mode, NETNS_ADDRESS, ...flags], 120_000, setup);
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  expect(line, `${r.stderr}`).toMatch(/^\{/);
+  expect(line, r.stderr).toMatch(/^\{/);
   return JSON.parse(line) as Outcome;
 }
 

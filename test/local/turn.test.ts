@@ -71,13 +71,13 @@ describe('TURN with coturn', () => {
     // credentials and the three URIs in the KVS order.
     expect(r.IceServerList).toHaveLength(2);
     for (const s of r.IceServerList ?? []) {
-      expect(s?.Ttl).toBe(300);
-      expect(s?.Uris).toEqual([
+      expect(s.Ttl).toBe(300);
+      expect(s.Uris).toEqual([
         expect.stringMatching(/^turn:127\.0\.0\.1:\d+\?transport=udp$/),
         expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=udp$/),
         expect.stringMatching(/^turns:127\.0\.0\.1:\d+\?transport=tcp$/),
       ]);
-      const [expiry, tail] = (s?.Username ?? '').split(':') as [string, string];
+      const [expiry, tail] = (s.Username ?? '').split(':') as [string, string];
       const now = Math.floor(Date.now() / 1000);
       expect(Number(expiry)).toBeGreaterThan(now + 200);
       expect(Number(expiry)).toBeLessThanOrEqual(now + 301);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   FrameFlags,
   PeerConnection,
+  writeFrameToMany,
   type ReceivedFrame,
   type Transceiver,
 } from '../../lib/index.js';

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PeerConnection,
   SignalingClient,
-  startLocalKvs,
-  type LocalKvs,
+  getStat,
   type PeerConnectionConfig,
 } from '../../lib/index.js';
+import { startLocalKvs, type LocalKvs } from '../../lib/local/index.js';
 import { negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 // Every TURN URL form GetIceServerConfig hands out, as KVS serves them (two servers, each with
@@ -77,10 +77,11 @@ async function connect(config: PeerConnectionConfig) {
     const pairs = [];
     for (const pc of [a, b]) {
       const stats = await pc.getStats();
-      const pair = stats.get(String(stats.get('transport-0')?.selectedCandidatePairId));
+      const transport = getStat(stats, 'transport-0', 'transport');
+      const pair = getStat(stats, transport?.selectedCandidatePairId, 'candidate-pair');
       pairs.push({
-        local: stats.get(String(pair?.localCandidateId)),
-        remote: stats.get(String(pair?.remoteCandidateId)),
+        local: getStat(stats, pair?.localCandidateId, 'local-candidate'),
+        remote: getStat(stats, pair?.remoteCandidateId, 'remote-candidate'),
       });
     }
     return pairs;
@@ -106,7 +107,7 @@ describe.each([
   }, 60_000);
 
   afterAll(async () => {
-    await kvs?.stop({ graceful: false });
+    await kvs.stop({ graceful: false });
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
