@@ -31,7 +31,6 @@ const CODES = {
 
   // ---- the TypeScript facade ----
   ERR_ABORTED: ts('an AbortSignal fired'),
-  ERR_NOT_IMPLEMENTED: ts('the feature is not implemented in this version'),
   ERR_NATIVE_LOAD: ts('the native addon could not be loaded (run `npm run setup` to build it)'),
   ERR_NATIVE_UNKNOWN: ts(
     'a native failure without a registered code; the raw code is in the message',
@@ -233,6 +232,20 @@ const CODES = {
   ),
   ERR_DATACHANNEL_PPID: native('a message with an unknown PPID (dropped)'),
   ERR_DATACHANNEL_RESET: native("the peer refused to reset a closing channel's stream"),
+  ERR_MDNS_NAME: native('an mDNS name that breaks RFC 1035 (a label too long, a loop of pointers)'),
+  ERR_MDNS_TRUNCATED: native('an mDNS message shorter than what its header or records announce'),
+  ERR_MEDIA_CONFIG: native(
+    'a media stream configuration that cannot work (payload type, extension ids, MTU, rolling buffer)',
+  ),
+  ERR_MEDIA_MALFORMED: native('a frame whose payloads the depacketizer refused (counted, dropped)'),
+  ERR_OPUS_INVALID: native(
+    'an Opus packet whose TOC byte or frame count is invalid (RFC 6716 \u00a73)',
+  ),
+  ERR_OPUS_TRUNCATED: native('an Opus packet shorter than its TOC byte says'),
+  ERR_SPS_INVALID: native('an H.264/H.265 sequence parameter set with an invalid field'),
+  ERR_SPS_TRUNCATED: native('a sequence parameter set that ends before the picture size'),
+  ERR_VP8_INVALID: native('a VP8 key frame without its start code'),
+  ERR_VP8_NOT_KEY_FRAME: native('a VP8 inter frame asked for the picture size it does not carry'),
   ERR_SCTP_INIT: native('usrsctp could not be initialised'),
   ERR_SCTP_SOCKET: native('an SCTP socket could not be made'),
   ERR_SDP_MALFORMED: native('a malformed SDP; the message names the line'),
