@@ -35,13 +35,32 @@ Napi::Value InfoToJs(Napi::Env e, const sctp::DataChannelInfo& info) {
   o.Set("label", info.label);
   o.Set("protocol", info.protocol);
   o.Set("ordered", info.ordered);
-  o.Set("maxRetransmits", info.maxRetransmits ? Napi::Value(Napi::Number::New(e, *info.maxRetransmits))
-                                              : e.Null());
+  o.Set("maxRetransmits",
+        info.maxRetransmits ? Napi::Value(Napi::Number::New(e, *info.maxRetransmits)) : e.Null());
   o.Set("maxPacketLifeTime", info.maxPacketLifeTimeMs
                                  ? Napi::Value(Napi::Number::New(e, *info.maxPacketLifeTimeMs))
                                  : e.Null());
   o.Set("negotiated", info.negotiated);
   return o;
+}
+
+// bufferedamountlow (W3C): the buffered amount JS reads went from above the threshold to at
+// or below it. That amount includes bytes still posted to the loop, which the channel below
+// never sees: when usrsctp takes every message as it arrives, the channel's own queue never
+// passes the threshold and it has no event to give, while JS saw the sum above it and waits.
+// So the event is decided here, on the loop thread, after every decrease of the sum: a send
+// handed over (inFlight falls) or the channel reporting its queue (queued falls). JS arms it
+// after a send that left the sum above the threshold. Cleared before the sum is read, and
+// re-armed if the sum is still above, so an arming that races with this check is never lost.
+void MaybeBufferedAmountLow(const Emitter& emit, uint32_t handle, ChannelCounters& c) {
+  if (!c.aboveThreshold.exchange(false)) return;
+  if (c.inFlight.load() + c.queued.load() > c.lowThreshold.load()) {
+    c.aboveThreshold.store(true);
+    return;
+  }
+  (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
+    return {Napi::String::New(e, "dcbufferedamountlow"), Napi::Number::New(e, handle)};
+  });
 }
 
 }  // namespace
@@ -59,8 +78,8 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
   pc.onDataChannelOpen = [emit](uint32_t handle, uint16_t id, uint64_t maxMessageSize) {
     const double max = static_cast<double>(maxMessageSize);
     (void)emit([handle, id, max](Napi::Env e) -> std::vector<napi_value> {
-      return {Napi::String::New(e, "dcopen"), Napi::Number::New(e, handle), Napi::Number::New(e, id),
-              Napi::Number::New(e, max)};
+      return {Napi::String::New(e, "dcopen"), Napi::Number::New(e, handle),
+              Napi::Number::New(e, id), Napi::Number::New(e, max)};
     });
   };
   pc.onDataChannelMessage = [emit](uint32_t handle, std::vector<uint8_t>&& data, bool binary) {
@@ -77,17 +96,16 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
             payload = Napi::Buffer<uint8_t>::New(e, p, n, ReleaseBytes, owned.get());
             (void)owned.release();  // the Buffer's finalizer owns it now
           } else {
-            payload = Napi::String::New(e, reinterpret_cast<const char*>(bytes->data()), bytes->size());
+            payload =
+                Napi::String::New(e, reinterpret_cast<const char*>(bytes->data()), bytes->size());
           }
           return {Napi::String::New(e, "dcmessage"), Napi::Number::New(e, handle), payload};
         },
         size);
   };
-  pc.onDataChannelBufferedAmountLow = [emit](uint32_t handle) {
-    (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
-      return {Napi::String::New(e, "dcbufferedamountlow"), Napi::Number::New(e, handle)};
-    });
-  };
+  // The channel's own low event counts its queue alone; the one JS gets is decided on the sum
+  // JS reads (MaybeBufferedAmountLow), so this one is not forwarded.
+  pc.onDataChannelBufferedAmountLow = [](uint32_t /*handle*/) {};
   pc.onDataChannelClosing = [emit](uint32_t handle) {
     (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
       return {Napi::String::New(e, "dcclosing"), Napi::Number::New(e, handle)};
@@ -105,8 +123,10 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
               ToJsError(e, error).Value()};
     });
   };
-  pc.onDataChannelBufferedAmount = [channels](uint32_t handle, size_t amount) {
-    channels->Get(handle)->queued.store(static_cast<int64_t>(amount));
+  pc.onDataChannelBufferedAmount = [emit, channels](uint32_t handle, size_t amount) {
+    std::shared_ptr<ChannelCounters> c = channels->Get(handle);
+    c->queued.store(static_cast<int64_t>(amount));
+    MaybeBufferedAmountLow(emit, handle, *c);
   };
 }
 
@@ -123,7 +143,8 @@ Napi::Value PeerConnectionWrap::CreateDataChannel(const Napi::CallbackInfo& info
   Napi::Object o = info[1].As<Napi::Object>();
   sctp::DataChannelInit init;
   init.label = info[0].As<Napi::String>();
-  if (o.Has("protocol") && o.Get("protocol").IsString()) init.protocol = o.Get("protocol").ToString();
+  if (o.Has("protocol") && o.Get("protocol").IsString())
+    init.protocol = o.Get("protocol").ToString();
   if (o.Has("ordered") && o.Get("ordered").IsBoolean()) init.ordered = o.Get("ordered").ToBoolean();
   init.maxRetransmits = OptionalU32(o, "maxRetransmits");
   init.maxPacketLifeTimeMs = OptionalU32(o, "maxPacketLifeTime");
@@ -170,13 +191,14 @@ Napi::Value PeerConnectionWrap::DataChannelSend(const Napi::CallbackInfo& info) 
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     data.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
   } else {
-    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
-                                      "data must be a string, Buffer or Uint8Array"));
+    throw ToJsError(
+        env, Status::Fail("ERR_INVALID_ARGUMENT", "data must be a string, Buffer or Uint8Array"));
   }
   if (shared_->closed) return Napi::Boolean::New(env, false);
   std::shared_ptr<ChannelCounters> counters = shared_->channels->Get(handle);
   const auto size = static_cast<int64_t>(data.size());
-  counters->inFlight.fetch_add(size);
+  const int64_t sum = counters->inFlight.fetch_add(size) + size + counters->queued.load();
+  if (sum > counters->lowThreshold.load()) counters->aboveThreshold.store(true);
   AddonState* st = shared_->state;
   const uint64_t id = shared_->id;
   const Emitter emit(std::weak_ptr<Shared>(shared_), st->sink);
@@ -193,6 +215,7 @@ Napi::Value PeerConnectionWrap::DataChannelSend(const Napi::CallbackInfo& info) 
                 ToJsError(e, s).Value()};
       });
     }
+    MaybeBufferedAmountLow(emit, handle, *counters);
   });
   if (!posted) counters->inFlight.fetch_sub(size);
   return Napi::Boolean::New(env, posted);
@@ -219,6 +242,10 @@ Napi::Value PeerConnectionWrap::DataChannelSetThreshold(const Napi::CallbackInfo
   }
   const double bytes = info[1].As<Napi::Number>().DoubleValue();
   if (shared_->closed) return info.Env().Undefined();
+  std::shared_ptr<ChannelCounters> c = shared_->channels->Get(handle);
+  c->lowThreshold.store(static_cast<int64_t>(bytes));
+  // Setting the threshold fires nothing by itself; a sum above the new one arms the event.
+  c->aboveThreshold.store(c->inFlight.load() + c->queued.load() > c->lowThreshold.load());
   AddonState* st = shared_->state;
   const uint64_t id = shared_->id;
   (void)st->loop->Post([st, id, handle, bytes] {
