@@ -265,3 +265,32 @@ export async function nativePair(
   await opened(ab);
   return { a, b, ab, ba };
 }
+
+/**
+ * A set of messages that exercises text and binary, multi-byte UTF-8, one byte to several
+ * SCTP chunks, and 60 KB (under the 64 KiB a peer that advertises nothing takes).
+ */
+export function sampleMessages(tag: string): (string | Buffer)[] {
+  return [
+    `${tag}: hello`,
+    `${tag}: ünïcødé ✓ 日本語`,
+    Buffer.from([0, 1, 2, 255]),
+    Buffer.from([tag.length & 0xff]),
+    crypto.randomBytes(3000),
+    `${tag}: ${'x'.repeat(20_000)}`,
+    crypto.randomBytes(60_000),
+  ];
+}
+
+/** A message as a comparable key that keeps its type (text or binary). */
+export function messageKey(m: string | Buffer | ArrayBuffer): string {
+  if (typeof m === 'string') return `text:${m}`;
+  const b = Buffer.isBuffer(m) ? m : Buffer.from(m);
+  return `binary:${b.toString('hex')}`;
+}
+
+/** The received keys, in order when the channel is ordered, as a sorted multiset when not. */
+export function keysOf(messages: (string | Buffer)[], ordered: boolean): string[] {
+  const keys = messages.map(messageKey);
+  return ordered ? keys : keys.sort();
+}
