@@ -4,6 +4,7 @@
 // in a small adaptor (ours, node-datachannel's, werift's).
 import crypto from 'node:crypto';
 import { clearTimeout, setTimeout } from 'node:timers';
+import { expect } from 'vitest';
 import type { DataChannel, DataChannelInit, PeerConnection } from '../../lib/index.js';
 import { negotiate, trickle, waitForState } from './peers.js';
 
@@ -293,4 +294,33 @@ export function messageKey(m: string | Buffer | ArrayBuffer): string {
 export function keysOf(messages: (string | Buffer)[], ordered: boolean): string[] {
   const keys = messages.map(messageKey);
   return ordered ? keys : keys.sort();
+}
+
+/** The other stack's end of a channel, as far as an exchange needs it. */
+export interface ForeignEnd {
+  send(m: string | Buffer): void;
+  /** What it received so far, in arrival order. */
+  received: (string | Buffer)[];
+}
+
+/** Sends the sample set each way on a channel pair and checks what arrived. */
+export async function exchange(
+  ourEnd: DataChannel,
+  theirEnd: ForeignEnd,
+  ordered: boolean,
+  tag = ourEnd.label,
+): Promise<void> {
+  const atOurs = collect(ourEnd);
+  const toTheirs = sampleMessages(`kvs->peer ${tag}`);
+  const toOurs = sampleMessages(`peer->kvs ${tag}`);
+  const already = theirEnd.received.length;
+  for (const m of toTheirs) ourEnd.send(m);
+  for (const m of toOurs) theirEnd.send(m);
+  await until(
+    () => atOurs.length >= toOurs.length && theirEnd.received.length - already >= toTheirs.length,
+    60_000,
+    `messages on ${tag}`,
+  );
+  expect(keysOf(theirEnd.received.slice(already), ordered)).toEqual(keysOf(toTheirs, ordered));
+  expect(keysOf(atOurs, ordered)).toEqual(keysOf(toOurs, ordered));
 }
