@@ -81,9 +81,9 @@ describe('data channels native to native', () => {
     ba.send(new Uint8Array([1, 2, 3]));
     await until(() => atB.length === 4 && atA.length === 2);
     expect(atB[0]).toBe('hello');
-    expect(Buffer.isBuffer(atB[1]) && (atB[1]).equals(blob)).toBe(true);
+    expect(Buffer.isBuffer(atB[1]) && atB[1].equals(blob)).toBe(true);
     expect(atB[2]).toBe('');
-    expect(Buffer.isBuffer(atB[3]) && (atB[3]).length === 0).toBe(true);
+    expect(Buffer.isBuffer(atB[3]) && atB[3].length === 0).toBe(true);
     expect(atA[0]).toBe('back');
     expect([...(atA[1] as Buffer)]).toEqual([1, 2, 3]);
   });
