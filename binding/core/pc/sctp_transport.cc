@@ -23,8 +23,8 @@ SctpTransport::~SctpTransport() {
   channels_.reset();  // runs no callback
 }
 
-Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort,
-                                uint64_t remoteMaxMessageSize, uint64_t localMaxMessageSize) {
+Status SctpTransport::Configure(bool dtlsClient, uint16_t remotePort, uint64_t remoteMaxMessageSize,
+                                uint64_t localMaxMessageSize) {
   if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
   remoteMaxMessageSize_ = remoteMaxMessageSize;
   if (channels_) {
