@@ -44,6 +44,25 @@ Napi::Value InfoToJs(Napi::Env e, const sctp::DataChannelInfo& info) {
   return o;
 }
 
+// bufferedamountlow (W3C): the buffered amount JS reads went from above the threshold to at
+// or below it. That amount includes bytes still posted to the loop, which the channel below
+// never sees: when usrsctp takes every message as it arrives, the channel's own queue never
+// passes the threshold and it has no event to give, while JS saw the sum above it and waits.
+// So the event is decided here, on the loop thread, after every decrease of the sum: a send
+// handed over (inFlight falls) or the channel reporting its queue (queued falls). JS arms it
+// after a send that left the sum above the threshold. Cleared before the sum is read, and
+// re-armed if the sum is still above, so an arming that races with this check is never lost.
+void MaybeBufferedAmountLow(const Emitter& emit, uint32_t handle, ChannelCounters& c) {
+  if (!c.aboveThreshold.exchange(false)) return;
+  if (c.inFlight.load() + c.queued.load() > c.lowThreshold.load()) {
+    c.aboveThreshold.store(true);
+    return;
+  }
+  (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
+    return {Napi::String::New(e, "dcbufferedamountlow"), Napi::Number::New(e, handle)};
+  });
+}
+
 }  // namespace
 
 void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
@@ -84,11 +103,9 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
         },
         size);
   };
-  pc.onDataChannelBufferedAmountLow = [emit](uint32_t handle) {
-    (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
-      return {Napi::String::New(e, "dcbufferedamountlow"), Napi::Number::New(e, handle)};
-    });
-  };
+  // The channel's own low event counts its queue alone; the one JS gets is decided on the sum
+  // JS reads (MaybeBufferedAmountLow), so this one is not forwarded.
+  pc.onDataChannelBufferedAmountLow = [](uint32_t /*handle*/) {};
   pc.onDataChannelClosing = [emit](uint32_t handle) {
     (void)emit([handle](Napi::Env e) -> std::vector<napi_value> {
       return {Napi::String::New(e, "dcclosing"), Napi::Number::New(e, handle)};
@@ -106,8 +123,10 @@ void WireDataChannelEvents(pc::PeerConnection& pc, const Emitter& emit,
               ToJsError(e, error).Value()};
     });
   };
-  pc.onDataChannelBufferedAmount = [channels](uint32_t handle, size_t amount) {
-    channels->Get(handle)->queued.store(static_cast<int64_t>(amount));
+  pc.onDataChannelBufferedAmount = [emit, channels](uint32_t handle, size_t amount) {
+    std::shared_ptr<ChannelCounters> c = channels->Get(handle);
+    c->queued.store(static_cast<int64_t>(amount));
+    MaybeBufferedAmountLow(emit, handle, *c);
   };
 }
 
@@ -178,7 +197,8 @@ Napi::Value PeerConnectionWrap::DataChannelSend(const Napi::CallbackInfo& info) 
   if (shared_->closed) return Napi::Boolean::New(env, false);
   std::shared_ptr<ChannelCounters> counters = shared_->channels->Get(handle);
   const auto size = static_cast<int64_t>(data.size());
-  counters->inFlight.fetch_add(size);
+  const int64_t sum = counters->inFlight.fetch_add(size) + size + counters->queued.load();
+  if (sum > counters->lowThreshold.load()) counters->aboveThreshold.store(true);
   AddonState* st = shared_->state;
   const uint64_t id = shared_->id;
   const Emitter emit(std::weak_ptr<Shared>(shared_), st->sink);
@@ -195,6 +215,7 @@ Napi::Value PeerConnectionWrap::DataChannelSend(const Napi::CallbackInfo& info) 
                 ToJsError(e, s).Value()};
       });
     }
+    MaybeBufferedAmountLow(emit, handle, *counters);
   });
   if (!posted) counters->inFlight.fetch_sub(size);
   return Napi::Boolean::New(env, posted);
@@ -221,6 +242,10 @@ Napi::Value PeerConnectionWrap::DataChannelSetThreshold(const Napi::CallbackInfo
   }
   const double bytes = info[1].As<Napi::Number>().DoubleValue();
   if (shared_->closed) return info.Env().Undefined();
+  std::shared_ptr<ChannelCounters> c = shared_->channels->Get(handle);
+  c->lowThreshold.store(static_cast<int64_t>(bytes));
+  // Setting the threshold fires nothing by itself; a sum above the new one arms the event.
+  c->aboveThreshold.store(c->inFlight.load() + c->queued.load() > c->lowThreshold.load());
   AddonState* st = shared_->state;
   const uint64_t id = shared_->id;
   (void)st->loop->Post([st, id, handle, bytes] {

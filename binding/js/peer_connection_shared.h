@@ -30,9 +30,14 @@ struct TransceiverQueue {
 // A data channel's bytes not yet on their way: sent from JS and not yet handed to SCTP
 // (inFlight), and what SCTP holds that usrsctp has not taken (queued, mirrored by the network
 // thread). bufferedAmount is their sum. Shared by both threads through the registry.
+// One channel's buffered amount as JS sees it: bytes posted to the loop and not yet handed to
+// the channel (inFlight) plus bytes the channel has not handed to usrsctp (queued). The
+// bufferedamountlow event is decided here, on this sum (see peer_connection_data.cc).
 struct ChannelCounters {
   std::atomic<int64_t> inFlight{0};
   std::atomic<int64_t> queued{0};
+  std::atomic<int64_t> lowThreshold{0};
+  std::atomic<bool> aboveThreshold{false};  // JS saw the sum above the threshold after a send
 };
 class ChannelRegistry {
  public:

@@ -176,6 +176,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         }
         case 'connectionstatechange':
           this.#connectionState = event[1] as PeerConnectionState;
+          if (this.#connectionState === 'failed') this.#closeDataChannels();
           this.emit('connectionstatechange', this.#connectionState);
           break;
         case 'signalingstatechange': {
@@ -281,6 +282,18 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         }
       }
     }
+  }
+
+  /**
+   * A failed connection carries nothing more, so its data channels close with it (W3C: the
+   * channels of a closed SCTP transport close), before the app hears `failed`. Left to
+   * itself the SCTP association would give up only after its own retransmission limit, a
+   * minute or more later. The native channels and their queues are released by close().
+   */
+  #closeDataChannels(): void {
+    const channels = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const channel of channels) channel.onNative('close');
   }
 
   #transceiverAt(info: NativeTransceiverInfo): Transceiver {
