@@ -40,7 +40,7 @@ import {
   stripParameterSets,
   toLengthPrefixed,
   vp8Frames,
-} from '../helpers/media-files.mjs';
+} from '../helpers/media-files.js';
 
 const require = createRequire(import.meta.url);
 const { PeerConnection, FrameFlags } = require('../../dist/index.js');

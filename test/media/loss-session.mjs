@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { carriedNals, h264Samples, isKeyPicture } from '../helpers/media-files.mjs';
+import { carriedNals, h264Samples, isKeyPicture } from '../helpers/media-files.js';
 
 const require = createRequire(import.meta.url);
 const { PeerConnection, FrameFlags } = require('../../dist/index.js');

@@ -1,4 +1,4 @@
-// Types of media-files.mjs for the vitest files.
+// Types of media-files.js for the vitest files.
 export declare const ROOT: string;
 export type VideoCodec = 'H264' | 'H265';
 export declare function h264Samples(count?: number): Buffer[];
