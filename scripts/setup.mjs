@@ -30,6 +30,7 @@ export const DEBIAN_PACKAGES = [
   'clang-format', // C++ formatting check in npm run lint
   'coturn', // the local service's TURN relay
   'chromium', // interop tests against a real browser (driven by playwright-core)
+  'ffmpeg', // the media suites decode what arrived with ffmpeg/ffprobe
   'iproute2', // network namespaces for the browser interop tests and the benchmark
   'iptables', // NAT routers staged in network namespaces
 ];

@@ -8,6 +8,12 @@
 namespace kvs::loop {
 namespace {
 
+// Socket buffers of 1 MiB each way (the kernel doubles the figure and caps it at
+// net.core.rmem_max / wmem_max): a 100 KB video frame is about 85 datagrams, and the 208 KB
+// default receive buffer holds about 90 of them, so one frame in flight while the network
+// thread is descheduled overflowed it. libjuice (libdatachannel) asks for the same.
+constexpr int kSocketBufferBytes = 1 << 20;
+
 Status UvFailure(const char* what, int rc) {
   return Status::Fail("ERR_SOCKET", std::string(what) + ": " + uv_strerror(rc));
 }
@@ -72,6 +78,11 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::BindWith(EventLoop& loop, const ne
   const net::Sockaddr sa = net::ToSockaddr(local);
   int rc = uv_udp_bind(&b.udp, sa.get(), (local.isIpv6() ? UV_UDP_IPV6ONLY : 0) | flags);
   if (rc != 0) return UvFailure(("bind " + local.ToString()).c_str(), rc);
+  // Best effort: a smaller buffer than asked for still works, only with less room.
+  int size = kSocketBufferBytes;
+  (void)uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&b.udp), &size);
+  size = kSocketBufferBytes;
+  (void)uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(&b.udp), &size);
   sockaddr_storage bound{};
   int len = sizeof bound;
   rc = uv_udp_getsockname(&b.udp, reinterpret_cast<sockaddr*>(&bound), &len);

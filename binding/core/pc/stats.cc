@@ -122,7 +122,12 @@ void CollectMediaStats(const PeerConnection& pc, double now, double monotonicToE
            {"packetsDiscardedOnSend", Num(s.packetsDiscardedOnSend)},
            {"bytesDiscardedOnSend", Num(s.bytesDiscardedOnSend)},
            {"nackCount", Num(s.nackCount)},
-           {"active", true}};
+           {"active", true},
+           // kvs-webrtc's own, for diagnosing repair: the sequence numbers NACKs asked for, and
+           // of those the ones no longer kept or resent less than an RTT before.
+           {"nackedPackets", Num(s.nackedPackets)},
+           {"nackedPacketsNotFound", Num(s.nackedPacketsNotFound)},
+           {"nackedPacketsThrottled", Num(s.nackedPacketsThrottled)}};
       if (s.rtxSsrc) f.emplace_back("rtxSsrc", Num(*s.rtxSsrc));
       if (s.lastPacketSentUs)
         f.emplace_back("lastPacketSentTimestamp", epochUs(*s.lastPacketSentUs));
@@ -183,7 +188,12 @@ void CollectMediaStats(const PeerConnection& pc, double now, double monotonicToE
            {"jitterBufferDelay", s.jitterBufferDelay},
            {"jitterBufferEmittedCount", Num(s.jitterBufferEmittedCount)},
            {"packetsDiscarded", Num(s.packetsDiscarded)},
-           {"nackCount", Num(s.nackCount)}};
+           {"nackCount", Num(s.nackCount)},
+           // kvs-webrtc's own: padding-only packets (bandwidth probes; they carry no media),
+           // duplicates, and the sequence numbers our NACKs named.
+           {"paddingPacketsReceived", Num(s.paddingPacketsReceived)},
+           {"packetsDuplicated", Num(s.packetsDuplicated)},
+           {"nackedPackets", Num(s.nackedPackets)}};
       if (r.reportsSent > 0) f.emplace_back("remoteId", remoteId);
       if (s.lastPacketReceivedUs) {
         f.emplace_back("lastPacketReceivedTimestamp", epochUs(*s.lastPacketReceivedUs));
