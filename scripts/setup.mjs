@@ -32,6 +32,8 @@ export const DEBIAN_PACKAGES = [
   'chromium', // interop tests against a real browser (driven by playwright-core)
   'iproute2', // network namespaces for the browser interop tests and the benchmark
   'iptables', // NAT routers staged in network namespaces
+  'clang', // the libFuzzer targets (scripts/fuzz.mjs)
+  'libclang-rt-14-dev', // libFuzzer and the sanitizer runtimes for clang
 ];
 
 // What `npm run prebuild` adds: Debian's cross compilers (the target's OpenSSL is not
