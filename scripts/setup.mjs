@@ -33,6 +33,8 @@ export const DEBIAN_PACKAGES = [
   'ffmpeg', // the media suites decode what arrived with ffmpeg/ffprobe
   'iproute2', // network namespaces for the browser interop tests and the benchmark
   'iptables', // NAT routers staged in network namespaces
+  'clang', // the libFuzzer targets (scripts/fuzz.mjs)
+  'libclang-rt-14-dev', // libFuzzer and the sanitizer runtimes for clang
 ];
 
 // What `npm run prebuild` adds: Debian's cross compilers (the target's OpenSSL is not

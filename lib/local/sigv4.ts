@@ -101,13 +101,21 @@ export function canonicalQuery(pairs: [string, string][]): string {
     .join('&');
 }
 
-/** Non-S3 services encode the wire path once more, segment by segment. */
+/**
+ * Non-S3 services normalise the wire path (RFC 3986: empty and `.` segments dropped, `..`
+ * resolved; a trailing slash kept) and encode it once more, segment by segment, as the AWS
+ * SDK's signer does: a request it signed for `//x` or `/a/../x` verifies.
+ */
 export function canonicalPath(rawPath: string): string {
-  const path = rawPath === '' ? '/' : rawPath;
-  return path
-    .split('/')
-    .map((seg) => uriEncode(seg))
-    .join('/');
+  const segments: string[] = [];
+  for (const seg of rawPath.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  const lead = rawPath.startsWith('/') || rawPath === '' ? '/' : '';
+  const trail = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
+  return `${lead}${segments.map((seg) => uriEncode(seg)).join('/')}${trail}`;
 }
 
 function headerValue(v: string | string[] | undefined): string {

@@ -2,6 +2,7 @@
  * The WebSocket signaling message codec: builds and validates what the client sends, and
  * parses what the service delivers (kvs-wire.md §3). Pure: no I/O, no state.
  */
+import { describeValue, readFields } from '../args.js';
 import { KvsError } from '../errors.js';
 
 export type SignalingRole = 'MASTER' | 'VIEWER';
@@ -49,7 +50,7 @@ function invalid(message: string): KvsError {
 /** Throws unless `id` is a valid client id; `field` names it in the message. */
 export function checkClientId(id: unknown, field: string): string {
   if (typeof id !== 'string' || !CLIENT_ID_RE.test(id)) {
-    throw invalid(`${field} must be 1-256 characters of [a-zA-Z0-9_-], got ${JSON.stringify(id)}`);
+    throw invalid(`${field} must be 1-256 characters of [a-zA-Z0-9_-], got ${describeValue(id)}`);
   }
   if (id.startsWith('AWS_')) throw invalid(`${field} must not start with "AWS_", got "${id}"`);
   return id;
@@ -58,7 +59,7 @@ export function checkClientId(id: unknown, field: string): string {
 export function checkCorrelationId(id: unknown): string {
   if (typeof id !== 'string' || !CORRELATION_ID_RE.test(id)) {
     throw invalid(
-      `correlationId must be 1-256 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(id)}`,
+      `correlationId must be 1-256 characters of [a-zA-Z0-9_.-], got ${describeValue(id)}`,
     );
   }
   return id;
@@ -73,52 +74,95 @@ export interface OutgoingMessage {
   payload: SessionDescription | IceCandidate;
 }
 
-function checkPayload(action: OutgoingAction, p: unknown): void {
-  if (typeof p !== 'object' || p === null) throw invalid(`${action} payload must be an object`);
-  const o = p as Record<string, unknown>;
+const OUTGOING: readonly OutgoingAction[] = ['SDP_OFFER', 'SDP_ANSWER', 'ICE_CANDIDATE'];
+
+/**
+ * The payload as it goes on the wire: only the fields of RTCSessionDescriptionInit or
+ * RTCIceCandidateInit, checked, so that what a caller's object carries besides (a bigint, a
+ * getter, a cycle) can neither break the JSON nor travel.
+ */
+function wirePayload(action: OutgoingAction, p: unknown): SessionDescription | IceCandidate {
   if (action === 'ICE_CANDIDATE') {
-    if (typeof o['candidate'] !== 'string')
+    const o = readFields(p, `${action} payload`, [
+      'candidate',
+      'sdpMid',
+      'sdpMLineIndex',
+      'usernameFragment',
+    ]);
+    if (o === undefined) throw invalid(`${action} payload must be an object`);
+    if (typeof o.candidate !== 'string')
       throw invalid('ICE_CANDIDATE payload.candidate must be a string');
-    return;
+    const out: IceCandidate = { candidate: o.candidate };
+    for (const key of ['sdpMid', 'usernameFragment'] as const) {
+      const v = o[key];
+      if (v === undefined) continue;
+      if (v !== null && typeof v !== 'string')
+        throw invalid(
+          `ICE_CANDIDATE payload.${key} must be a string or null, got ${describeValue(v)}`,
+        );
+      out[key] = v;
+    }
+    const index = o.sdpMLineIndex;
+    if (index !== undefined) {
+      if (
+        index !== null &&
+        !(Number.isInteger(index) && (index as number) >= 0 && (index as number) <= 65535)
+      )
+        throw invalid(
+          `ICE_CANDIDATE payload.sdpMLineIndex must be an integer 0..65535 or null, got ${describeValue(index)}`,
+        );
+      out.sdpMLineIndex = index as number | null;
+    }
+    return out;
   }
+  const o = readFields(p, `${action} payload`, ['type', 'sdp']);
+  if (o === undefined) throw invalid(`${action} payload must be an object`);
   const want = action === 'SDP_OFFER' ? 'offer' : 'answer';
-  if (o['type'] !== want) throw invalid(`${action} payload.type must be "${want}"`);
-  if (typeof o['sdp'] !== 'string' || o['sdp'].length === 0)
+  if (o.type !== want)
+    throw invalid(`${action} payload.type must be "${want}", got ${describeValue(o.type)}`);
+  if (typeof o.sdp !== 'string' || o.sdp.length === 0)
     throw invalid(`${action} payload.sdp must be a non-empty string`);
+  return { type: want, sdp: o.sdp };
 }
 
 /**
  * Validates and serialises one message for the socket. Throws `KvsError` with code
- * `ERR_INVALID_ARGUMENT` (bad ids, a master without a recipient, a viewer naming one, a
- * malformed payload) or `ERR_SIGNALING_PAYLOAD_TOO_LARGE` (over 10,000 characters).
+ * `ERR_INVALID_ARGUMENT` (an unknown action, bad ids, a master without a recipient, a viewer
+ * naming one, a malformed payload) or `ERR_SIGNALING_PAYLOAD_TOO_LARGE` (over 10,000
+ * characters).
  */
 export function encodeOutgoing(msg: OutgoingMessage, role: SignalingRole): string {
-  checkPayload(msg.action, msg.payload);
+  const m = readFields(msg, 'message', ['action', 'recipientClientId', 'correlationId', 'payload']);
+  if (m === undefined) throw invalid('message must be an object');
+  const action = m.action;
+  if (!OUTGOING.some((a) => a === action))
+    throw invalid(`action must be one of ${OUTGOING.join(', ')}, got ${describeValue(action)}`);
+  const act = action as OutgoingAction;
+  const payload = wirePayload(act, m.payload);
+  const recipient = m.recipientClientId;
   if (role === 'MASTER') {
-    if (msg.recipientClientId === undefined || msg.recipientClientId === '') {
-      throw invalid(
-        `a MASTER must name the recipient viewer (recipientClientId) for ${msg.action}`,
-      );
+    if (recipient === undefined || recipient === '') {
+      throw invalid(`a MASTER must name the recipient viewer (recipientClientId) for ${act}`);
     }
-    checkClientId(msg.recipientClientId, 'recipientClientId');
-  } else if (msg.recipientClientId !== undefined && msg.recipientClientId !== '') {
+    checkClientId(recipient, 'recipientClientId');
+  } else if (recipient !== undefined && recipient !== '') {
     throw invalid(
-      `a VIEWER's ${msg.action} always goes to the master: leave recipientClientId out ` +
-        `(got "${msg.recipientClientId}")`,
+      `a VIEWER's ${act} always goes to the master: leave recipientClientId out ` +
+        `(got ${describeValue(recipient)})`,
     );
   }
-  if (msg.correlationId !== undefined) checkCorrelationId(msg.correlationId);
-  const messagePayload = Buffer.from(JSON.stringify(msg.payload), 'utf8').toString('base64');
+  if (m.correlationId !== undefined) checkCorrelationId(m.correlationId);
+  const messagePayload = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
   if (messagePayload.length > MAX_PAYLOAD_CHARS) {
     throw new KvsError(
       'ERR_SIGNALING_PAYLOAD_TOO_LARGE',
-      `messagePayload of ${msg.action} is ${messagePayload.length} characters after base64; ` +
+      `messagePayload of ${act} is ${messagePayload.length} characters after base64; ` +
         `the limit is ${MAX_PAYLOAD_CHARS}`,
     );
   }
-  const out: Record<string, string> = { action: msg.action, messagePayload };
-  if (role === 'MASTER') out['recipientClientId'] = msg.recipientClientId as string;
-  if (msg.correlationId !== undefined) out['correlationId'] = msg.correlationId;
+  const out: Record<string, string> = { action: act, messagePayload };
+  if (role === 'MASTER') out['recipientClientId'] = recipient as string;
+  if (m.correlationId !== undefined) out['correlationId'] = m.correlationId as string;
   return JSON.stringify(out);
 }
 
