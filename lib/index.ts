@@ -19,3 +19,4 @@ export {
   type EndpointCacheEntry,
   type EndpointCacheKey,
 } from './channel/index.js';
+export * from './session/index.js';
