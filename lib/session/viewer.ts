@@ -153,10 +153,16 @@ export class Viewer extends EventEmitter<ViewerEvents> {
 
   async #connect(signal?: AbortSignal): Promise<void> {
     this.#timeline.connectStarted = performance.now();
-    await this.signaling.connect(signal);
-    this.#timeline.signalingConnected = performance.now();
+    // Up to READY (channel, endpoints, ICE configuration); then the socket opens while the
+    // peer connection and its offer are made: messages wait in the send queue meanwhile.
+    await this.signaling.fetch(signal);
     const iceServers = await this.signaling.getIceServers(signal);
-    if (this.#closed) throw new KvsError('ERR_SESSION_CLOSED', 'Viewer: closed');
+    const socket = this.signaling.connect(signal).then(() => {
+      this.#timeline.signalingConnected = performance.now();
+    });
+    // Awaited below; a failure before then must not be an unhandled rejection.
+    socket.catch(() => undefined);
+    if (this.#isClosed()) throw new KvsError('ERR_SESSION_CLOSED', 'Viewer: closed');
     const pc = await PeerConnection.create(peerConfigOf(this.#options, iceServers));
     if (this.#isClosed()) {
       await pc.close();
@@ -204,6 +210,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     }
     const offer = await pc.createOffer();
     await link.applyLocal(offer);
+    await socket;
     await this.signaling.sendSdpOffer(offer);
     this.#timeline.offerSent = performance.now();
     const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
