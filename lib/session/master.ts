@@ -139,6 +139,12 @@ export class Master extends EventEmitter<MasterEvents> {
   readonly #holdMs: number;
   readonly #statsIntervalMs: number;
   readonly #framesWritten: Record<MediaKind, number> = { video: 0, audio: 0 };
+  /** Answers in flight, by correlationId: resent when the service could not deliver them. */
+  readonly #answers = new Map<
+    string,
+    { session: ViewerSession; answer: SessionDescription; attempts: number }
+  >();
+  #answerCount = 0;
   #statsTimer: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
@@ -177,6 +183,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.signaling.on('sdpOffer', (offer, from) => this.#onOffer(offer, from));
     this.signaling.on('iceCandidate', (c, from) => this.#onCandidate(c, from));
     this.signaling.on('error', (e) => this.#error(e));
+    this.signaling.on('statusResponse', (st) => this.#onStatus(st.correlationId, st.errorType));
   }
 
   /** Joins the channel (signaling CONNECTED) and fetches its ICE servers. */
@@ -355,8 +362,43 @@ export class Master extends EventEmitter<MasterEvents> {
     if (!live()) return;
     await link.applyLocal(answer);
     if (!live()) return;
-    await this.signaling.sendSdpAnswer(answer, id);
+    await this.#sendAnswer(session, answer, 1);
     this.#log.info(`${id}: answered`);
+  }
+
+  async #sendAnswer(
+    session: ViewerSession,
+    answer: SessionDescription,
+    attempts: number,
+  ): Promise<void> {
+    const correlationId = `answer.${++this.#answerCount}`;
+    this.#answers.set(correlationId, { session, answer, attempts });
+    // Bounded: entries go when answered for, or after the session ends (below).
+    for (const [cid, a] of this.#answers) if (a.session.ended) this.#answers.delete(cid);
+    await this.signaling.sendSdpAnswer(answer, session.viewerId, { correlationId });
+  }
+
+  /**
+   * The service could not deliver an answer (a rate limit at the edge of the pacing, most
+   * often): sent again, at most three times, while its session lives and is not connected.
+   */
+  #onStatus(correlationId: string, errorType: string): void {
+    const a = this.#answers.get(correlationId);
+    if (!a) return;
+    this.#answers.delete(correlationId);
+    const { session } = a;
+    if (session.ended || session.state === 'connected' || a.attempts >= 3) return;
+    this.#log.warn(
+      `${session.viewerId}: the answer was not delivered (${errorType}); sending it again`,
+    );
+    const timer = setTimeout(() => {
+      if (session.ended || this.#closed) return;
+      this.#sendAnswer(session, a.answer, a.attempts + 1).catch((e: unknown) => {
+        if (!session.ended)
+          this.#log.warn(`${session.viewerId}: resending the answer failed: ${String(e)}`);
+      });
+    }, 250 * a.attempts);
+    timer.unref();
   }
 
   #onState(session: ViewerSession, state: PeerConnectionState): void {
@@ -413,6 +455,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     await Promise.allSettled([...this.#sessions.values()].map((s) => this.#end(s, 'closed')));
     this.#early.clear();
+    this.#answers.clear();
     await this.signaling.close();
   }
 }
