@@ -88,6 +88,8 @@ export const CHANNEL_USAGE = `  --region <region>     AWS region (default: AWS_R
                         --endpoint is local and AWS_ACCESS_KEY_ID is unset
                         (default ~/.kvs-webrtc/local)
   --relay               TURN only (iceTransportPolicy "relay")
+  --interfaces <list>   only these addresses become host candidates (comma-separated);
+                        default: 127.0.0.1 with a local --endpoint, every interface otherwise
   --log-level <level>   1-7 or verbose, debug, info, warn, error, fatal, silent
                         (default AWS_KVS_LOG_LEVEL, else silent)
 `;
@@ -98,8 +100,25 @@ export const CHANNEL_OPTIONS = {
   'ca-cert': { type: 'string' },
   'local-data-dir': { type: 'string' },
   relay: { type: 'boolean' },
+  interfaces: { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
+
+/**
+ * The host-candidate addresses: --interfaces, else loopback alone against a local service
+ * (everything stays on this machine), else every interface.
+ */
+export function interfacesFor(
+  values: Record<string, unknown>,
+  local: boolean,
+): { only: string[] } | undefined {
+  const list = str(values['interfaces'])
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list && list.length > 0) return { only: list };
+  return local ? { only: ['127.0.0.1'] } : undefined;
+}
 
 const LEVELS: Record<string, number> = {
   verbose: 1,

@@ -14,6 +14,7 @@ import {
   CHANNEL_USAGE,
   CliError,
   explain,
+  interfacesFor,
   fmtBytes,
   interruptSignal,
   numberOption,
@@ -44,7 +45,6 @@ options:
   --save <dir>          write the frames viewers send to <dir>/<viewer>/<kind>/
   --max-viewers <n>     at most n viewers at once (default 10); others get no answer
   --duration <s>        stop after s seconds (default 0: until Ctrl-C)
-  --interfaces <list>   only these addresses become host candidates (comma-separated)
   --quiet               no status line
 ${CHANNEL_USAGE}  -h, --help            this text
 `;
@@ -61,7 +61,6 @@ export async function runMasterCommand(argv: string[]): Promise<number> {
       save: { type: 'string' },
       'max-viewers': { type: 'string' },
       duration: { type: 'string' },
-      interfaces: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     MASTER_USAGE,
@@ -81,10 +80,7 @@ export async function runMasterCommand(argv: string[]): Promise<number> {
     video: values['no-video'] ? false : str(values['video']),
     audio: values['no-audio'] ? false : str(values['audio']),
   });
-  const interfaces = str(values['interfaces'])
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const interfaces = interfacesFor(values, target.local);
   const master = new Master({
     channelName: channel,
     region: target.region,
@@ -94,7 +90,7 @@ export async function runMasterCommand(argv: string[]): Promise<number> {
     tracks,
     maxViewers,
     iceTransportPolicy: values['relay'] ? 'relay' : 'all',
-    ...(interfaces ? { peerConnection: { interfaces: { only: interfaces } } } : {}),
+    ...(interfaces ? { peerConnection: { interfaces } } : {}),
     signaling: { retry: { maxAttempts: 3 } },
   });
   const status = new StatusLine();

@@ -17,6 +17,7 @@ import {
   CHANNEL_USAGE,
   CliError,
   explain,
+  interfacesFor,
   numberOption,
   parse,
   resolveTarget,
@@ -138,20 +139,23 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
     timeToFirstFrameMs: undefined,
     metrics: { master: undefined, viewer: undefined },
   };
-  let failed = false;
-  const step = async (name: string, run: () => Promise<string>): Promise<void> => {
+  // A check runs when the checks it needs passed; media, messages and metrics need only the
+  // connection, so one failing does not hide the others.
+  const passed = new Set<string>();
+  const step = async (name: string, needs: string[], run: () => Promise<string>): Promise<void> => {
     const t = performance.now();
-    if (failed) {
-      checks.push({ name, ok: null, detail: 'skipped', ms: 0 });
+    const missing = needs.filter((n) => !passed.has(n));
+    if (missing.length > 0) {
+      checks.push({ name, ok: null, detail: `skipped (needs ${missing.join(', ')})`, ms: 0 });
       say(`smoke: SKIP ${name}`);
       return;
     }
     try {
       const detail = await run();
+      passed.add(name);
       checks.push({ name, ok: true, detail, ms: performance.now() - t });
       say(`smoke: ok   ${name}: ${detail}`);
     } catch (e) {
-      failed = true;
       const detail = e instanceof Error ? e.message : String(e);
       checks.push({ name, ok: false, detail, ms: performance.now() - t });
       report.failure ??= `${name}: ${detail}`;
@@ -187,9 +191,11 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
     };
     report.target = target.describe;
   }
+  const interfaces = interfacesFor(values, values['local'] === true || target?.local === true);
   const common: SessionOptions = {
     ...session,
     channelName: channel,
+    ...(interfaces ? { peerConnection: { interfaces } } : {}),
     iceTransportPolicy: relay ? 'relay' : 'all',
     signaling: { retry: { maxAttempts: 3 } },
   };
@@ -212,7 +218,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
   say(`smoke: channel ${channel} on ${report.target}${relay ? ', relay only' : ''}`);
 
   try {
-    await step('master', async () => {
+    await step('master', [], async () => {
       try {
         await master.start();
       } catch (e) {
@@ -222,7 +228,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       const created = master.signaling.getMetrics().createCallTime > 0;
       return `joined ${master.signaling.channelARN ?? channel}${created ? ' (created it)' : ''}`;
     });
-    await step('ice-servers', async () => {
+    await step('ice-servers', ['master'], async () => {
       const servers = await master.signaling.getIceServers();
       const turn = servers.filter((s) => s.urls.some((u) => /^turns?:/i.test(u)));
       if (relay && turn.length === 0) {
@@ -232,7 +238,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       }
       return `${servers.length} server(s), ${turn.length} with TURN`;
     });
-    await step('viewer', async () => {
+    await step('viewer', ['ice-servers'], async () => {
       try {
         await viewer.connect();
       } catch (e) {
@@ -242,7 +248,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       const t = viewer.timeline;
       return `${viewer.clientId} connected in ${((t.connected ?? 0) - (t.connectStarted ?? 0)).toFixed(1)} ms`;
     });
-    await step('media-down', async () => {
+    await step('media-down', ['viewer'], async () => {
       const c = () => viewer.counters?.framesReceived ?? { video: 0, audio: 0 };
       await until(
         () => c().video >= frames && c().audio >= frames,
@@ -254,7 +260,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       report.timeToFirstFrameMs = viewer.timeToFirstFrame('video');
       return `${c().video} video and ${c().audio} audio frames; first video frame ${report.timeToFirstFrameMs?.toFixed(1) ?? '?'} ms after connect`;
     });
-    await step('media-up', async () => {
+    await step('media-up', ['viewer'], async () => {
       await until(
         () => fromViewer.video >= frames && fromViewer.audio >= frames,
         timeoutMs,
@@ -263,7 +269,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       );
       return `${fromViewer.video} video and ${fromViewer.audio} audio frames`;
     });
-    await step('data-channel', async () => {
+    await step('data-channel', ['viewer'], async () => {
       const ch = viewer.dataChannel;
       if (!ch) throw new Failed('the viewer has no data channel');
       await until(
@@ -293,7 +299,7 @@ export async function runSmokeCommand(argv: string[]): Promise<number> {
       );
       return `round trip in ${(performance.now() - t).toFixed(1)} ms`;
     });
-    await step('metrics', async () => {
+    await step('metrics', ['viewer'], async () => {
       const session = master.viewers.get(viewer.clientId);
       const m = session?.link ? await session.link.poll() : undefined;
       const v = await viewer.metrics();

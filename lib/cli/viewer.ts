@@ -12,6 +12,7 @@ import {
   CHANNEL_USAGE,
   CliError,
   explain,
+  interfacesFor,
   fmtBytes,
   fmtMs,
   interruptSignal,
@@ -47,7 +48,6 @@ options:
   --frames              print the size of every frame received
   --duration <s>        stop after s seconds (default 0: until Ctrl-C)
   --timeout <s>         give up connecting after s seconds (default 30)
-  --interfaces <list>   only these addresses become host candidates (comma-separated)
   --quiet               no status line
 ${CHANNEL_USAGE}  -h, --help            this text
 `;
@@ -65,7 +65,6 @@ export async function runViewerCommand(argv: string[]): Promise<number> {
       frames: { type: 'boolean' },
       duration: { type: 'string' },
       timeout: { type: 'string' },
-      interfaces: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     VIEWER_USAGE,
@@ -89,10 +88,7 @@ export async function runViewerCommand(argv: string[]): Promise<number> {
     : undefined;
   // Both kinds are offered; the sent ones with the codec of their files.
   const tracks = RECEIVE_TRACKS.map((t) => made?.tracks.find((m) => m.kind === t.kind) ?? t);
-  const interfaces = str(values['interfaces'])
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const interfaces = interfacesFor(values, target.local);
   const clientId = str(values['client-id']);
   const viewer = new Viewer({
     channelName: channel,
@@ -104,7 +100,7 @@ export async function runViewerCommand(argv: string[]): Promise<number> {
     tracks,
     iceTransportPolicy: values['relay'] ? 'relay' : 'all',
     connectTimeoutMs: timeoutS * 1000,
-    ...(interfaces ? { peerConnection: { interfaces: { only: interfaces } } } : {}),
+    ...(interfaces ? { peerConnection: { interfaces } } : {}),
     signaling: { retry: { maxAttempts: 3 } },
   });
   const status = new StatusLine();

@@ -200,7 +200,7 @@ describe('summarizeStats', () => {
     type: string,
     id: string,
     fields: Record<string, string | number | boolean>,
-  ): Stats => ({ type, id, timestamp: 0, ...fields }) as Stats;
+  ): Stats => ({ type, id, timestamp: 0, ...fields });
   const base = (): Map<string, Stats> =>
     new Map(
       [
