@@ -258,7 +258,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const last = new Map<Viewer, { at: number; bytes: number }>();
     statusTimer = setInterval(() => {
       void (async () => {
-        let kbps = 0;
+        let kbps: number | undefined;
         let rtt: number | undefined;
         let lost = 0;
         let got = 0;
@@ -273,7 +273,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
           if (!m) continue;
           const now = performance.now();
           const prev = last.get(viewer);
-          if (prev) kbps += ((m.bytesReceived - prev.bytes) * 8) / (now - prev.at);
+          if (prev) kbps = (kbps ?? 0) + ((m.bytesReceived - prev.bytes) * 8) / (now - prev.at);
           last.set(viewer, { at: now, bytes: m.bytesReceived });
           if (m.rttMs !== undefined) rtt = Math.max(rtt ?? 0, m.rttMs);
           lost += m.packetsLost ?? 0;
@@ -283,7 +283,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         const connected = viewers.filter((x) => x.state === 'connected').length;
         status(
           `[${t}s] ${connected}/${viewers.length} viewers connected | sent v ${master.framesWritten.video} a ${master.framesWritten.audio}` +
-            ` | received v ${frames.video} a ${frames.audio} | ${kbps.toFixed(0)} kbit/s | rtt ${ms(rtt)}` +
+            ` | received v ${frames.video} a ${frames.audio} | ${kbps === undefined ? '-' : kbps.toFixed(0)} kbit/s | rtt ${ms(rtt)}` +
             ` | loss ${got + lost > 0 ? ((100 * lost) / (got + lost)).toFixed(1) : '0.0'}%`,
         );
       })();

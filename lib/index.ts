@@ -20,3 +20,10 @@ export {
   type EndpointCacheKey,
 } from './channel/index.js';
 export * from './session/index.js';
+export {
+  discoverNatBehavior,
+  parseStunUrl,
+  type NatBehavior,
+  type NatBehaviorKind,
+  type NatDiscoveryOptions,
+} from './nat/discover.js';
