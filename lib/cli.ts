@@ -1,15 +1,28 @@
 #!/usr/bin/env node
+/**
+ * The `kvs-webrtc` command. Each subcommand is loaded on demand, so `--help` and `versions`
+ * start fast; each has its own `--help`.
+ */
+import { KvsError } from './errors.js';
 import { selfTest } from './self-test.js';
 import { versions } from './versions.js';
 
-const USAGE = `usage: kvs-webrtc <command>
+const USAGE = `usage: kvs-webrtc <command> [options]     (kvs-webrtc <command> --help for each)
 
 commands:
-  demo        a master and a viewer on the embedded local KVS service connect their
-              peer connections over loopback (after the native self-test)
-  local       run the local KVS service in the foreground (--help for options)
-  versions    print the linked library versions as JSON
-  self-test   run the DTLS-SRTP self-test for every SRTP profile
+  demo               everything on this machine, no AWS account: the local KVS service with
+                     coturn, a master streaming the sample video and audio, native viewers, a
+                     live status line and a summary; prints the URL of a viewer web page
+  master <channel>   stream frame directories (default: the samples) to every viewer of a
+                     channel, on AWS (region and credentials as the AWS CLI) or --endpoint
+  viewer <channel>   join a channel as a viewer; report, or --save, what the master sends
+  smoke <channel>    CI smoke test: frames both ways, a data-channel round trip, sane metrics
+  nat <stun-url>     NAT mapping and filtering behaviour (RFC 5780)
+  local              run the local KVS service in the foreground
+  versions           print the linked library versions as JSON
+  self-test          run the DTLS-SRTP self-test for every SRTP profile
+
+Logging: --log-level <1-7|verbose|debug|info|warn|error|fatal|silent>, or AWS_KVS_LOG_LEVEL.
 `;
 
 function runSelfTest(): void {
@@ -23,16 +36,23 @@ function runSelfTest(): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   switch (command) {
     case 'demo':
-      await (await import('./demo.js')).runDemo();
-      return 0;
+      return (await import('./cli/demo.js')).runDemoCommand(rest);
+    case 'master':
+      return (await import('./cli/master.js')).runMasterCommand(rest);
+    case 'viewer':
+      return (await import('./cli/viewer.js')).runViewerCommand(rest);
+    case 'smoke':
+      return (await import('./cli/smoke.js')).runSmokeCommand(rest);
+    case 'nat':
+      return (await import('./cli/nat.js')).runNatCommand(rest);
+    case 'local':
+      return (await import('./local/cli.js')).runLocalCommand(rest);
     case 'versions':
       console.log(JSON.stringify(versions(), null, 2));
       return 0;
-    case 'local':
-      return (await import('./local/cli.js')).runLocalCommand(argv.slice(1));
     case 'self-test':
       runSelfTest();
       return 0;
@@ -41,10 +61,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 1 : 0;
+      return command === undefined ? 2 : 0;
     default:
       process.stderr.write(`kvs-webrtc: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      return 1;
+      return 2;
   }
 }
 
@@ -53,8 +73,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const e = err as Error & { code?: string };
-    process.stderr.write(`kvs-webrtc: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`);
-    process.exitCode = 1;
+    const e = err as Error & { code?: string; exitCode?: number };
+    // CliError messages are complete sentences that say what to do; others get their code.
+    const text =
+      typeof e.exitCode === 'number'
+        ? e.message
+        : `kvs-webrtc: ${err instanceof KvsError ? `[${err.code}] ` : ''}${e.message}`;
+    process.stderr.write(`${text}\n`);
+    process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : 1;
   },
 );

@@ -19,3 +19,11 @@ export {
   type EndpointCacheEntry,
   type EndpointCacheKey,
 } from './channel/index.js';
+export * from './session/index.js';
+export {
+  discoverNatBehavior,
+  parseStunUrl,
+  type NatBehavior,
+  type NatBehaviorKind,
+  type NatDiscoveryOptions,
+} from './nat/discover.js';

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // One-step set-up of a checkout, idempotent and quiet when nothing is missing:
-//   1. Debian build and test packages (installed when run as root on Debian or Ubuntu,
-//      otherwise the exact command is printed); with --prebuild also the cross compilers
+//   1. Debian packages (installed when run as root on Debian or Ubuntu, otherwise the exact
+//      command is printed): what the build and the demo need (npm start: the compilers,
+//      libssl-dev, coturn...); with --test also what only the tests need (Chromium,
+//      clang-format, doctest, iproute2, iptables); with --prebuild also the cross compilers
 //      and qemu-user that the arm64/armv7 prebuilt binaries and their check need (npm test
-//      and npm run prebuild ask for them, npm start does not);
+//      asks for both, npm run prebuild for the second, npm start for neither);
 //   2. npm ci, when package-lock.json changed since the last run;
 //   3. the native build (deps cached per target) and the TypeScript build;
 //   4. with --prebuild, Debian's arm64 and armhf node for the ARM check, into the cache.
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { ROOT } from './lib/paths.mjs';
 import { have, log, run } from './lib/run.mjs';
 
-// What building the addon and running every test needs.
+// What building the addon and running the demo need (npm start).
 export const DEBIAN_PACKAGES = [
   'cmake',
   'ninja-build',
@@ -26,9 +28,13 @@ export const DEBIAN_PACKAGES = [
   'dpkg-dev', // dpkg-source unpacks the libsrtp2 and usrsctp source packages
   'xz-utils',
   'debian-archive-keyring',
+  'coturn', // the local service's TURN relay (the demo's --relay, and its TURN servers)
+];
+
+// What only the tests add (npm test: setup.mjs --test).
+export const TEST_PACKAGES = [
   'doctest-dev', // C++ unit tests
   'clang-format', // C++ formatting check in npm run lint
-  'coturn', // the local service's TURN relay
   'chromium', // interop tests against a real browser (driven by playwright-core)
   'ffmpeg', // the media suites decode what arrived with ffmpeg/ffprobe
   'iproute2', // network namespaces for the browser interop tests and the benchmark
@@ -45,9 +51,11 @@ export const PREBUILD_PACKAGES = [
   'qemu-user', // runs Debian's arm64 and armhf node on the prebuilt binaries (test/arm)
 ];
 
-const wanted = process.argv.includes('--prebuild')
-  ? [...DEBIAN_PACKAGES, ...PREBUILD_PACKAGES]
-  : DEBIAN_PACKAGES;
+const wanted = [
+  ...DEBIAN_PACKAGES,
+  ...(process.argv.includes('--test') ? TEST_PACKAGES : []),
+  ...(process.argv.includes('--prebuild') ? PREBUILD_PACKAGES : []),
+];
 
 function missingDebianPackages() {
   return wanted.filter((pkg) => {

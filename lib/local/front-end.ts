@@ -21,6 +21,7 @@ import {
   type VerifyOptions,
 } from './sigv4.js';
 import { checkArn, checkClientId } from './validate.js';
+import { serveViewerPage } from './viewer-page.js';
 
 const MAX_BODY = 1 << 20;
 const ERROR_NAMESPACE = ':https://kinesisvideo.amazonaws.com/doc/2017-09-30/';
@@ -106,6 +107,9 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
   if (req.method === 'GET' && path === '/metrics') {
     const text = deps.metrics.render();
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+    return;
+  }
+  if (req.method === 'GET' && path.startsWith('/viewer') && serveViewerPage(path, res, deps.log)) {
     return;
   }
   const op = ROUTES.get(path);

@@ -8,3 +8,4 @@ export {
 export { DEFAULT_LIMITS, type LocalKvsLimits } from './limits.js';
 export type { LocalPrincipal } from './credentials.js';
 export type { PolicyDocument, PolicyStatement } from './policy.js';
+export { viewerPageUrl } from './viewer-page.js';
