@@ -45,13 +45,19 @@ export interface LinkMetrics {
   hasRtpStats: boolean;
 }
 
+// The figures are read by name, whichever stats type carries them.
+const field = (s: Stats | undefined, key: string): unknown =>
+  (s as Readonly<Record<string, unknown>> | undefined)?.[key];
+
 const num = (s: Stats | undefined, key: string): number | undefined => {
-  const v = s?.[key];
+  const v = field(s, key);
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 };
 
-const str = (s: Stats | undefined, key: string): string =>
-  typeof s?.[key] === 'string' ? s[key] : '';
+const str = (s: Stats | undefined, key: string): string => {
+  const v = field(s, key);
+  return typeof v === 'string' ? v : '';
+};
 
 function candidate(s: Stats | undefined): CandidateInfo | undefined {
   if (!s) return undefined;
@@ -82,8 +88,7 @@ export function selectedPair(stats: ReadonlyMap<string, Stats>): Stats | undefin
     }
   }
   for (const s of stats.values()) {
-    if (s.type === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded')
-      return s;
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') return s;
   }
   return undefined;
 }
@@ -102,7 +107,7 @@ export function summarizeStats(stats: ReadonlyMap<string, Stats>): LinkMetrics {
   const rttSeconds = rtcpRtt.length > 0 ? Math.max(...rtcpRtt) : iceRtt;
   const packetsReceived = sum(inbound, 'packetsReceived');
   const packetsLost = sum(inbound, 'packetsLost');
-  const video = (list: Stats[]) => list.filter((s) => s['kind'] === 'video');
+  const video = (list: Stats[]) => list.filter((s) => field(s, 'kind') === 'video');
   const fractions = remoteInbound
     .map((s) => num(s, 'fractionLost'))
     .filter((v): v is number => v !== undefined);

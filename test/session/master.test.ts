@@ -62,7 +62,7 @@ describe('Master and Viewer', () => {
     expect(turnUri).toMatch(/^turn:127\.0\.0\.1:\d+$/);
     for (const pc of [link.pc, viewer.peerConnection as PeerConnection]) {
       const servers = await rtcPeerConnectionGetMetrics(pc, null, 'ICE_SERVER');
-      expect(servers.map((s) => s['url'])).toContain(turnUri);
+      expect(servers.map((s) => (s as { url?: string }).url)).toContain(turnUri);
     }
     // The master answered the viewer's offer: H.264 and Opus, both ways.
     expect(link.pc.getTransceivers().map((t) => [t.kind, t.codec, t.currentDirection])).toEqual([

@@ -85,7 +85,7 @@ describe('media through sessions', () => {
     const ssrcs = new Set<number>();
     for (const s of master.viewers.values()) {
       for (const st of (await s.peerConnection?.getStats())?.values() ?? []) {
-        if (st.type === 'outbound-rtp' && st['kind'] === 'video') ssrcs.add(Number(st['ssrc']));
+        if (st.type === 'outbound-rtp' && st['kind'] === 'video') ssrcs.add(st.ssrc);
       }
     }
     expect(ssrcs.size).toBe(3);

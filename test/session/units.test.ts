@@ -200,7 +200,7 @@ describe('summarizeStats', () => {
     type: string,
     id: string,
     fields: Record<string, string | number | boolean>,
-  ): Stats => ({ type, id, timestamp: 0, ...fields });
+  ): Stats => ({ type, id, timestamp: 0, ...fields }) as unknown as Stats;
   const base = (): Map<string, Stats> =>
     new Map(
       [
