@@ -148,7 +148,13 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
         `send: ${queued} bytes are queued on "${this.label}"; ${size} more would pass the ${MAX_BUFFERED_BYTES}-byte bound (wait for bufferedamountlow)`,
       );
     }
-    this.#native.dataChannelSend(this.#handle, payload);
+    if (!this.#native.dataChannelSend(this.#handle, payload)) {
+      // The connection closed under this channel before its close event reached it.
+      throw new KvsError(
+        'ERR_INVALID_STATE',
+        `send: data channel "${this.label}" is closed, not open (its connection closed)`,
+      );
+    }
   }
 
   /** Closes this channel alone (a stream reset); the others are untouched. */

@@ -568,6 +568,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // W3C: close() ends every data channel at once, so no send or bufferedAmount after this
+    // call sees a channel that looks open on a connection that is going away.
+    this.#closeDataChannels();
     this.#finalTimeline = await this.#native.getTimeline().catch(() => null);
     const last = await this.#native.close().catch(rethrow('close'));
     this.#finalStats = this.#report(last);

@@ -86,6 +86,20 @@ describe('teardown', () => {
     await stillWorks();
   });
 
+  it('close() on the connection closes its channels at once: a sender that checks readyState stops', async () => {
+    // A pump that loops while readyState is open must end when the connection closes: before
+    // the fix, sends after close() were dropped without growing bufferedAmount, and such a
+    // loop never ended (it hung a test worker).
+    const { a, ab } = await nativePair(pc, 'pump');
+    const closed = once(ab, 'close');
+    const closing = a.close();
+    expect(ab.readyState).toBe('closed');
+    expect(() => ab.send('x')).toThrow(/closed, not open/);
+    await closing;
+    await closed; // emitted during the close() call
+    expect(ab.bufferedAmount).toBe(0);
+  });
+
   it('closing both peers at once in the middle of a 64 MiB transfer closes both ends and crashes nothing', async () => {
     const { a, b, ab, ba } = await nativePair(pc, 'bulk');
     let received = 0;
