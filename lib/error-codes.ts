@@ -35,14 +35,10 @@ const CODES = {
   ERR_NATIVE_UNKNOWN: ts(
     'a native failure without a registered code; the raw code is in the message',
   ),
-  ERR_DEMO_FAILED: ts("the demo's peer connections failed or did not connect in time"),
   ERR_SESSION_CLOSED: ts('the Master or Viewer is closed'),
   ERR_SESSION_FAILED: ts("a Master's or Viewer's peer connection could not be set up or failed"),
   ERR_SESSION_TIMEOUT: ts('a Viewer got no answer, or did not connect, in time'),
   ERR_MEDIA_SOURCE: ts('a frame directory is missing, empty, too large or has no key frame'),
-  ERR_SMOKE_FAILED: ts(
-    'the smoke test found frames, messages or metrics not flowing; it says which',
-  ),
   ERR_NAT_DISCOVERY: ts('NAT behaviour discovery failed: no answer, or the server lacks RFC 5780'),
   ERR_CLI_SETUP: ts('the command cannot run here: no credentials, no region, or coturn missing'),
   ERR_LOCAL_START: ts('the local KVS service could not start (port, data directory, TLS material)'),

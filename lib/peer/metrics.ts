@@ -1,6 +1,6 @@
 import { KvsError } from '../errors.js';
 import type { PeerConnection } from './peer-connection.js';
-import type { Stats, StatsReport, StatsType } from './stats.js';
+import { transceiverStats, type Stats, type StatsType } from './stats.js';
 import type { Transceiver } from './transceiver.js';
 
 /** RTC_STATS_TYPE of the C SDK, and the W3C types it lacks. */
@@ -46,32 +46,6 @@ const PER_STREAM: ReadonlySet<StatsType> = new Set([
   'inbound-rtp',
   'remote-outbound-rtp',
 ]);
-
-/**
- * The stats of one transceiver: its RTP streams (outbound, inbound and their remote
- * counterparts), the codecs they use, its media source, and the transport. What
- * `transceiver.getStats()` returns.
- */
-export function transceiverStats(report: StatsReport, t: Transceiver): StatsReport {
-  const out: StatsReport = new Map();
-  const keep = new Set<string>();
-  for (const s of report.values()) {
-    if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.mid === t.mid) {
-      out.set(s.id, s);
-      keep.add(s.codecId);
-      keep.add(s.transportId);
-      if (s.type === 'outbound-rtp') {
-        keep.add(s.remoteId);
-        keep.add(s.mediaSourceId);
-      } else if (s.remoteId) keep.add(s.remoteId);
-    }
-  }
-  for (const id of keep) {
-    const s = report.get(id);
-    if (s) out.set(id, s);
-  }
-  return out;
-}
 
 /**
  * The C SDK's `rtcPeerConnectionGetMetrics(pc, transceiver, type)`. As there, the candidate

@@ -356,6 +356,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * that no transceiver of the app's holds yet, as W3C's addTrack does.
    */
   async addTransceiver(init: TransceiverInit | MediaKind): Promise<Transceiver> {
+    this.#assertOpen('addTransceiver');
     const t: TransceiverInit = typeof init === 'string' ? { kind: init } : init;
     if (typeof t !== 'object' || t === null) {
       throw invalid(
@@ -421,20 +422,24 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * are a later milestone.
    */
   async enableDataChannels(): Promise<void> {
+    this.#assertOpen('enableDataChannels');
     return this.#native.enableDataChannels().catch(rethrow('enableDataChannels'));
   }
 
   async createOffer(): Promise<SessionDescription> {
+    this.#assertOpen('createOffer');
     const sdp = await this.#native.createOffer().catch(rethrow('createOffer'));
     return { type: 'offer', sdp };
   }
 
   async createAnswer(): Promise<SessionDescription> {
+    this.#assertOpen('createAnswer');
     const sdp = await this.#native.createAnswer().catch(rethrow('createAnswer'));
     return { type: 'answer', sdp };
   }
 
   async setLocalDescription(description: SessionDescription): Promise<void> {
+    this.#assertOpen('setLocalDescription');
     checkDescription(description, 'setLocalDescription');
     const applying = { type: description.type, sdp: description.sdp };
     this.#applyingLocal = applying;
@@ -450,6 +455,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   async setRemoteDescription(description: SessionDescription): Promise<void> {
+    this.#assertOpen('setRemoteDescription');
     checkDescription(description, 'setRemoteDescription');
     const applying = { type: description.type, sdp: description.sdp };
     this.#applyingRemote = applying;
@@ -470,6 +476,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * `candidateskipped` event, as browsers do silently.
    */
   async addIceCandidate(candidate: IceCandidate | string | null): Promise<void> {
+    this.#assertOpen('addIceCandidate');
     if (candidate === undefined) {
       throw invalid('addIceCandidate: pass a candidate, or null for the end of candidates');
     }
@@ -490,10 +497,22 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
 
   /** New ICE credentials: the next offer restarts ICE; the current path carries data meanwhile. */
   async restartIce(): Promise<void> {
+    this.#assertOpen('restartIce');
     return this.#native.restartIce().catch(rethrow('restartIce'));
   }
 
-  /** W3C stats (candidate pairs, candidates, transport), keyed by id like RTCStatsReport. */
+  // W3C: once close() is called, every other call is refused, even while the native side
+  // is still closing (close() reads the set-up timeline first).
+  #assertOpen(call: string): void {
+    if (this.#closed)
+      throw new KvsError('ERR_INVALID_STATE', `${call}: the peer connection is closed`);
+  }
+
+  /** @internal the app changed what a report holds (updateEncoderStats): collect anew. */
+  statsChanged(): void {
+    this.#statsCache = undefined;
+  }
+
   /**
    * W3C stats, keyed by id like RTCStatsReport. After close() it answers the figures as they
    * stood when the connection closed (with the states then reading "closed"), never an error.

@@ -260,3 +260,32 @@ export function statsOfType<T extends StatsType>(
 ): Extract<Stats, { type: T }>[] {
   return [...report.values()].filter((s): s is Extract<Stats, { type: T }> => s.type === type);
 }
+
+/**
+ * The stats of one transceiver: its RTP streams (outbound, inbound and their remote
+ * counterparts), the codecs they use, its media source, and the transport. What
+ * `transceiver.getStats()` returns.
+ */
+export function transceiverStats(
+  report: StatsReport,
+  t: { readonly mid: string | null },
+): StatsReport {
+  const out: StatsReport = new Map();
+  const keep = new Set<string>();
+  for (const s of report.values()) {
+    if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.mid === t.mid) {
+      out.set(s.id, s);
+      keep.add(s.codecId);
+      keep.add(s.transportId);
+      if (s.type === 'outbound-rtp') {
+        keep.add(s.remoteId);
+        keep.add(s.mediaSourceId);
+      } else if (s.remoteId) keep.add(s.remoteId);
+    }
+  }
+  for (const id of keep) {
+    const s = report.get(id);
+    if (s) out.set(id, s);
+  }
+  return out;
+}

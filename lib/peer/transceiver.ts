@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import { KvsError } from '../errors.js';
 import { checkFrame, type Frame, type ReceivedFrame } from '../media/frame.js';
 import { native, type NativePeerConnection, type NativeTransceiverInfo } from '../native.js';
-import { transceiverStats } from './metrics.js';
-import type { EncoderStats, StatsReport } from './stats.js';
+import { transceiverStats, type EncoderStats, type StatsReport } from './stats.js';
 
 export type MediaKind = 'audio' | 'video';
 export type Codec = 'H264' | 'H265' | 'VP8' | 'opus' | 'PCMU' | 'PCMA';
@@ -33,13 +32,13 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
   readonly kind: MediaKind;
   #native: NativePeerConnection;
   #info: NativeTransceiverInfo;
-  #pc: { getStats(): Promise<StatsReport> } | undefined;
+  #pc: { getStats(): Promise<StatsReport>; statsChanged(): void } | undefined;
 
   /** @internal made by PeerConnection */
   constructor(
     native: NativePeerConnection,
     info: NativeTransceiverInfo,
-    pc?: { getStats(): Promise<StatsReport> },
+    pc?: { getStats(): Promise<StatsReport>; statsChanged(): void },
   ) {
     super();
     this.#native = native;
@@ -119,6 +118,8 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
       }
     }
     this.encoderStats = { ...this.encoderStats, ...stats };
+    // The next report must show them, even within the stats cache's period.
+    this.#pc?.statsChanged();
   }
 
   /** This transceiver's stats: its RTP streams, their codecs, its media source, the transport. */
