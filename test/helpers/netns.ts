@@ -14,6 +14,11 @@ export function runInNetns(
   extraSetup: string[] = [],
 ): SpawnSyncReturns<string> {
   const setup = [
+    // No IPv6 duplicate-address detection: its addresses would turn from tentative to valid a
+    // second or two after the links come up, and Chromium aborts a page load on that change
+    // (net::ERR_NETWORK_CHANGED, seen under load).
+    'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad',
+    'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad',
     'ip link set lo up',
     'ip link add kvst0 type veth peer name kvst1',
     `ip addr add ${NETNS_ADDRESS}/24 dev kvst0`,
