@@ -162,10 +162,9 @@ function parseCredentials(body: string, where: string): AwsCredentials & { expir
   } catch {
     throw bad('the body is not JSON');
   }
-  const c = (j as { credentials?: unknown } | null)?.credentials as
-    Record<string, unknown> | undefined;
+  const c: unknown = (j as { credentials?: unknown } | null)?.credentials;
   if (typeof c !== 'object' || c === null) throw bad('no "credentials" object');
-  const { accessKeyId, secretAccessKey, sessionToken, expiration } = c;
+  const { accessKeyId, secretAccessKey, sessionToken, expiration } = c as Record<string, unknown>;
   if (typeof accessKeyId !== 'string' || accessKeyId === '') throw bad('no accessKeyId');
   if (typeof secretAccessKey !== 'string' || secretAccessKey === '')
     throw bad('no secretAccessKey');

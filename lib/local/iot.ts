@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { atomicWriteFileSync } from './atomic-file.js';
@@ -159,14 +159,18 @@ export async function startIotEndpoint(deps: {
       );
       return;
     }
-    const socket = req.socket as TLSSocket;
-    const peer = socket.getPeerCertificate();
-    if (!socket.authorized || !peer || !peer.raw) {
+    const socket = req.socket;
+    // Without a certificate Node hands back an empty object.
+    const raw =
+      socket instanceof TLSSocket
+        ? (socket.getPeerCertificate() as { raw?: Buffer }).raw
+        : undefined;
+    if (!(socket instanceof TLSSocket) || !socket.authorized || raw === undefined) {
       refuse(403, 'Access Denied: no client certificate issued by a registered CA.');
       return;
     }
     const certificateId = certificateIdOf(
-      `-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64')}\n-----END CERTIFICATE-----\n`,
+      `-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`,
     );
     const rec = certs.get(certificateId);
     if (!rec) {

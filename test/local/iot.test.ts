@@ -72,8 +72,8 @@ function kvsClient(
 
 async function kvsError(p: Promise<unknown>): Promise<KvsError> {
   const e = await rejection(p);
-  expect(e).toBeInstanceOf(KvsError);
-  return e as KvsError;
+  if (!(e instanceof KvsError)) throw e;
+  return e;
 }
 
 /** Waits (bounded, polling the clock) until `t` has passed. */
@@ -274,7 +274,11 @@ describe('the IoT pieces, without a service', () => {
       keyPath: '/k.pem',
       caPath: '/ca.pem',
     });
-    const { AWS_IOT_CORE_CERT: _c, AWS_IOT_CORE_ROLE_ALIAS: _r, ...half } = env;
+    const half = Object.fromEntries(
+      Object.entries(env).filter(
+        ([k]) => k !== 'AWS_IOT_CORE_CERT' && k !== 'AWS_IOT_CORE_ROLE_ALIAS',
+      ),
+    );
     let err: unknown;
     try {
       iotOptionsFromEnv(half);

@@ -43,7 +43,7 @@ afterEach(async () => {
   if (dataDir) removeDir(dataDir);
   dataDir = undefined;
   for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
+    if (v === undefined) Reflect.deleteProperty(process.env, k);
     else process.env[k] = v;
   }
 });
@@ -65,7 +65,7 @@ async function start(durationSeconds?: number): Promise<LocalKvs> {
 }
 
 function useOnlyIotEnv(env: Record<string, string>): void {
-  for (const k of IOT_VARS) delete process.env[k];
+  for (const k of IOT_VARS) Reflect.deleteProperty(process.env, k);
   // No shared config either: nothing but the IoT variables can supply credentials.
   process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/credentials';
   process.env['AWS_CONFIG_FILE'] = '/nonexistent/config';
@@ -209,11 +209,11 @@ describe('IoT device credentials in sessions', () => {
     await viewer.sendSdpOffer({ type: 'offer', sdp: 'v=0\r\n' });
     await answered;
 
-    let refreshes = 0;
-    let refreshedAfterExpiry = false;
+    // Set in a listener: an object, so that the loop reads it afresh.
+    const seen = { refreshes: 0, afterExpiry: false };
     master.on('iceServers', () => {
-      refreshes++;
-      if (Date.now() > firstExpiry) refreshedAfterExpiry = true;
+      seen.refreshes++;
+      if (Date.now() > firstExpiry) seen.afterExpiry = true;
     });
     // Messages both ways, and now and then a signed call on the master's side (the service's
     // RECONNECT_ICE_SERVER makes it fetch the ICE configuration), until the credentials were
@@ -230,14 +230,14 @@ describe('IoT device credentials in sessions', () => {
       sent++;
       await echoed;
       if (round % 10 === 9) {
-        const before = refreshes;
+        const before = seen.refreshes;
         s.reconnectIceServer(master.channelARN);
-        await until(() => refreshes > before || errors.length > 0, 'an ICE refresh');
+        await until(() => seen.refreshes > before || errors.length > 0, 'an ICE refresh');
       }
-      if ((s.iot?.issued ?? 0) >= 3 && refreshedAfterExpiry) break;
+      if ((s.iot?.issued ?? 0) >= 3 && seen.afterExpiry) break;
     }
     expect(s.iot?.issued).toBeGreaterThanOrEqual(3);
-    expect(refreshedAfterExpiry).toBe(true);
+    expect(seen.afterExpiry).toBe(true);
     expect(errors.map((e) => e.message)).toEqual([]);
     expect(reconnects).toEqual([]);
     expect(states).toEqual([]);
