@@ -120,7 +120,7 @@ describe('the local AWS IoT credentials endpoint', () => {
 
   it('checks the session token, and enforces the expiry', async () => {
     const s = await start({
-      iot: { roleAliases: [{ alias: 'short', credentialDurationSeconds: 2 }] },
+      iot: { roleAliases: [{ alias: 'short', credentialDurationSeconds: 5 }] },
     });
     const c = await fromIotCredentials(deviceOptions(s, 'cam-3', 'short'))();
     const describe = (creds: AwsCredentials) =>
@@ -178,7 +178,7 @@ describe('the local AWS IoT credentials endpoint', () => {
 
   it('refuses a revoked certificate at the next refresh; issued credentials stay valid until then', async () => {
     const s = await start({
-      iot: { roleAliases: [{ alias: 'short', credentialDurationSeconds: 3 }] },
+      iot: { roleAliases: [{ alias: 'short', credentialDurationSeconds: 6 }] },
     });
     const provider = fromIotCredentials(deviceOptions(s, 'cam-5', 'short'));
     const first = await provider();
@@ -187,7 +187,7 @@ describe('the local AWS IoT credentials endpoint', () => {
     expect((await provider()).accessKeyId).toBe(first.accessKeyId);
     await kvsClient(s, first).send(new CreateSignalingChannelCommand({ ChannelName: 'cam-5' }));
     expect(provider.requests).toBe(1);
-    // The refresh (half the 3 s lifetime before expiry) asks again, and is refused.
+    // The refresh (half the 6 s lifetime before expiry) asks again, and is refused.
     let err: unknown;
     for (let i = 0; i < 300 && err === undefined; i++) {
       try {

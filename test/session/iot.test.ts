@@ -30,6 +30,8 @@ const IOT_VARS = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_PROFILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
 ];
 const savedEnv = Object.fromEntries(IOT_VARS.map((k) => [k, process.env[k]]));
 
@@ -151,8 +153,8 @@ describe('IoT device credentials in sessions', () => {
   });
 
   it('renews short-lived credentials during a connection: no message lost, no reconnect', async () => {
-    // 3 s credentials, refreshed 1.5 s before they expire.
-    const s = await start(3);
+    // 5 s credentials, refreshed 2.5 s before they expire (margin enough for a busy machine).
+    const s = await start(5);
     const device = s.iot?.provisionThing('garage', 'short');
     if (!device) throw new Error('no IoT endpoint');
     const provider = fromIotCredentials({
