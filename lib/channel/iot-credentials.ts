@@ -12,7 +12,6 @@ import type { IncomingMessage } from 'node:http';
 import { KvsError } from '../errors.js';
 import type { KvsErrorCode } from '../error-codes.js';
 import { crypto, https } from '../lazy.js';
-import type { AwsCredentials, CredentialProvider } from './credentials.js';
 import type { FailureKind } from './failure.js';
 
 export interface IotCredentialsOptions {
@@ -39,8 +38,20 @@ export interface IotCredentialsOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * Temporary credentials as AWS IoT issues them (a `CredentialProvider` result; declared here
+ * so that credentials.ts, which picks this provider from the environment, is not imported back).
+ */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+  expiration?: Date | undefined;
+}
+
 /** A provider function (AWS SDK v3 shape) with the cache it keeps. */
-export interface IotCredentialProvider extends CredentialProvider {
+export interface IotCredentialProvider {
+  (): Promise<AwsCredentials>;
   /** Drops the cached credentials: the next call fetches. */
   invalidate(): void;
   /** Requests made to the endpoint so far (successful or not). */
