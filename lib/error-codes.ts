@@ -45,6 +45,19 @@ const CODES = {
   ERR_LOCAL_STORE: ts(
     "the local service's channel file cannot be read (damaged, or an unknown format)",
   ),
+  ERR_IOT_FILE_UNREADABLE: ts(
+    'the IoT device certificate, private key or CA file is missing or unreadable; it names the path',
+  ),
+  ERR_IOT_CERT_REFUSED: ts(
+    'the AWS IoT credentials endpoint refused the device certificate (403); it names the certificate',
+  ),
+  ERR_IOT_ROLE_ALIAS_NOT_FOUND: ts(
+    'the AWS IoT credentials endpoint does not know the role alias (404)',
+  ),
+  ERR_IOT_THROTTLED: ts('the AWS IoT credentials endpoint still throttled (429) after the retries'),
+  ERR_IOT_REQUEST: ts(
+    'the AWS IoT credentials request failed: network, TLS, another status, or a bad response',
+  ),
   ERR_SIGNALING_CLOSED: ts('the signaling client is closed'),
   ERR_SIGNALING_PAYLOAD_TOO_LARGE: ts(
     'an outgoing message payload is over 10,000 base64 characters',

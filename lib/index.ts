@@ -18,6 +18,11 @@ export {
   type EndpointCache,
   type EndpointCacheEntry,
   type EndpointCacheKey,
+  fromIotCredentials,
+  iotOptionsFromEnv,
+  IOT_ENV,
+  type IotCredentialProvider,
+  type IotCredentialsOptions,
 } from './channel/index.js';
 export * from './session/index.js';
 export {

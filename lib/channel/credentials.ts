@@ -1,10 +1,12 @@
 /**
  * Where the client's AWS credentials come from: given explicitly (static or a provider
- * function), or the AWS SDK's Node provider chain (environment, shared config and SSO,
+ * function), the AWS IoT credentials endpoint when the C SDK's `AWS_IOT_CORE_*` variables
+ * are set, or else the AWS SDK's Node provider chain (environment, shared config and SSO,
  * process, web identity, container and instance metadata). Cached, and refreshed before their
  * `expiration`, or at once after the service refused them.
  */
 import { credentialProviderNode } from '../lazy.js';
+import { fromIotCredentials, iotOptionsFromEnv } from './iot-credentials.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -17,13 +19,21 @@ export type CredentialProvider = () => Promise<AwsCredentials>;
 export type CredentialsInput = AwsCredentials | CredentialProvider;
 
 /**
- * The AWS SDK's default provider chain, loaded only when no credentials were given, and only
- * when they are first asked for.
+ * When no credentials were given: the AWS IoT provider if the `AWS_IOT_CORE_*` variables are
+ * set (as the C SDK's samples do), else the AWS SDK's default provider chain. Chosen, and the
+ * chain loaded, only when credentials are first asked for.
  */
 export function defaultCredentialProvider(): CredentialProvider {
   let chain: CredentialProvider | undefined;
   return () => {
-    chain ??= credentialProviderNode().defaultProvider();
+    try {
+      if (!chain) {
+        const iot = iotOptionsFromEnv();
+        chain = iot ? fromIotCredentials(iot) : credentialProviderNode().defaultProvider();
+      }
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return chain();
   };
 }
@@ -65,6 +75,9 @@ export class CredentialSource {
   /** Drops the cached credentials (the service refused them). */
   invalidate(): void {
     this.current = undefined;
+    // A caching provider (fromIotCredentials) must not hand the refused credentials back.
+    const p = this.provider as CredentialProvider & { invalidate?: unknown };
+    if (typeof p.invalidate === 'function') (p.invalidate as () => void)();
   }
 
   /** The credentials to sign with, refreshed when stale. Concurrent callers share one fetch. */

@@ -15,3 +15,10 @@ export {
   type EndpointCacheKey,
   type EndpointCacheOptions,
 } from './endpoint-cache.js';
+export {
+  fromIotCredentials,
+  iotOptionsFromEnv,
+  IOT_ENV,
+  type IotCredentialProvider,
+  type IotCredentialsOptions,
+} from './iot-credentials.js';

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { AwsCredentials } from '../channel/credentials.js';
+import type { AwsCredentials, CredentialsInput } from '../channel/credentials.js';
+import { fromIotCredentials, iotOptionsFromEnv } from '../channel/iot-credentials.js';
 import { KvsError } from '../errors.js';
 import { credentialProviderNode } from '../lazy.js';
 
@@ -187,7 +188,8 @@ export interface Target {
   region: string;
   endpoint: string | undefined;
   caCertPath: string | undefined;
-  credentials: AwsCredentials | undefined;
+  /** Access keys, or the AWS IoT provider when the `AWS_IOT_CORE_*` variables are set. */
+  credentials: CredentialsInput | undefined;
   /** For messages: "the local service at ..." or "AWS us-west-2". */
   describe: string;
   local: boolean;
@@ -208,7 +210,18 @@ const NO_CREDENTIALS =
 export async function resolveTarget(values: Record<string, unknown>): Promise<Target> {
   const endpoint = str(values['endpoint']);
   let caCertPath = str(values['ca-cert']) ?? process.env['AWS_KVS_CACERT_PATH'];
-  const envCreds = (): AwsCredentials | undefined => {
+  // The C SDK's device set-up: a certificate traded for temporary credentials at AWS IoT.
+  let iotOptions;
+  try {
+    iotOptions = iotOptionsFromEnv();
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  if (iotOptions && iotOptions.caPath === undefined && caCertPath !== undefined)
+    iotOptions.caPath = caCertPath;
+  const iot = iotOptions ? fromIotCredentials(iotOptions) : undefined;
+  const envCreds = (): CredentialsInput | undefined => {
+    if (iot) return iot;
     const id = process.env['AWS_ACCESS_KEY_ID'];
     const secret = process.env['AWS_SECRET_ACCESS_KEY'];
     if (!id || !secret) return undefined;
@@ -329,6 +342,15 @@ export function explain(
       return ctx.target?.local
         ? `cannot reach ${where}: is kvs-webrtc local running there?\n(${message})`
         : `cannot reach ${where}: check the network, the region and any proxy\n(${message})`;
+    case 'ERR_IOT_FILE_UNREADABLE':
+      return `${message}\n(check AWS_IOT_CORE_CERT, AWS_IOT_CORE_PRIVATE_KEY and AWS_KVS_CACERT_PATH)`;
+    case 'ERR_IOT_CERT_REFUSED':
+      return `${message}\n(AWS_IOT_CORE_CERT, AWS_IOT_CORE_THING_NAME)`;
+    case 'ERR_IOT_ROLE_ALIAS_NOT_FOUND':
+      return `${message}\n(check AWS_IOT_CORE_ROLE_ALIAS: aws iot list-role-aliases)`;
+    case 'ERR_IOT_THROTTLED':
+    case 'ERR_IOT_REQUEST':
+      return `${message}\n(check AWS_IOT_CORE_CREDENTIAL_ENDPOINT: aws iot describe-endpoint --endpoint-type iot:CredentialProvider)`;
     case 'ERR_SIGNALING_INVALID':
       return /credential/i.test(message) ? `${NO_CREDENTIALS}\n(${message})` : message;
     default:

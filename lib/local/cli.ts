@@ -24,6 +24,9 @@ options:
                       names: ${Object.keys(DEFAULT_LIMITS).join(', ')}
   --principals <file> JSON list of extra principals: {accessKeyId, secretAccessKey,
                       sessionToken?, expiration? (ISO time), userName?, policies?}
+  --iot-thing <name>  also serve the AWS IoT credentials endpoint, and write a device certificate
+                      and key for this thing (repeatable); prints the AWS_IOT_CORE_* variables.
+                      Its role alias allows kinesisvideo:* on the channel named like the thing.
   --json              print the connection details as one JSON line
   -h, --help          this text
 `;
@@ -71,6 +74,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
         'no-turn': { type: 'boolean' },
         limit: { type: 'string', multiple: true },
         principals: { type: 'string' },
+        'iot-thing': { type: 'string', multiple: true },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,7 +116,13 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const things = values['iot-thing'] ?? [];
+  if (things.length > 0) opts.iot = { things };
+
   const svc = await startLocalKvs(opts);
+  const devices = svc.iot
+    ? things.map((t) => svc.iot?.provisionThing(t)).filter((d) => d !== undefined)
+    : [];
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -125,6 +135,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
         metricsUrl: svc.metricsUrl,
         auditLogPath: svc.auditLogPath,
         turn: svc.turn ?? null,
+        iot: svc.iot ? { endpoint: svc.iot.endpoint, devices } : null,
         pid: process.pid,
       })}\n`,
     );
@@ -143,6 +154,11 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
         `  audit log       ${svc.auditLogPath}`,
         `  data dir        ${svc.dataDir}`,
         `  admin           POST ${svc.endpoint}/local-admin/go-away | /local-admin/reconnect-ice-server (SigV4, these keys)`,
+        ...devices.flatMap((d) => [
+          `  IoT thing ${d.thingName} (certificate id ${d.certificateId}); on the device:`,
+          ...Object.entries(d.env).map(([k, v]) => `    export ${k}=${v}`),
+          `    kvs-webrtc master ${d.thingName} --endpoint ${svc.endpoint}`,
+        ]),
         'Ctrl-C stops it (GO_AWAY to clients, then their grace period); press twice to stop at once.',
         '',
       ].join('\n'),

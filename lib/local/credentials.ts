@@ -29,6 +29,8 @@ export interface Principal extends CredentialRecord {
   policies: PolicyDocument[];
   /** Only the default key pair may call the local admin API. */
   admin: boolean;
+  /** Values of policy variables, e.g. `credentials-iot:ThingName` for IoT-issued credentials. */
+  policyVariables?: Readonly<Record<string, string>>;
 }
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -83,6 +85,20 @@ export class CredentialTable {
 
   lookup(accessKeyId: string): Principal | undefined {
     return this.byKey.get(accessKeyId);
+  }
+
+  /**
+   * Adds temporary credentials (the IoT credentials endpoint issues them). Expired ones are
+   * dropped an hour after their expiry: until then they are still answered with
+   * ExpiredTokenException rather than as unknown keys.
+   */
+  addTemporary(p: Principal & { expiresAt: number }, now: number): void {
+    for (const [k, rec] of this.byKey) {
+      if (rec.expiresAt !== undefined && rec.expiresAt < now - 3_600_000) this.byKey.delete(k);
+    }
+    if (this.byKey.has(p.accessKeyId))
+      throw invalidArgument(`duplicate access key ${p.accessKeyId}`);
+    this.byKey.set(p.accessKeyId, { ...p, policies: p.policies.map((d) => validatePolicy(d)) });
   }
 
   static withDefault(

@@ -144,7 +144,7 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
         return;
       }
       const action = `kinesisvideo:${op.name}`;
-      if (evaluate(principal.policies, action, resource) !== 'Allow') {
+      if (evaluate(principal.policies, action, resource, principal.policyVariables) !== 'Allow') {
         const msg = denyMessage(deps.svc, principal, action, resource);
         throw op.plane === 'control'
           ? accessDenied(msg, 401)
@@ -268,7 +268,7 @@ export function handleUpgrade(
     const arn = checkArn(arnParam, 'X-Amz-ChannelARN');
     if (clientId !== undefined) checkClientId(clientId, 'X-Amz-ClientId');
     const action = `kinesisvideo:${op}`;
-    if (evaluate(principal.policies, action, arn) !== 'Allow') {
+    if (evaluate(principal.policies, action, arn, principal.policyVariables) !== 'Allow') {
       throw accessDenied(denyMessage(deps.svc, principal, action, arn), 403);
     }
     const channel = deps.hub.admit(arn, role, clientId);

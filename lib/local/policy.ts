@@ -1,7 +1,8 @@
 /**
  * IAM-style policy evaluation, pure. The grammar is the seed's: statements with Effect,
  * Action (wildcards `*` and `?`, case-insensitive) and Resource (ARN globs, case-sensitive).
- * Default deny; any matching Allow grants; any matching Deny wins over every Allow.
+ * Default deny; any matching Allow grants; any matching Deny wins over every Allow. One policy
+ * variable is expanded in Resource: `${credentials-iot:ThingName}`; others match literally.
  */
 import { invalidArgument } from '../errors.js';
 
@@ -89,23 +90,65 @@ export function validatePolicy(doc: unknown): PolicyDocument {
   return d as unknown as PolicyDocument;
 }
 
-function statementMatches(s: PolicyStatement, action: string, resource: string): boolean {
+/** The one policy variable the local service expands (AWS IoT's role-alias policies use it). */
+export const THING_NAME_VARIABLE = 'credentials-iot:ThingName';
+const THING_NAME_RE = /\$\{credentials-iot:ThingName\}/g;
+
+/**
+ * A Resource pattern with `${credentials-iot:ThingName}` replaced by its value. Without a
+ * value (credentials not issued for a thing) the pattern matches nothing, as IAM treats a
+ * variable that is absent from the request; a value with glob characters likewise.
+ */
+function expand(
+  pattern: string,
+  vars: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  if (!pattern.includes('${')) return pattern;
+  THING_NAME_RE.lastIndex = 0;
+  if (!THING_NAME_RE.test(pattern)) return pattern;
+  const v = vars?.[THING_NAME_VARIABLE];
+  if (v === undefined || v === '' || /[*?]/.test(v)) return undefined;
+  return pattern.replace(THING_NAME_RE, v);
+}
+
+function resourceHit(
+  patterns: string[],
+  resource: string,
+  vars: Readonly<Record<string, string>> | undefined,
+): boolean {
+  return patterns.some((p) => {
+    const e = expand(p, vars);
+    return e !== undefined && matchResource(e, resource);
+  });
+}
+
+function statementMatches(
+  s: PolicyStatement,
+  action: string,
+  resource: string,
+  vars: Readonly<Record<string, string>> | undefined,
+): boolean {
   const actionHit =
     s.Action !== undefined
       ? asList(s.Action).some((p) => matchAction(p, action))
       : !asList(s.NotAction).some((p) => matchAction(p, action));
   if (!actionHit) return false;
   return s.Resource !== undefined
-    ? asList(s.Resource).some((p) => matchResource(p, resource))
-    : !asList(s.NotResource).some((p) => matchResource(p, resource));
+    ? resourceHit(asList(s.Resource), resource, vars)
+    : !resourceHit(asList(s.NotResource), resource, vars);
 }
 
-export function evaluate(policies: PolicyDocument[], action: string, resource: string): Decision {
+export function evaluate(
+  policies: PolicyDocument[],
+  action: string,
+  resource: string,
+  vars?: Readonly<Record<string, string>>,
+): Decision {
   let allowed = false;
   for (const p of policies) {
     const stmts = Array.isArray(p.Statement) ? p.Statement : [p.Statement];
     for (const s of stmts) {
-      if (!statementMatches(s, action, resource)) continue;
+      if (!statementMatches(s, action, resource, vars)) continue;
       if (s.Effect === 'Deny') return 'ExplicitDeny';
       allowed = true;
     }

@@ -11,6 +11,7 @@ import { AuditLog } from './audit.js';
 import { CredentialTable, type LocalPrincipal } from './credentials.js';
 import { clientLimit } from './errors.js';
 import { handleHttp, handleUpgrade, type FrontEndDeps } from './front-end.js';
+import { startIotEndpoint, type LocalIot, type LocalIotOptions } from './iot.js';
 import { resolveLimits, type LocalKvsLimits } from './limits.js';
 import { Metrics } from './metrics.js';
 import type { ServiceContext } from './operations.js';
@@ -43,6 +44,8 @@ export interface LocalKvsOptions {
   principals?: LocalPrincipal[];
   /** Where service messages go; default: warnings to stderr, nothing else. */
   log?: (line: string) => void;
+  /** Serve the AWS IoT credentials endpoint (true: with the default role alias only). */
+  iot?: boolean | LocalIotOptions;
 }
 
 export interface LocalKvs {
@@ -64,6 +67,8 @@ export interface LocalKvs {
   turn: { uris: string[] } | undefined;
   /** Why TURN is off, when it is. */
   turnUnavailableReason: string | undefined;
+  /** The IoT credentials endpoint, when the `iot` option asked for it. */
+  iot: LocalIot | undefined;
   /** Sends GO_AWAY (to one channel's connections, or all) and closes them after the grace. */
   goAway(channelArn?: string): number;
   /** Sends RECONNECT_ICE_SERVER (to one channel's connections, or all). */
@@ -195,6 +200,25 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
   }
   port = (server.address() as { port: number }).port;
 
+  let iot: LocalIot | undefined;
+  if (options.iot) {
+    try {
+      iot = await startIotEndpoint({
+        host,
+        dataDir,
+        tls,
+        credentials: table,
+        options: options.iot === true ? {} : options.iot,
+        now: Date.now,
+        log,
+      });
+    } catch (e) {
+      server.close();
+      await Promise.all(coturns.map((c) => c.stop()));
+      throw e;
+    }
+  }
+
   // A process exiting without stop() must not leave coturn behind.
   const killTurn = (): void => {
     for (const c of coturns) c.killNow();
@@ -219,6 +243,7 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
         }
       }
       hub.closeAll();
+      iot?.close();
       wss.close();
       server.closeAllConnections();
       await Promise.all(coturns.map((c) => c.stop()));
@@ -243,6 +268,7 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     metricsUrl: `https://${hostPort()}/metrics`,
     turn: coturns.length > 0 ? { uris: coturns.flatMap((c) => c.uris()) } : undefined,
     turnUnavailableReason,
+    iot,
     goAway: (arn) => hub.goAway(arn),
     reconnectIceServer: (arn) => hub.reconnectIceServer(arn),
     stop,

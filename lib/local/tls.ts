@@ -11,6 +11,8 @@ import { atomicWriteFileSync } from './atomic-file.js';
 
 export interface TlsMaterial {
   caCertPath: string;
+  /** The CA's key: the IoT endpoint signs device certificates with it. */
+  caKeyPath: string;
   caCert: string;
   certPath: string;
   keyPath: string;
@@ -89,6 +91,32 @@ function makeServerCert(caCertPem: string, caKeyPem: string, now: number) {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
 }
 
+/** A device (client) certificate for an IoT thing, signed by the given CA. */
+export function makeDeviceCert(
+  caCertPem: string,
+  caKeyPem: string,
+  commonName: string,
+  now = Date.now(),
+): { certPem: string; keyPem: string } {
+  const ca = forge.pki.certificateFromPem(caCertPem);
+  const kp = rsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(now - DAY);
+  cert.validity.notAfter = new Date(now + 3650 * DAY);
+  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
+}
+
 function stillValid(certPem: string, now: number): boolean {
   try {
     const c = new X509Certificate(certPem);
@@ -133,6 +161,7 @@ export function ensureTlsMaterial(dataDir: string, now = Date.now()): TlsMateria
   }
   return {
     caCertPath,
+    caKeyPath,
     caCert,
     certPath,
     keyPath,

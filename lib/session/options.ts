@@ -34,7 +34,10 @@ export interface SessionOptions {
   channelArn?: string;
   /** Default: AWS_REGION, then AWS_DEFAULT_REGION, then us-west-2 (the C SDK's default). */
   region?: string;
-  /** Default: the AWS SDK's Node provider chain (environment, profile, SSO, container, IMDS). */
+  /**
+   * Default: AWS IoT (`fromIotCredentials`) when the `AWS_IOT_CORE_*` variables are set, else
+   * the AWS SDK's Node provider chain (environment, profile, SSO, container, IMDS).
+   */
   credentials?: CredentialsInput;
   /** A control-plane endpoint override, such as the local service's `https://127.0.0.1:PORT`. */
   endpoint?: string;

@@ -8,6 +8,7 @@
 import type { ChannelApi } from '../channel/api.js';
 import type { CredentialSource } from '../channel/credentials.js';
 import { ChannelCallError, classifyFailure } from '../channel/failure.js';
+import { IOT_FAILURE_KINDS } from '../channel/iot-credentials.js';
 import { KvsError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import { abortError, closedError } from './errors.js';
@@ -62,6 +63,20 @@ function isAborted(signal: AbortSignal): boolean {
 /** Any failure of a step as a routable ChannelCallError. */
 function asCallError(e: unknown, state: SignalingClientState): ChannelCallError {
   if (e instanceof ChannelCallError) return e;
+  // The IoT credential provider's errors say themselves whether a retry can help.
+  const iotKind = e instanceof KvsError ? IOT_FAILURE_KINDS[e.code] : undefined;
+  if (iotKind !== undefined) {
+    return new ChannelCallError(
+      `${state} failed: ${(e as KvsError).message}`,
+      undefined,
+      (e as KvsError).code,
+      iotKind,
+      false,
+      {
+        cause: e,
+      },
+    );
+  }
   const err: Error & { code?: unknown } = e instanceof Error ? e : new Error(String(e));
   const name = err.name;
   const code = typeof err.code === 'string' ? err.code : undefined;
@@ -76,6 +91,11 @@ function asCallError(e: unknown, state: SignalingClientState): ChannelCallError 
     false,
     { cause: e },
   );
+}
+
+function iotCause(err: ChannelCallError): KvsError | undefined {
+  const c = err.cause;
+  return c instanceof KvsError && IOT_FAILURE_KINDS[c.code] !== undefined ? c : undefined;
 }
 
 export class ControlPlane {
@@ -196,7 +216,8 @@ export class ControlPlane {
         failures++;
         metrics.error(this.background);
         log.warn(`${state}: ${err.message} (attempt ${failures}/${opts.backoff.maxAttempts})`);
-        if (rec.fatal) throw err;
+        // A credential provider's own KvsError (e.g. ERR_IOT_CERT_REFUSED) is the clearer one.
+        if (rec.fatal) throw iotCause(err) ?? err;
         if (failures >= opts.backoff.maxAttempts) {
           throw new KvsError(
             'ERR_SIGNALING_RETRIES_EXHAUSTED',

@@ -31,7 +31,10 @@ export interface SignalingClientOptions {
   /** A viewer's id on the channel (required for viewers; 1-256 of [a-zA-Z0-9_-], not `AWS_...`). */
   clientId?: string;
   region: string;
-  /** Static credentials or a provider; default: the AWS SDK's Node provider chain. */
+  /**
+   * Static credentials or a provider (e.g. `fromIotCredentials`); default: AWS IoT when the
+   * `AWS_IOT_CORE_*` variables are set, else the AWS SDK's Node provider chain.
+   */
   credentials?: CredentialsInput;
   /** Control-plane endpoint override, e.g. the local service's `https://127.0.0.1:PORT`. */
   endpoint?: string;
