@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { camelKeys, cloudTrailRecord } from '../../lib/local/audit.js';
+import { CredentialTable } from '../../lib/local/credentials.js';
 import { resolveLimits, DEFAULT_LIMITS } from '../../lib/local/limits.js';
 import { Metrics } from '../../lib/local/metrics.js';
 import {
@@ -264,6 +265,17 @@ describe('validation and limits', () => {
       turnCredentialTtlSeconds: 300,
     });
     expect(() => resolveLimits({ maxViewers: 0 })).toThrow(/maxViewers/);
+  });
+});
+
+describe('principals', () => {
+  it('refuses an expiration that is not a valid date, which would otherwise never expire', () => {
+    const p = { accessKeyId: 'AKIABADDATE00000001', secretAccessKey: 's' };
+    expect(() => new CredentialTable([{ ...p, expiration: new Date('not a date') }])).toThrow(
+      /expiration must be a valid Date/,
+    );
+    const ok = new CredentialTable([{ ...p, expiration: new Date(Date.UTC(2030, 0, 1)) }]);
+    expect(ok.lookup(p.accessKeyId)?.expiresAt).toBe(Date.UTC(2030, 0, 1));
   });
 });
 
