@@ -14,7 +14,9 @@ import { resolveLimits, DEFAULT_LIMITS } from '../../lib/local/limits.js';
 import { Metrics } from '../../lib/local/metrics.js';
 import {
   evaluate,
+  globMatch,
   matchAction,
+  matchResource,
   validatePolicy,
   type PolicyDocument,
 } from '../../lib/local/policy.js';
@@ -149,6 +151,53 @@ describe('policy evaluation', () => {
       }),
     ).toThrow(/Condition/);
     expect(() => validatePolicy({ Version: '2099-01-01', Statement: [] })).toThrow(/Version/);
+  });
+});
+
+describe('glob matching', () => {
+  it('agrees with a regular-expression reference on a table and on bounded random cases', () => {
+    const table: [string, string, boolean][] = [
+      ['*', '', true],
+      ['', '', true],
+      ['a', '', false],
+      ['a*b', 'ab', true],
+      ['a*b', 'a-b-b', true],
+      ['a*b*c', 'abbc', true],
+      ['a*b*c', 'acb', false],
+      ['?', 'x', true],
+      ['?', '', false],
+      ['*?*', 'x', true],
+      ['a*?b', 'ab', false],
+      ['channel/*-*-*-*-prod/*', 'channel/a-b-c-d-prod/1', true],
+      ['channel/*-*-*-*-prod/*', 'channel/a-b-c-prod/1', false],
+    ];
+    for (const [p, t, want] of table) expect([p, t, globMatch(p, t)]).toEqual([p, t, want]);
+    // A small alphabet makes overlapping pieces common, which is where greedy placement could err.
+    const reference = (p: string, t: string): boolean =>
+      new RegExp(
+        `^${p.replace(/[-/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
+        's',
+      ).test(t);
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const word = (alphabet: string, max: number): string =>
+      Array.from({ length: rand(max + 1) }, () => alphabet[rand(alphabet.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const p = word('ab-*?', 7);
+      const t = word('ab-', 9);
+      expect([p, t, globMatch(p, t)]).toEqual([p, t, reference(p, t)]);
+    }
+  });
+
+  it('keeps Action case-insensitive and Resource case-sensitive', () => {
+    expect(matchAction('KINESISVIDEO:Describe*', 'kinesisvideo:describeSignalingChannel')).toBe(
+      true,
+    );
+    expect(matchResource('arn:aws:kinesisvideo:*:*:channel/Cam*', CH)).toBe(false);
+    expect(matchResource('arn:aws:kinesisvideo:*:*:channel/channel_*/*', CH)).toBe(true);
   });
 });
 
