@@ -175,11 +175,17 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     },
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
-  const server: Server = createServer({ key: tls.key, cert: tls.cert });
+  const server: Server = createServer({
+    key: tls.key,
+    cert: tls.cert,
+    // Node's default is 120 s; a client that never says hello holds a socket until then.
+    handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+  });
   const deps: FrontEndDeps = { svc, credentials: table, hub, metrics, audit, wss, log };
   server.on('request', (req, res) => handleHttp(deps, req, res));
   server.on('upgrade', (req, socket, head: Buffer) => handleUpgrade(deps, req, socket, head));
-  server.on('tlsClientError', () => undefined);
+  // A failed or timed-out handshake ends the connection; nothing of it is logged.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -139,3 +139,127 @@ describe('audit records', () => {
     );
   });
 });
+
+/** POSTs `size` bytes; resolves with the status and error type, or rejects on a reset first. */
+function postBytes(
+  size: number,
+  chunked: boolean,
+): Promise<{ status: number; errorType: string; connection: string }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      `${svc.endpoint}/createSignalingChannel`,
+      {
+        method: 'POST',
+        ca: svc.caCert,
+        headers: {
+          'content-type': 'application/json',
+          ...(chunked ? {} : { 'content-length': String(size) }),
+        },
+      },
+      (res) => {
+        answered = true;
+        res.resume();
+        resolve({
+          status: res.statusCode ?? 0,
+          errorType: String(res.headers['x-amzn-errortype'] ?? '').split(':')[0] as string,
+          connection: String(res.headers['connection'] ?? ''),
+        });
+      },
+    );
+    // Once answered, the service may stop reading: a write error then is expected.
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size && !answered) {
+        const n = Math.min(chunk.length, size - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+describe('request bodies', () => {
+  it.each([false, true])(
+    'a body over 1 MiB gets a 413 answer, not a reset (chunked: %s)',
+    async (chunked) => {
+      const r = await postBytes(2 << 20, chunked);
+      expect(r).toEqual({
+        status: 413,
+        errorType: 'RequestEntityTooLargeException',
+        connection: 'close',
+      });
+    },
+  );
+
+  it('a body of exactly 1 MiB is still read through (then refused: it is unsigned)', async () => {
+    const r = await postBytes(1 << 20, false);
+    expect(r.status).toBe(403); // unsigned: refused by SigV4 after the whole body was read
+  });
+});
+
+describe('TLS', () => {
+  it('closes a connection that never sends a ClientHello', async () => {
+    const sock = tcpConnect(svc.port, '127.0.0.1');
+    const outcome = await new Promise<string>((resolve) => {
+      // Generous: the service is started with a 500 ms handshake timeout.
+      const t = setTimeout(() => resolve('still open after 30 s'), 30_000);
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        clearTimeout(t);
+        resolve('closed');
+      });
+    });
+    sock.destroy();
+    expect(outcome).toBe('closed');
+  });
+
+  it('also closes one that stops halfway through its ClientHello', async () => {
+    const sock = tcpConnect(svc.port, '127.0.0.1');
+    // A TLS record header announcing 512 bytes of handshake, then silence.
+    sock.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    const outcome = await new Promise<string>((resolve) => {
+      const t = setTimeout(() => resolve('still open after 30 s'), 30_000);
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        clearTimeout(t);
+        resolve('closed');
+      });
+    });
+    sock.destroy();
+    expect(outcome).toBe('closed');
+  });
+});
+
+/** GET or OPTIONS with an Origin header; resolves the response headers. */
+function withOrigin(method: string, path: string, origin: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    request(`${svc.endpoint}${path}`, { method, ca: svc.caCert, headers: { origin } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('CORS', () => {
+  it('/metrics does not echo an Origin (nor allow any), the API still does', async () => {
+    const evil = 'https://evil.example';
+    for (const method of ['GET', 'OPTIONS']) {
+      const h = await withOrigin(method, '/metrics', evil);
+      expect(h['access-control-allow-origin']).toBeUndefined();
+    }
+    const api = await withOrigin('OPTIONS', '/describeSignalingChannel', 'https://app.example');
+    expect(api['access-control-allow-origin']).toBe('https://app.example');
+  });
+});
