@@ -263,3 +263,43 @@ describe('CORS', () => {
     expect(api['access-control-allow-origin']).toBe('https://app.example');
   });
 });
+
+describe('SendAlexaOfferToMaster', () => {
+  it('two concurrent calls with one SenderClientId each get the answer to their own offer', async () => {
+    const arn = (await kv.send(new CreateSignalingChannelCommand({ ChannelName: 'alexa-twice' })))
+      .ChannelARN as string;
+    const master = await connect(svc, arn);
+    try {
+      const sc = signalingClient(svc, svc.endpoint);
+      const offer = (n: number): Promise<string | undefined> =>
+        sc
+          .send(
+            new SendAlexaOfferToMasterCommand({
+              ChannelARN: arn,
+              SenderClientId: 'alexa-same',
+              MessagePayload: Buffer.from(`offer-${n}`).toString('base64'),
+            }),
+          )
+          .then((r) => r.Answer);
+      const first = offer(1);
+      // The second goes out only once the master holds the first, so their order is known.
+      const o1 = await master.next();
+      const second = offer(2);
+      const o2 = await master.next();
+      const answerTo = (o: Record<string, unknown>): string =>
+        Buffer.from(`answer-to-${Buffer.from(String(o['messagePayload']), 'base64').toString()}`).toString(
+          'base64',
+        );
+      for (const o of [o1, o2]) {
+        master.send({ action: 'SDP_ANSWER', recipientClientId: 'alexa-same', messagePayload: answerTo(o) });
+      }
+      const got = await Promise.all([first, second]);
+      expect(got.map((a) => Buffer.from(String(a), 'base64').toString())).toEqual([
+        'answer-to-offer-1',
+        'answer-to-offer-2',
+      ]);
+    } finally {
+      await closeAll(master);
+    }
+  });
+});
