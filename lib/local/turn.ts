@@ -113,7 +113,7 @@ const WATCHDOG = [
   // message ("Terminated") would then kill it with SIGPIPE before it removes the folder.
   'exec 3<&- >/dev/null 2>&1',
   "trap '' PIPE",
-  "trap 'kill -TERM \"$pid\"' TERM INT HUP",
+  'trap \'kill -TERM "$pid"\' TERM INT HUP',
   'status=0',
   // `wait` returns early when a trapped signal arrives: wait until coturn is really gone.
   'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done',
@@ -199,10 +199,14 @@ export class Coturn {
     }
     // detached: its own process group, so that a last-resort SIGKILL reaches coturn and its
     // wrapper together, and a terminal's Ctrl-C reaches the service only, which stops coturn.
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'kvs-turn-watchdog', workDir, binary, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      '/bin/sh',
+      ['-c', WATCHDOG, 'kvs-turn-watchdog', workDir, binary, ...args],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     // The pipe's only job is to close when this process goes; nothing is ever written to it.
     child.stdin.on('error', () => undefined);
     const turn = new Coturn(child, workDir, secret, port, tlsPort, opts.host ?? '127.0.0.1');

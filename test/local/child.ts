@@ -151,7 +151,11 @@ export function startScriptChild(dataDir: string, timeoutMs = 30_000): Promise<S
       const nl = out.indexOf('\n');
       if (nl >= 0) {
         clearTimeout(timer);
-        resolvePromise({ child, info: JSON.parse(out.slice(0, nl)) as ScriptChild['info'], exited });
+        resolvePromise({
+          child,
+          info: JSON.parse(out.slice(0, nl)) as ScriptChild['info'],
+          exited,
+        });
       }
     });
     void exited.then(({ code }) => {

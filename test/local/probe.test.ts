@@ -131,12 +131,13 @@ describe('audit records', () => {
     const added = records().slice(lines);
     expect(added).toHaveLength(20);
     for (const rec of added) {
-      expect(rec).toMatchObject({ eventName: 'CreateSignalingChannel', errorCode: 'InvalidArgumentException' });
+      expect(rec).toMatchObject({
+        eventName: 'CreateSignalingChannel',
+        errorCode: 'InvalidArgumentException',
+      });
       expect(Buffer.byteLength(JSON.stringify(rec))).toBeLessThanOrEqual(MAX_AUDIT_RECORD_BYTES);
     }
-    expect(size() - before).toBeLessThanOrEqual(
-      20 * (MAX_AUDIT_RECORD_BYTES + 1),
-    );
+    expect(size() - before).toBeLessThanOrEqual(20 * (MAX_AUDIT_RECORD_BYTES + 1));
   });
 });
 
@@ -163,7 +164,7 @@ function postBytes(
         resolve({
           status: res.statusCode ?? 0,
           errorType: String(res.headers['x-amzn-errortype'] ?? '').split(':')[0] as string,
-          connection: String(res.headers['connection'] ?? ''),
+          connection: res.headers['connection'] ?? '',
         });
       },
     );
@@ -241,7 +242,11 @@ describe('TLS', () => {
 });
 
 /** GET or OPTIONS with an Origin header; resolves the response headers. */
-function withOrigin(method: string, path: string, origin: string): Promise<Record<string, unknown>> {
+function withOrigin(
+  method: string,
+  path: string,
+  origin: string,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     request(`${svc.endpoint}${path}`, { method, ca: svc.caCert, headers: { origin } }, (res) => {
       res.resume();
@@ -287,11 +292,15 @@ describe('SendAlexaOfferToMaster', () => {
       const second = offer(2);
       const o2 = await master.next();
       const answerTo = (o: Record<string, unknown>): string =>
-        Buffer.from(`answer-to-${Buffer.from(String(o['messagePayload']), 'base64').toString()}`).toString(
-          'base64',
-        );
+        Buffer.from(
+          `answer-to-${Buffer.from(String(o['messagePayload']), 'base64').toString()}`,
+        ).toString('base64');
       for (const o of [o1, o2]) {
-        master.send({ action: 'SDP_ANSWER', recipientClientId: 'alexa-same', messagePayload: answerTo(o) });
+        master.send({
+          action: 'SDP_ANSWER',
+          recipientClientId: 'alexa-same',
+          messagePayload: answerTo(o),
+        });
       }
       const got = await Promise.all([first, second]);
       expect(got.map((a) => Buffer.from(String(a), 'base64').toString())).toEqual([

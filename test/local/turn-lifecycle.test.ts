@@ -87,8 +87,7 @@ describe('coturn ends with the process that started it', () => {
         // The default action of the signal still ends the script (nothing swallowed it).
         expect(how.signal).toBe(sig);
         const gone = await eventually(
-          () =>
-            turnProcesses(ports).length === 0 && workDirs.every((d) => d && !existsSync(d)),
+          () => turnProcesses(ports).length === 0 && workDirs.every((d) => d && !existsSync(d)),
         );
         expect({
           left: turnProcesses(ports).map((p) => p.argv.slice(0, 3).join(' ')),
