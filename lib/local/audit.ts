@@ -64,10 +64,13 @@ export function camelKeys(v: unknown, depth = 0): unknown {
       break;
     }
     const key = clip(k);
-    out[key.charAt(0).toLowerCase() + key.slice(1)] = camelKeys(
-      (v as Record<string, unknown>)[k],
-      depth + 1,
-    );
+    // defineProperty, not assignment: a "__proto__" key in the body must stay a plain key.
+    Object.defineProperty(out, key.charAt(0).toLowerCase() + key.slice(1), {
+      value: camelKeys((v as Record<string, unknown>)[k], depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

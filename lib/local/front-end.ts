@@ -49,8 +49,11 @@ function splitUrl(url: string | undefined): { path: string; query: string } {
   return q < 0 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q + 1) };
 }
 
-/** Past MAX_BODY the service answers 413 at once; it reads on (discarding) this much more, so
- * that a client still sending its body can read the answer instead of getting a reset. */
+/**
+ * Past MAX_BODY the service still reads (and discards) up to this much more before it answers
+ * 413: Node closes the connection right after that answer, and a client still sending its body
+ * would get a reset instead of the answer. Beyond it, the answer goes at once.
+ */
 const MAX_DISCARD = 8 << 20;
 
 const tooLarge = (): ServiceError =>
@@ -64,28 +67,24 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_BODY + MAX_DISCARD) {
-      // Too much to read through: answer, and let the connection close after the answer.
       reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let refused = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (refused) {
-        if (size > MAX_BODY + MAX_DISCARD) req.destroy();
+      if (size > MAX_BODY + MAX_DISCARD) {
+        reject(tooLarge());
         return;
       }
       if (size > MAX_BODY) {
-        refused = true;
-        chunks.length = 0;
-        reject(tooLarge());
+        chunks.length = 0; // refused already: keep nothing, answer at the end
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -147,7 +146,7 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
         'Content-Type': 'application/json',
         'x-amzn-ErrorType': `${e.type}${ERROR_NAMESPACE}`,
         'Content-Length': String(Buffer.byteLength(body)),
-        // The rest of an oversized body is not read: this connection cannot carry another call.
+        // An oversized body may not have been read to its end: the connection is not reused.
         ...(e.status === 413 ? { Connection: 'close' } : {}),
       })
       .end(body);

@@ -232,6 +232,10 @@ describe('audit records', () => {
       channelName: 'a',
       nested: [{ channelARN: 'b' }],
     });
+    // A "__proto__" key in a parsed body stays a key of the record, not its prototype.
+    const odd = camelKeys(JSON.parse('{"__proto__":{"X":1}}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(odd)).toBe(Object.prototype);
+    expect(JSON.stringify(odd)).toBe('{"__proto__":{"x":1}}');
     const rec = cloudTrailRecord({
       eventName: 'CreateSignalingChannel',
       identity: { accessKeyId: 'AKIAX', userName: 'Alice', accountId: '123456789012' },
