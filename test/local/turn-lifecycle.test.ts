@@ -156,8 +156,10 @@ describe('secrets and addresses', () => {
       removeDir(dataDir);
     }
     for (const host of ['0.0.0.0', '::', '192.0.2.1']) {
+      const dir = tempDir();
+      dirs.push(dir);
       await expect(
-        startLocalKvs({ host: host as '127.0.0.1', turn: false, dataDir: tempDir() }),
+        startLocalKvs({ host: host as '127.0.0.1', turn: false, dataDir: dir }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     }
   });
