@@ -78,7 +78,16 @@ export class CredentialTable {
         admin: p.accessKeyId === adminKeyId,
       };
       if (p.sessionToken !== undefined) rec.sessionToken = p.sessionToken;
-      if (p.expiration !== undefined) rec.expiresAt = p.expiration.getTime();
+      if (p.expiration !== undefined) {
+        // An invalid date would compare false against every instant and so never expire.
+        const at = p.expiration instanceof Date ? p.expiration.getTime() : NaN;
+        if (!Number.isFinite(at)) {
+          throw invalidArgument(
+            `principal ${p.accessKeyId}: expiration must be a valid Date, got ${String(p.expiration)}`,
+          );
+        }
+        rec.expiresAt = at;
+      }
       this.byKey.set(p.accessKeyId, rec);
     }
   }

@@ -49,20 +49,42 @@ function splitUrl(url: string | undefined): { path: string; query: string } {
   return q < 0 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q + 1) };
 }
 
+/**
+ * Past MAX_BODY the service still reads (and discards) up to this much more before it answers
+ * 413: Node closes the connection right after that answer, and a client still sending its body
+ * would get a reset instead of the answer. Beyond it, the answer goes at once.
+ */
+const MAX_DISCARD = 8 << 20;
+
+const tooLarge = (): ServiceError =>
+  new ServiceError(
+    'RequestEntityTooLargeException',
+    413,
+    `The request body is larger than ${MAX_BODY} bytes.`,
+  );
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_BODY + MAX_DISCARD) {
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
+      if (size > MAX_BODY + MAX_DISCARD) {
+        reject(tooLarge());
+        return;
+      }
       if (size > MAX_BODY) {
-        reject(serialization('The request body is too large.'));
-        req.destroy();
+        chunks.length = 0; // refused already: keep nothing, answer at the end
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -93,13 +115,17 @@ function denyMessage(svc: ServiceContext, p: Principal, action: string, resource
 export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: ServerResponse): void {
   const started = deps.svc.now();
   const requestId = randomUUID();
-  const origin = req.headers['origin'];
-  res.setHeader('Access-Control-Allow-Origin', typeof origin === 'string' ? origin : '*');
-  if (typeof origin === 'string') res.setHeader('Vary', 'Origin');
-  for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+  const { path, query } = splitUrl(req.url);
+  // /metrics is unauthenticated: no CORS, so that no web page the user visits can read it.
+  // The API paths echo the Origin: they need a SigV4 signature, which a page cannot forge.
+  if (path !== '/metrics') {
+    const origin = req.headers['origin'];
+    res.setHeader('Access-Control-Allow-Origin', typeof origin === 'string' ? origin : '*');
+    if (typeof origin === 'string') res.setHeader('Vary', 'Origin');
+    for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+  }
   res.setHeader('x-amzn-RequestId', requestId);
 
-  const { path, query } = splitUrl(req.url);
   if (req.method === 'OPTIONS') {
     res.writeHead(200, { 'Content-Length': '0' }).end();
     return;
@@ -120,6 +146,8 @@ export function handleHttp(deps: FrontEndDeps, req: IncomingMessage, res: Server
         'Content-Type': 'application/json',
         'x-amzn-ErrorType': `${e.type}${ERROR_NAMESPACE}`,
         'Content-Length': String(Buffer.byteLength(body)),
+        // An oversized body may not have been read to its end: the connection is not reused.
+        ...(e.status === 413 ? { Connection: 'close' } : {}),
       })
       .end(body);
   };

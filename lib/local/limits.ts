@@ -33,6 +33,12 @@ export interface LocalKvsLimits {
   alexaAnswerTimeoutMs: number;
   /** Messages held per offline recipient (not in the seed; keeps memory bounded). */
   maxPendingPerRecipient: number;
+  /** Messages held per channel, all recipients together (not in the seed). */
+  maxPendingPerChannel: number;
+  /** Messages held by the whole service (not in the seed). */
+  maxPendingTotal: number;
+  /** A TLS connection that has not finished its handshake by then is closed (not in the seed). */
+  tlsHandshakeTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<LocalKvsLimits> = Object.freeze({
@@ -52,6 +58,9 @@ export const DEFAULT_LIMITS: Readonly<LocalKvsLimits> = Object.freeze({
   clockSkewMs: 5 * 60_000,
   alexaAnswerTimeoutMs: 5_000,
   maxPendingPerRecipient: 100,
+  maxPendingPerChannel: 1000,
+  maxPendingTotal: 10_000,
+  tlsHandshakeTimeoutMs: 10_000,
 });
 
 export function resolveLimits(partial: Partial<LocalKvsLimits> = {}): LocalKvsLimits {

@@ -4,6 +4,8 @@
  * - Latency (Operation, SignalingChannelName): a summary in milliseconds;
  * - MessagesTransferred (ChannelName): messages sent and received on the channel;
  * - TURNConnected (ChannelName): TURN allocations made with the channel's credentials.
+ * And one of the local service's own: kvs_local_held_messages, messages held for recipients
+ * that are not connected (bounded by the limits, dropped once their channel's TTL passes).
  */
 
 export type SignalingOperation =
@@ -30,6 +32,12 @@ export class Metrics {
   private readonly latency = new Map<string, Summary>();
   private readonly messages = new Map<string, number>();
   private readonly turn = new Map<string, number>();
+  private held = 0;
+
+  /** How many messages the signaling hub holds for offline recipients right now. */
+  setHeldMessages(n: number): void {
+    this.held = n;
+  }
 
   /** Records one call: Failure gets 0 on a 200, 1 otherwise; Latency gets the duration. */
   recordCall(op: SignalingOperation, channelName: string, ok: boolean, latencyMs: number): void {
@@ -87,6 +95,9 @@ export class Metrics {
     for (const [ch, n] of this.turn) {
       out.push(`kvs_turn_connected_total{ChannelName="${escapeLabel(ch)}"} ${n}`);
     }
+    out.push('# HELP kvs_local_held_messages Messages held for recipients not connected.');
+    out.push('# TYPE kvs_local_held_messages gauge');
+    out.push(`kvs_local_held_messages ${this.held}`);
     return `${out.join('\n')}\n`;
   }
 }

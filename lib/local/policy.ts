@@ -25,20 +25,49 @@ export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 const asList = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
-function globToRegExp(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
+/** Whether `seg` (with `?` for any one character) matches `text` at offset `at`. */
+function segmentAt(seg: string, text: string, at: number): boolean {
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg.charCodeAt(i);
+    if (c !== 0x3f /* ? */ && c !== text.charCodeAt(at + i)) return false;
+  }
+  return true;
+}
+
+/**
+ * IAM globs (`*` any run, `?` any one character) without backtracking: the pattern is split at
+ * its stars, the first and last pieces are anchored, and each middle piece is placed at its
+ * leftmost fit after the previous one (leftmost placement never loses a match). The work is at
+ * most pattern length times text length, so no pattern can block the event loop for long, where
+ * a regular expression with several `.*` backtracks polynomially in the length of the text.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  const pieces = pattern.split('*');
+  const first = pieces[0] as string;
+  if (pieces.length === 1) return first.length === text.length && segmentAt(first, text, 0);
+  const last = pieces[pieces.length - 1] as string;
+  if (first.length + last.length > text.length) return false;
+  if (!segmentAt(first, text, 0) || !segmentAt(last, text, text.length - last.length)) {
+    return false;
+  }
+  let pos = first.length;
+  const end = text.length - last.length;
+  for (let k = 1; k < pieces.length - 1; k++) {
+    const seg = pieces[k] as string;
+    let at = pos;
+    while (at + seg.length <= end && !segmentAt(seg, text, at)) at++;
+    if (at + seg.length > end) return false;
+    pos = at + seg.length;
+  }
+  return true;
 }
 
 export function matchAction(pattern: string, action: string): boolean {
-  return globToRegExp(pattern, true).test(action);
+  return globMatch(pattern.toLowerCase(), action.toLowerCase());
 }
 
 export function matchResource(pattern: string, resource: string): boolean {
-  return globToRegExp(pattern, false).test(resource);
+  return globMatch(pattern, resource);
 }
 
 /**

@@ -77,6 +77,45 @@ export interface LocalKvs {
   stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
+/**
+ * coturn of every running service in this process, killed synchronously when the process
+ * goes without stop(): on exit, and on a terminating signal nobody else handles.
+ */
+const liveTurn = new Set<() => void>();
+const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+function killAllTurn(): void {
+  for (const kill of liveTurn) kill();
+}
+
+function onTerminatingSignal(sig: NodeJS.Signals): void {
+  // Another listener (the CLI, or the application) has taken over the signal and will stop
+  // the service itself; with ours alone the signal would end the process as by default.
+  if (process.listenerCount(sig) > 1) return;
+  killAllTurn();
+  untrackSignals();
+  // Our listener is gone, so the default action applies: the process ends by this signal.
+  process.kill(process.pid, sig);
+}
+
+function trackTurn(kill: () => void): void {
+  if (liveTurn.size === 0) {
+    process.on('exit', killAllTurn);
+    for (const sig of TERMINATING) process.on(sig, onTerminatingSignal);
+  }
+  liveTurn.add(kill);
+}
+
+function untrackSignals(): void {
+  process.off('exit', killAllTurn);
+  for (const sig of TERMINATING) process.off(sig, onTerminatingSignal);
+}
+
+function untrackTurn(kill: () => void): void {
+  liveTurn.delete(kill);
+  if (liveTurn.size === 0) untrackSignals();
+}
+
 export function defaultDataDir(): string {
   return join(homedir(), '.kvs-webrtc', 'local');
 }
@@ -180,11 +219,17 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     },
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
-  const server: Server = createServer({ key: tls.key, cert: tls.cert });
+  const server: Server = createServer({
+    key: tls.key,
+    cert: tls.cert,
+    // Node's default is 120 s; a client that never says hello holds a socket until then.
+    handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+  });
   const deps: FrontEndDeps = { svc, credentials: table, hub, metrics, audit, wss, log };
   server.on('request', (req, res) => handleHttp(deps, req, res));
   server.on('upgrade', (req, socket, head: Buffer) => handleUpgrade(deps, req, socket, head));
-  server.on('tlsClientError', () => undefined);
+  // A failed or timed-out handshake ends the connection; nothing of it is logged.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -219,11 +264,12 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
     }
   }
 
-  // A process exiting without stop() must not leave coturn behind.
+  // A process exiting without stop() must not leave coturn behind. (If it is killed with
+  // SIGKILL, coturn's watchdog sees the pipe close and stops it: see turn.ts.)
   const killTurn = (): void => {
     for (const c of coturns) c.killNow();
   };
-  process.on('exit', killTurn);
+  if (coturns.length > 0) trackTurn(killTurn);
 
   let stopping: Promise<void> | undefined;
   let forced = false;
@@ -247,7 +293,7 @@ async function start(options: LocalKvsOptions): Promise<LocalKvs> {
       wss.close();
       server.closeAllConnections();
       await Promise.all(coturns.map((c) => c.stop()));
-      process.off('exit', killTurn);
+      untrackTurn(killTurn);
     })();
     return stopping;
   };

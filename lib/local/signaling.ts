@@ -98,11 +98,16 @@ interface ChannelState {
   master: Connection | undefined;
   viewers: Map<string, Connection>;
   pending: Map<string, Pending[]>;
+  /** Messages in `pending`, all recipients together. */
+  held: number;
 }
 
 interface AlexaWaiter {
   resolve: (answer: string) => void;
 }
+
+/** How often expired held messages are swept while any are held. */
+const SWEEP_INTERVAL_MS = 1000;
 
 export interface HubDeps {
   store: ChannelStore;
@@ -114,8 +119,12 @@ export interface HubDeps {
 export class SignalingHub {
   private readonly channels = new Map<string, ChannelState>();
   private readonly rate = new RateLimiter();
-  private readonly alexaWaiters = new Map<string, AlexaWaiter>();
+  /** Per channel and sender, in the order the offers went out: answers come back in order. */
+  private readonly alexaWaiters = new Map<string, AlexaWaiter[]>();
   private readonly now: () => number;
+  /** Messages held across all channels, and the sweep that expires them while there are any. */
+  private heldTotal = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
@@ -124,7 +133,7 @@ export class SignalingHub {
   private state(arn: string): ChannelState {
     let s = this.channels.get(arn);
     if (!s) {
-      s = { master: undefined, viewers: new Map(), pending: new Map() };
+      s = { master: undefined, viewers: new Map(), pending: new Map(), held: 0 };
       this.channels.set(arn, s);
     }
     return s;
@@ -195,8 +204,51 @@ export class SignalingHub {
     if (conn.role === 'VIEWER' && s.viewers.get(conn.clientId ?? '') === conn)
       s.viewers.delete(conn.clientId ?? '');
     this.deps.metrics.recordCall('Disconnect', conn.channelName, true, this.now() - started);
-    if (!s.master && s.viewers.size === 0 && s.pending.size === 0)
-      this.channels.delete(conn.channelArn);
+    this.forgetIfUnused(conn.channelArn, s);
+  }
+
+  private forgetIfUnused(arn: string, s: ChannelState): void {
+    if (!s.master && s.viewers.size === 0 && s.pending.size === 0) this.channels.delete(arn);
+  }
+
+  /** Replaces (or, with an empty list, removes) what is held for one recipient. */
+  private setPending(s: ChannelState, key: string, list: Pending[]): void {
+    const old = s.pending.get(key)?.length ?? 0;
+    if (list.length > 0) s.pending.set(key, list);
+    else s.pending.delete(key);
+    s.held += list.length - old;
+    this.heldTotal += list.length - old;
+    this.deps.metrics.setHeldMessages(this.heldTotal);
+    if (this.heldTotal > 0 && !this.sweepTimer) {
+      // Messages for a recipient that never connects must still go once their TTL has passed.
+      this.sweepTimer = setInterval(() => this.sweepExpired(), SWEEP_INTERVAL_MS);
+      this.sweepTimer.unref();
+    } else if (this.heldTotal === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  /** Drops every held message whose TTL has passed, and channel states left with nothing. */
+  sweepExpired(): void {
+    const now = this.now();
+    for (const [arn, s] of this.channels) {
+      for (const [key, list] of s.pending) {
+        if (list.some((p) => p.expiresAt <= now)) {
+          this.setPending(
+            s,
+            key,
+            list.filter((p) => p.expiresAt > now),
+          );
+        }
+      }
+      this.forgetIfUnused(arn, s);
+    }
+  }
+
+  /** How many messages are held for recipients that are not connected. */
+  get heldMessages(): number {
+    return this.heldTotal;
   }
 
   private onMessage(conn: Connection, text: string): void {
@@ -329,20 +381,29 @@ export class SignalingHub {
     const kept = isSdp
       ? list.filter((p) => !(p.messageType === msg.messageType && p.sender === senderKey))
       : list;
-    kept.push({
-      text: JSON.stringify(msg),
-      messageType: msg.messageType,
-      sender: senderKey,
-      expiresAt: now + channel.messageTtlSeconds * 1000,
-    });
-    while (kept.length > this.deps.limits.maxPendingPerRecipient) kept.shift();
-    s.pending.set(recipientKey, kept);
+    const { limits } = this.deps;
+    const before = s.pending.get(recipientKey)?.length ?? 0;
+    // Channel and service bounds: past them a message for an offline recipient is not held
+    // (the recipient's own bound instead drops its oldest, as a newer candidate supersedes it).
+    const room =
+      s.held - before + kept.length < limits.maxPendingPerChannel &&
+      this.heldTotal - before + kept.length < limits.maxPendingTotal;
+    if (room || kept.length >= limits.maxPendingPerRecipient) {
+      kept.push({
+        text: JSON.stringify(msg),
+        messageType: msg.messageType,
+        sender: senderKey,
+        expiresAt: now + channel.messageTtlSeconds * 1000,
+      });
+    }
+    while (kept.length > limits.maxPendingPerRecipient) kept.shift();
+    this.setPending(s, recipientKey, kept);
   }
 
   private flushPending(s: ChannelState, conn: Connection): void {
     const list = s.pending.get(conn.key);
     if (!list) return;
-    s.pending.delete(conn.key);
+    this.setPending(s, conn.key, []);
     const now = this.now();
     for (const p of list) {
       if (p.expiresAt <= now) continue;
@@ -382,7 +443,8 @@ export class SignalingHub {
   /** Deleting a channel ends its connections and drops what was held for it. */
   channelDeleted(channelArn: string): void {
     for (const c of this.connections(channelArn)) c.close(CLOSE.deleted);
-    this.channels.get(channelArn)?.pending.clear();
+    const s = this.channels.get(channelArn);
+    if (s) for (const key of [...s.pending.keys()]) this.setPending(s, key, []);
   }
 
   get connectionCount(): number {
@@ -394,6 +456,10 @@ export class SignalingHub {
     for (const c of this.connections()) c.close(CLOSE.goAway);
     for (const c of this.connectionsIncludingClosed()) c.ws.terminate();
     this.channels.clear();
+    this.heldTotal = 0;
+    this.deps.metrics.setHeldMessages(0);
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   private connectionsIncludingClosed(): Connection[] {
@@ -417,24 +483,36 @@ export class SignalingHub {
     }
     const key = `${channel.arn}\u0000${senderClientId}`;
     return new Promise<string>((resolve, reject) => {
+      const queue = this.alexaWaiters.get(key) ?? [];
+      this.alexaWaiters.set(key, queue);
+      const remove = (): void => {
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        if (queue.length === 0 && this.alexaWaiters.get(key) === queue) {
+          this.alexaWaiters.delete(key);
+        }
+      };
       const timer = setTimeout(() => {
-        this.alexaWaiters.delete(key);
+        remove();
         reject(clientLimit('The master did not answer the offer in time.'));
       }, this.deps.limits.alexaAnswerTimeoutMs);
-      this.alexaWaiters.set(key, {
+      // Concurrent offers from one SenderClientId: the master answers them in the order it got
+      // them, so the first answer belongs to the oldest call still waiting.
+      const waiter: AlexaWaiter = {
         resolve: (answer) => {
           clearTimeout(timer);
-          this.alexaWaiters.delete(key);
+          remove();
           resolve(answer);
         },
-      });
+      };
+      queue.push(waiter);
       master.send({ senderClientId, messageType: 'SDP_OFFER', messagePayload: payload });
       this.deps.metrics.messageTransferred(channel.name, 2);
     });
   }
 
   private resolveAlexa(channelArn: string, recipient: string, payload: string): boolean {
-    const w = this.alexaWaiters.get(`${channelArn}\u0000${recipient}`);
+    const w = this.alexaWaiters.get(`${channelArn}\u0000${recipient}`)?.[0];
     w?.resolve(payload);
     return w !== undefined;
   }

@@ -219,7 +219,8 @@ function checkScopeAndCredential(
       'The security token included in the request is invalid.',
     );
   }
-  if (cred.expiresAt !== undefined && opts.now >= cred.expiresAt) {
+  // Written as "not before expiry" so that a NaN expiry counts as expired, not as never.
+  if (cred.expiresAt !== undefined && !(opts.now < cred.expiresAt)) {
     return fail('ExpiredTokenException', 'The security token included in the request is expired');
   }
   return { ok: true, credential: cred };
@@ -278,7 +279,15 @@ export function verifyHeaderSigned(req: SigV4Request, opts: VerifyOptions): Veri
 
   const bodyHash = sha256Hex(req.body);
   const declared = headerValue(req.headers['x-amz-content-sha256']);
-  if (declared !== '' && declared !== 'UNSIGNED-PAYLOAD' && declared !== bodyHash) {
+  // An unsigned payload would let a captured request be replayed with another body inside the
+  // clock window. The KVS clients all sign their bodies, so the marker is refused outright.
+  if (declared === 'UNSIGNED-PAYLOAD') {
+    return fail(
+      'InvalidSignatureException',
+      'UNSIGNED-PAYLOAD is not accepted: the request body must be signed.',
+    );
+  }
+  if (declared !== '' && declared !== bodyHash) {
     return fail(
       'InvalidSignatureException',
       'The provided x-amz-content-sha256 does not match the body.',

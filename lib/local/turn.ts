@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -93,6 +93,35 @@ function tcpReachable(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The watchdog coturn runs under: `sh -c WATCHDOG watchdog <workDir> <turnserver> <args...>`.
+ * Node has no parent-death signal, so the service holds the wrapper's stdin open instead.
+ * When that pipe closes (stop(), a normal exit, or the service killed with SIGKILL), the
+ * wrapper's reader sees end-of-file and sends coturn SIGTERM; once coturn has exited the
+ * wrapper removes the work directory (config with the secret, pid file, user db) and exits
+ * with coturn's status. coturn itself gets /dev/null as stdin and not the pipe, so only the
+ * service holds the pipe's write end.
+ */
+const WATCHDOG = [
+  'dir=$1; shift',
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
+  'pid=$!',
+  '{ while read -r _; do :; done; kill -TERM "$pid" 2>/dev/null; } <&3 &',
+  'watch=$!',
+  // The wrapper's own output would go to the service's pipes, which may be gone: a shell
+  // message ("Terminated") would then kill it with SIGPIPE before it removes the folder.
+  'exec 3<&- >/dev/null 2>&1',
+  "trap '' PIPE",
+  'trap \'kill -TERM "$pid"\' TERM INT HUP',
+  'status=0',
+  // `wait` returns early when a trapped signal arrives: wait until coturn is really gone.
+  'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done',
+  'kill "$watch" 2>/dev/null',
+  'rm -rf "$dir"',
+  'exit "$status"',
+].join('\n');
+
 export interface CoturnOptions {
   binary?: string;
   /**
@@ -135,10 +164,13 @@ export class Coturn {
     const port = await freePort();
     const tlsPort = opts.tls ? await freePort() : undefined;
     const relayBase = 49152 + Math.floor(Math.random() * 15000);
+    // The secret goes in a config file only this user can read, not on the command line,
+    // where every local user could read it in /proc/<pid>/cmdline.
+    const configPath = join(workDir, 'turnserver.conf');
+    writeFileSync(configPath, `static-auth-secret=${secret}\n`, { mode: 0o600 });
     const args = [
       '-c',
-      '/dev/null',
-      '-n',
+      configPath,
       '-v',
       '--listening-ip=127.0.0.1',
       '--relay-ip=127.0.0.1',
@@ -149,7 +181,6 @@ export class Coturn {
       `--realm=${opts.realm ?? 'kinesisvideo.local'}`,
       '--fingerprint',
       '--use-auth-secret',
-      `--static-auth-secret=${secret}`,
       '--no-cli',
       '--allow-loopback-peers',
       `--pidfile=${join(workDir, 'turn.pid')}`,
@@ -166,7 +197,18 @@ export class Coturn {
     } else {
       args.push('--no-tls', '--no-dtls');
     }
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: its own process group, so that a last-resort SIGKILL reaches coturn and its
+    // wrapper together, and a terminal's Ctrl-C reaches the service only, which stops coturn.
+    const child = spawn(
+      '/bin/sh',
+      ['-c', WATCHDOG, 'kvs-turn-watchdog', workDir, binary, ...args],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    // The pipe's only job is to close when this process goes; nothing is ever written to it.
+    child.stdin.on('error', () => undefined);
     const turn = new Coturn(child, workDir, secret, port, tlsPort, opts.host ?? '127.0.0.1');
     let buffered = '';
     const onData = (chunk: Buffer): void => {
@@ -229,16 +271,33 @@ export class Coturn {
     };
   }
 
-  /** Synchronous last resort for process exit. */
+  /** The watchdog wrapper's process id (coturn runs as its child, in the same group). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** SIGKILL to the wrapper and coturn (one process group). */
+  private killGroup(): void {
+    if (this.exited || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // Already gone between the check and the kill.
+    }
+  }
+
+  /** Synchronous last resort for process exit or a fatal signal: kill, and remove the files. */
   killNow(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    this.killGroup();
+    this.cleanup();
   }
 
   async stop(): Promise<void> {
     if (!this.exited) {
       const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      // Closing the pipe is the stop request: the wrapper sends coturn SIGTERM.
+      this.child.stdin?.destroy();
+      const timer = setTimeout(() => this.killGroup(), 5000);
       await gone;
       clearTimeout(timer);
     }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { removeDir, tempDir } from './helpers.js';
 
@@ -109,6 +109,58 @@ export function startChild(args: string[], timeoutMs = 30_000): Promise<ChildSer
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`child exited (${code ?? 'signal'}) before printing: ${err}`));
+    });
+  });
+}
+
+export interface ScriptChild {
+  child: ChildProcess;
+  info: { endpoint: string; turn: { uris: string[] } | null; pid: number };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts a plain script that calls `startLocalKvs({ turn: true })` and installs no signal
+ * handlers of its own (unlike the CLI), as an application embedding the service would.
+ */
+export function startScriptChild(dataDir: string, timeoutMs = 30_000): Promise<ScriptChild> {
+  const entry = join(dirname(buildChildEntry()), 'script-entry.js');
+  writeFileSync(
+    entry,
+    "require('./local/service.js').startLocalKvs({ port: 0, dataDir: process.argv[2], turn: true, log: () => {} }).then(" +
+      '(svc) => process.stdout.write(JSON.stringify({ endpoint: svc.endpoint, turn: svc.turn ?? null, pid: process.pid }) + "\\n"),' +
+      ' (e) => { console.error(e); process.exit(1); });\n',
+  );
+  const child = spawn(process.execPath, [entry, dataDir], {
+    env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`script did not start within ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolvePromise({
+          child,
+          info: JSON.parse(out.slice(0, nl)) as ScriptChild['info'],
+          exited,
+        });
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`script exited (${code ?? 'signal'}) before printing: ${err}`));
     });
   });
 }

@@ -226,14 +226,23 @@ export class Sha256 {
 }
 
 /** POSTs JSON to the service, header-signed by the AWS SDK's signer; resolves status and body. */
-export async function signedPost(
+export function signedPost(
   svc: LocalKvs,
   path: string,
   body: unknown,
   creds: Creds = svc.credentials,
 ): Promise<{ status: number; errorType: string; body: Record<string, unknown> }> {
+  return signedPostText(svc, path, JSON.stringify(body), creds);
+}
+
+/** As signedPost, with the body given as text (for bodies JSON.stringify cannot make). */
+export async function signedPostText(
+  svc: LocalKvs,
+  path: string,
+  text: string,
+  creds: Creds = svc.credentials,
+): Promise<{ status: number; errorType: string; body: Record<string, unknown> }> {
   const url = new URL(svc.endpoint);
-  const text = JSON.stringify(body);
   const signer = new SignatureV4({
     service: 'kinesisvideo',
     region: svc.region,

@@ -3,6 +3,7 @@
  * signer) and URLs presigned by the official KVS JS SDK: what they sign verifies, and every
  * tampering, wrong key, skew, expiry and token mismatch is refused with the right code.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { SigV4RequestSigner } from 'amazon-kinesis-video-streams-webrtc';
@@ -46,6 +47,7 @@ async function headerSigned(
   body: string,
   date: Date,
   region = 'us-west-2',
+  extraHeaders: Record<string, string> = {},
 ): Promise<SigV4Request> {
   const signer = new SignatureV4({
     service: 'kinesisvideo',
@@ -65,6 +67,7 @@ async function headerSigned(
         host: HOST,
         'content-type': 'application/json',
         'x-amz-user-agent': 'aws-sdk-js/3',
+        ...extraHeaders,
       },
       body,
     },
@@ -168,6 +171,32 @@ describe('header-signed requests (AWS SDK signer)', () => {
     });
     const expired = { ...TEMP, expiresAt: now - 1 };
     expect(verifyHeaderSigned(req, opts(now, [expired]))).toMatchObject({
+      code: 'ExpiredTokenException',
+    });
+  });
+
+  it('refuses UNSIGNED-PAYLOAD, so a captured request cannot be replayed with another body', async () => {
+    // The AWS SDK signer takes a preset x-amz-content-sha256 as the payload hash it signs.
+    const req = await headerSigned(ALICE, body, new Date(now), 'us-west-2', {
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    });
+    expect(req.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(verifyHeaderSigned(req, opts(now))).toMatchObject({
+      ok: false,
+      code: 'InvalidSignatureException',
+    });
+    const replayed = { ...req, body: Buffer.from('{"ChannelName":"someone-else"}') };
+    expect(verifyHeaderSigned(replayed, opts(now))).toMatchObject({ ok: false });
+    // A signed payload hash is still accepted.
+    const hashed = await headerSigned(ALICE, body, new Date(now), 'us-west-2', {
+      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+    });
+    expect(verifyHeaderSigned(hashed, opts(now)).ok).toBe(true);
+  });
+
+  it('treats a credential whose expiry is not a number as expired', async () => {
+    const req = await headerSigned(TEMP, body, new Date(now));
+    expect(verifyHeaderSigned(req, opts(now, [{ ...TEMP, expiresAt: NaN }]))).toMatchObject({
       code: 'ExpiredTokenException',
     });
   });

@@ -9,11 +9,14 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { camelKeys, cloudTrailRecord } from '../../lib/local/audit.js';
+import { CredentialTable } from '../../lib/local/credentials.js';
 import { resolveLimits, DEFAULT_LIMITS } from '../../lib/local/limits.js';
 import { Metrics } from '../../lib/local/metrics.js';
 import {
   evaluate,
+  globMatch,
   matchAction,
+  matchResource,
   validatePolicy,
   type PolicyDocument,
 } from '../../lib/local/policy.js';
@@ -151,6 +154,53 @@ describe('policy evaluation', () => {
   });
 });
 
+describe('glob matching', () => {
+  it('agrees with a regular-expression reference on a table and on bounded random cases', () => {
+    const table: [string, string, boolean][] = [
+      ['*', '', true],
+      ['', '', true],
+      ['a', '', false],
+      ['a*b', 'ab', true],
+      ['a*b', 'a-b-b', true],
+      ['a*b*c', 'abbc', true],
+      ['a*b*c', 'acb', false],
+      ['?', 'x', true],
+      ['?', '', false],
+      ['*?*', 'x', true],
+      ['a*?b', 'ab', false],
+      ['channel/*-*-*-*-prod/*', 'channel/a-b-c-d-prod/1', true],
+      ['channel/*-*-*-*-prod/*', 'channel/a-b-c-prod/1', false],
+    ];
+    for (const [p, t, want] of table) expect([p, t, globMatch(p, t)]).toEqual([p, t, want]);
+    // A small alphabet makes overlapping pieces common, which is where greedy placement could err.
+    const reference = (p: string, t: string): boolean =>
+      new RegExp(
+        `^${p.replace(/[-/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
+        's',
+      ).test(t);
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const word = (alphabet: string, max: number): string =>
+      Array.from({ length: rand(max + 1) }, () => alphabet[rand(alphabet.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const p = word('ab-*?', 7);
+      const t = word('ab-', 9);
+      expect([p, t, globMatch(p, t)]).toEqual([p, t, reference(p, t)]);
+    }
+  });
+
+  it('keeps Action case-insensitive and Resource case-sensitive', () => {
+    expect(matchAction('KINESISVIDEO:Describe*', 'kinesisvideo:describeSignalingChannel')).toBe(
+      true,
+    );
+    expect(matchResource('arn:aws:kinesisvideo:*:*:channel/Cam*', CH)).toBe(false);
+    expect(matchResource('arn:aws:kinesisvideo:*:*:channel/channel_*/*', CH)).toBe(true);
+  });
+});
+
 describe('rate limiter', () => {
   it('allows `limit` calls per sliding second per key', () => {
     const r = new RateLimiter();
@@ -182,6 +232,10 @@ describe('audit records', () => {
       channelName: 'a',
       nested: [{ channelARN: 'b' }],
     });
+    // A "__proto__" key in a parsed body stays a key of the record, not its prototype.
+    const odd = camelKeys(JSON.parse('{"__proto__":{"X":1}}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(odd)).toBe(Object.prototype);
+    expect(JSON.stringify(odd)).toBe('{"__proto__":{"x":1}}');
     const rec = cloudTrailRecord({
       eventName: 'CreateSignalingChannel',
       identity: { accessKeyId: 'AKIAX', userName: 'Alice', accountId: '123456789012' },
@@ -264,6 +318,17 @@ describe('validation and limits', () => {
       turnCredentialTtlSeconds: 300,
     });
     expect(() => resolveLimits({ maxViewers: 0 })).toThrow(/maxViewers/);
+  });
+});
+
+describe('principals', () => {
+  it('refuses an expiration that is not a valid date, which would otherwise never expire', () => {
+    const p = { accessKeyId: 'AKIABADDATE00000001', secretAccessKey: 's' };
+    expect(() => new CredentialTable([{ ...p, expiration: new Date('not a date') }])).toThrow(
+      /expiration must be a valid Date/,
+    );
+    const ok = new CredentialTable([{ ...p, expiration: new Date(Date.UTC(2030, 0, 1)) }]);
+    expect(ok.lookup(p.accessKeyId)?.expiresAt).toBe(Date.UTC(2030, 0, 1));
   });
 });
 
