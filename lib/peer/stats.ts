@@ -73,6 +73,14 @@ export interface TransportStats extends Base {
   srtpCipher?: string;
   localCertificateId?: string;
   remoteCertificateId?: string;
+  // kvs-webrtc's own: dropped before any stream counted them.
+  /** RTP and RTCP, sent or received, before DTLS gave the SRTP keys. */
+  srtpDroppedBeforeKeys: number;
+  /** SRTP packets the replay window refused (duplicates, or too old). */
+  rtpPacketsReplayed: number;
+  /** RTP packets with no transceiver for their SSRC, mid or payload type. */
+  rtpPacketsUnroutable: number;
+  rtpPacketsMalformed: number;
 }
 
 export interface CertificateStats extends Base {
@@ -171,6 +179,13 @@ export interface InboundRtpStats extends RtpStream {
   packetsFailedDecryption: number;
   nackCount: number;
   lastPacketReceivedTimestamp?: number;
+  // kvs-webrtc's own.
+  /** Padding-only packets, on the media SSRC (in packetsReceived) or on RTX (not in it). */
+  paddingPacketsReceived: number;
+  packetsDuplicated: number;
+  /** Routed to this stream but not its: unknown payload type or SSRC, malformed RTX. */
+  packetsRejected: number;
+  nackedPackets: number;
   // Video.
   firCount?: number;
   pliCount?: number;

@@ -5,11 +5,14 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "loop/event_loop.h"
 #include "loop_test_util.h"
 #include "pc/peer_connection.h"
+#include "pc/stats.h"
 #include "srtp/srtp_session.h"
 
 using kvs::Status;
@@ -274,5 +277,63 @@ TEST_CASE("a DTLS transport that cannot be configured fails the connection with 
     REQUIRE_FALSE(states.empty());
     CHECK(states.back() == ConnectionState::kFailed);
   });
+  Destroy(*p);
+}
+
+namespace {
+
+// The value of a numeric field of the one stats object of this type.
+double StatNumber(const std::vector<kvs::pc::StatsObject>& report, const std::string& type,
+                  const std::string& field) {
+  double value = -1;
+  int found = 0;
+  for (const auto& o : report) {
+    if (o.type != type) continue;
+    for (const auto& [name, v] : o.fields) {
+      if (name == field && std::holds_alternative<double>(v)) {
+        value = std::get<double>(v);
+        ++found;
+      }
+    }
+  }
+  REQUIRE_MESSAGE(found == 1, type << "." << field);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("RTP that no stream can take is counted on the transport stats") {
+  auto p = NewPair();
+  Negotiate(*p);
+  REQUIRE(p->bothConnected.get_future().wait_for(std::chrono::seconds(20)) ==
+          std::future_status::ready);
+  auto unroutable = [&] {
+    double n = -1;
+    p->OnLoop([&] {
+      n = StatNumber(kvs::pc::CollectStats(*p->answerer, 0, 0), "transport",
+                     "rtpPacketsUnroutable");
+    });
+    return n;
+  };
+  CHECK(unroutable() == 0);
+  p->OnLoop([&] {
+    const auto stats = kvs::pc::CollectStats(*p->answerer, 0, 0);
+    CHECK(StatNumber(stats, "transport", "srtpDroppedBeforeKeys") >= 0);
+    CHECK(StatNumber(stats, "transport", "rtpPacketsReplayed") == 0);
+    CHECK(StatNumber(stats, "transport", "rtpPacketsMalformed") == 0);
+    // Payload type 20 is in no m-line and the SSRC in no a=ssrc: no transceiver takes it.
+    std::vector<uint8_t> buf = {0x80, 20, 0, 7, 0, 0, 0, 1, 0x11, 0x22, 0x33, 0x44, 'x'};
+    const size_t size = buf.size();
+    buf.resize(size + kvs::srtp::SrtpSession::kMaxRtcpTrailer);
+    Status st = p->offerer->srtp().SendRtp(buf.data(), size, buf.size());
+    REQUIRE_MESSAGE(st.ok(), st.message());
+  });
+  // Loopback delivers it within a few loop turns: polled, bounded (10 s in all).
+  double n = 0;
+  for (int i = 0; i < 200 && n == 0; ++i) {
+    n = unroutable();
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(n == 1);
   Destroy(*p);
 }

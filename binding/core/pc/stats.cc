@@ -193,6 +193,7 @@ void CollectMediaStats(const PeerConnection& pc, double now, double monotonicToE
            // duplicates, and the sequence numbers our NACKs named.
            {"paddingPacketsReceived", Num(s.paddingPacketsReceived)},
            {"packetsDuplicated", Num(s.packetsDuplicated)},
+           {"packetsRejected", Num(s.packetsRejected)},
            {"nackedPackets", Num(s.nackedPackets)}};
       if (r.reportsSent > 0) f.emplace_back("remoteId", remoteId);
       if (s.lastPacketReceivedUs) {
@@ -323,6 +324,16 @@ std::vector<StatsObject> CollectStats(const PeerConnection& pc, double nowEpochM
       {"dtlsState", std::string(DtlsStateName(pc.dtls().state()))},
   };
   if (!selectedId.empty()) t.fields.emplace_back("selectedCandidatePairId", selectedId);
+  {
+    // kvs-webrtc's own: what the transport dropped before any stream could count it, so that a
+    // peer's packetsSent can be squared with the receiving streams' packetsReceived. The first
+    // is RTP and RTCP, either way, before DTLS gave the SRTP keys.
+    const auto& srtp = pc.srtp().counters();
+    t.fields.emplace_back("srtpDroppedBeforeKeys", Num(srtp.droppedBeforeKeys));
+    t.fields.emplace_back("rtpPacketsReplayed", Num(srtp.rtpReplayed));
+    t.fields.emplace_back("rtpPacketsUnroutable", Num(pc.rtp().counters().rtpUnroutable));
+    t.fields.emplace_back("rtpPacketsMalformed", Num(pc.rtp().counters().rtpMalformed));
+  }
   // RTCCertificateStats: ours always; the peer's once DTLS has seen it.
   {
     StatsObject c{"certificate", "certificate-local", nowEpochMs, {}};
