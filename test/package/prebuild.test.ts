@@ -23,8 +23,9 @@ const EXPECTED = {
 const GLIBC_FLOOR = { x64: '2.35', arm64: '2.35', arm: '2.34' } as const;
 // Regression ceilings, not the 4 MB goal (which Debian's libcrypto.a alone rules out on
 // 64-bit: see the README): they catch debug info, a lost --gc-sections or a new big
-// dependency.
-const CEILING_BYTES = { x64: 6.5e6, arm64: 6e6, arm: 3.8e6 } as const;
+// dependency. Raised once, for usrsctp and the media and data-channel code (about 1.3 MB on
+// x64: 6.97 MB now).
+const CEILING_BYTES = { x64: 7.4e6, arm64: 6.9e6, arm: 4.1e6 } as const;
 
 const LIBC_FAMILY =
   /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|ld-linux[-\w.]*\.so\.\d+)$/;
