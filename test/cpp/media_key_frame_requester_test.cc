@@ -60,3 +60,27 @@ TEST_CASE("KeyFrameRequester: nothing negotiated, nothing sent") {
   CHECK_FALSE(r.Poll(0).has_value());
   CHECK(r.NextUs() == INT64_MAX);
 }
+
+TEST_CASE("KeyFrameRequester: a sender silent for 5 s is not asked; asked again once it sends") {
+  KeyFrameRequester r({true, false, 1, 2, 300'000, 200'000});
+  r.OnPacket(0);
+  r.OnKeyFrame();
+  r.Request(KeyFrameRequestReason::kNoDecodableFrame, 1'000'000);
+  CHECK(r.Poll(1'000'000).has_value());
+  CHECK(r.Poll(4'900'000).has_value());        // silent 4.9 s: still asked
+  CHECK_FALSE(r.Poll(5'200'000).has_value());  // due, but silent 5.2 s: not any more
+  CHECK(r.suppressedWhileInactive() == 1);
+  CHECK(r.NextUs() == INT64_MAX);  // nothing to wake for until a packet comes
+  CHECK_FALSE(r.Poll(60'000'000).has_value());
+  CHECK(r.pending());  // the request is kept
+  r.OnPacket(61'000'000);
+  CHECK(r.Poll(61'000'000).has_value());  // packets again: asked at once
+  CHECK(r.pliSent() == 3);
+}
+
+TEST_CASE("KeyFrameRequester: before any packet, the start requests go out") {
+  KeyFrameRequester r({true, false, 1, 2, 300'000, 200'000});
+  r.Request(KeyFrameRequestReason::kStart, 10'000'000);
+  CHECK(r.Poll(10'000'000).has_value());
+  CHECK(r.Poll(10'200'000).has_value());
+}

@@ -17,14 +17,25 @@ void KeyFrameRequester::OnKeyFrame() {
   keyFrameSeen_ = true;
 }
 
+void KeyFrameRequester::OnPacket(int64_t nowUs) {
+  packetSeen_ = true;
+  lastPacketUs_ = nowUs;
+  dormant_ = false;
+}
+
 int64_t KeyFrameRequester::NextUs() const {
-  if (!pending_ || !canRequest()) return INT64_MAX;
+  if (!pending_ || !canRequest() || dormant_) return INT64_MAX;
   if (!sentAny_) return INT64_MIN;
   return lastSentUs_ + (keyFrameSeen_ ? config_.retryUs : config_.startRetryUs);
 }
 
 std::optional<KeyFrameRequester::Packet> KeyFrameRequester::Poll(int64_t nowUs) {
   if (nowUs < NextUs() || NextUs() == INT64_MAX) return std::nullopt;
+  if (packetSeen_ && nowUs - lastPacketUs_ >= config_.inactiveUs) {
+    ++suppressed_;
+    dormant_ = true;  // nothing to do until a packet comes (OnPacket)
+    return std::nullopt;
+  }
   Packet p;
   p.reason = reason_;
   if (config_.pli) {

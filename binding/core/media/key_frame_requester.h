@@ -5,6 +5,9 @@
 // rate is `startRetryUs` (200 ms, as Chromium re-asks at start). Each FIR sent carries the next
 // command sequence number: a repeat is sent because the last one did not produce a key frame
 // that arrived, so it is a new request in RFC 5104's sense (libwebrtc numbers them the same).
+// A sender silent for `inactiveUs` (5 s, as libwebrtc) is not asked: a paused or vanished
+// stream would otherwise get a request every 300 ms for as long as it stays silent. The
+// request stays pending and goes out when its packets come back.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,7 @@ struct KeyFrameRequesterConfig {
   uint32_t mediaSsrc = 0;   // the stream that should send the key frame
   int64_t retryUs = 300'000;
   int64_t startRetryUs = 200'000;
+  int64_t inactiveUs = 5'000'000;
 };
 
 class KeyFrameRequester {
@@ -32,6 +36,8 @@ class KeyFrameRequester {
   void Request(KeyFrameRequestReason reason, int64_t nowUs);
   // A key frame arrived: nothing is pending any more.
   void OnKeyFrame();
+  // A packet of the stream arrived (the sender is active).
+  void OnPacket(int64_t nowUs);
 
   struct Packet {
     bool fir = false;
@@ -49,6 +55,8 @@ class KeyFrameRequester {
   uint32_t pliSent() const { return pliSent_; }
   uint32_t firSent() const { return firSent_; }
   uint32_t requests() const { return requests_; }
+  // Polls that found a request pending but the sender silent.
+  uint32_t suppressedWhileInactive() const { return suppressed_; }
 
  private:
   KeyFrameRequesterConfig config_;
@@ -61,6 +69,10 @@ class KeyFrameRequester {
   uint32_t pliSent_ = 0;
   uint32_t firSent_ = 0;
   uint32_t requests_ = 0;
+  bool packetSeen_ = false;
+  int64_t lastPacketUs_ = 0;
+  uint32_t suppressed_ = 0;
+  bool dormant_ = false;  // a poll found the sender silent; NextUs waits for a packet
 };
 
 }  // namespace kvs::media

@@ -223,6 +223,7 @@ void ReceiveStream::OnRtp(std::vector<uint8_t> packet, int64_t nowUs, ReceiveStr
   if (!s.anyPacket) s.lastDecodableUs = nowUs;  // the stall clock starts with the stream
   s.anyPacket = true;
   s.lastPacketUs = nowUs;
+  s.requester.OnPacket(nowUs);
   if (!s.haveReportTime) {
     s.haveReportTime = true;
     // RFC 3550 §6.3: the first report after half an interval, randomized like the rest.
