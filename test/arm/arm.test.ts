@@ -221,7 +221,8 @@ function expectConnected(report: ProofReport, target: ArmTarget) {
         localType: 'host',
       });
       // SRTP keys were exported on both sides for the negotiated profile.
-      expect(side.srtpCipher).toMatch(/^(AEAD_AES_128_GCM|AES_CM_128_HMAC_SHA1_(80|32))$/);
+      // IANA names, as Chromium reports them (RFC 5764 §4.1.2, RFC 7714 §14.2).
+      expect(side.srtpCipher).toMatch(/^SRTP_(AEAD_AES_128_GCM|AES128_CM_HMAC_SHA1_(80|32))$/);
     }
     expect(call.offerer.srtpCipher).toBe(call.answerer.srtpCipher);
     expect(new Set([call.offerer.dtlsRole, call.answerer.dtlsRole])).toEqual(

@@ -170,7 +170,8 @@ describe.skipIf(!present && !required)('the packed package', () => {
     expect(report.addonPath).toBe(path.join(scratch, 'node_modules', 'kvs-webrtc', PREBUILDS.x64));
     for (const side of [report.call.offerer, report.call.answerer]) {
       expect(side).toMatchObject({ connectionState: 'connected', dtlsState: 'connected' });
-      expect(side.srtpCipher).toMatch(/^(AEAD_AES_128_GCM|AES_CM_128_HMAC_SHA1_(80|32))$/);
+      // IANA names, as Chromium reports them (RFC 5764 §4.1.2, RFC 7714 §14.2).
+      expect(side.srtpCipher).toMatch(/^SRTP_(AEAD_AES_128_GCM|AES128_CM_HMAC_SHA1_(80|32))$/);
     }
     // For the README's comparison with the emulated ARM runs (not asserted: no timings).
     console.log(
