@@ -93,6 +93,38 @@ function tcpReachable(port: number): Promise<boolean> {
   });
 }
 
+/** coturn came up without its UDP listener: start again on other ports. */
+class UdpNotServed extends Error {}
+
+/**
+ * Whether coturn answers a STUN Binding request on its UDP port. Its UDP listeners come up
+ * apart from its TCP ones, so a TCP connect alone does not say UDP is served: an allocation
+ * sent before then went unanswered (seen under load in the TURN URL form tests).
+ */
+function udpStunAnswers(port: number, waitMs = 250): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const request = Buffer.alloc(20);
+    request.writeUInt16BE(0x0001, 0); // Binding request, no attributes
+    request.writeUInt32BE(0x2112a442, 4); // RFC 5389 magic cookie
+    randomBytes(12).copy(request, 8);
+    let finished = false;
+    const finish = (answered: boolean): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.close();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.on('message', (m) => {
+      if (m.length >= 20 && m.subarray(8, 20).equals(request.subarray(8, 20))) finish(true);
+    });
+    socket.on('error', () => finish(false));
+    socket.send(request, port, '127.0.0.1');
+  });
+}
+
 /**
  * The watchdog coturn runs under: `sh -c WATCHDOG watchdog <workDir> <turnserver> <args...>`.
  * Node has no parent-death signal, so the service holds the wrapper's stdin open instead.
@@ -157,8 +189,26 @@ export class Coturn {
     return !this.exited;
   }
 
-  /** Starts coturn; resolves once it accepts connections. Throws if it cannot. */
+  /**
+   * Starts coturn; resolves once it serves TCP, TLS and UDP. Throws if it cannot. A port
+   * found free can be taken by another process (any UDP socket's ephemeral port) before
+   * coturn binds it; coturn then serves TCP only, so that start is retried on new ports.
+   */
   static async start(binary: string, opts: CoturnOptions = {}): Promise<Coturn> {
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return await Coturn.startOnce(binary, opts);
+      } catch (e) {
+        if (!(e instanceof UdpNotServed)) throw e;
+        last = e;
+        opts.log?.(e.message);
+      }
+    }
+    throw last ?? new Error('coturn did not start');
+  }
+
+  private static async startOnce(binary: string, opts: CoturnOptions): Promise<Coturn> {
     const workDir = mkdtempSync(join(tmpdir(), 'kvs-local-turn-'));
     const secret = randomBytes(24).toString('hex');
     const port = await freePort();
@@ -229,11 +279,19 @@ export class Coturn {
     child.stderr.on('data', onData);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
-    // Bounded wait for the listeners: 200 polls, 50 ms apart (10 s), or an early exit.
+    // Bounded wait for the listeners: 200 polls, 50 ms apart (10 s), or an early exit. Once
+    // TCP (and TLS) accept, UDP must answer a Binding request within 12 probes (3 s).
+    let udpProbes = 0;
     for (let i = 0; i < 200; i++) {
       if (turn.exited) break;
       if ((await tcpReachable(port)) && (tlsPort === undefined || (await tcpReachable(tlsPort)))) {
-        return turn;
+        if (await udpStunAnswers(port)) return turn;
+        if (++udpProbes >= 12) {
+          await turn.stop();
+          throw new UdpNotServed(
+            `coturn accepts TCP on 127.0.0.1:${port} but does not answer on UDP (the port was taken?): trying other ports`,
+          );
+        }
       }
       const err = await Promise.race([
         spawnError,
