@@ -133,6 +133,8 @@ async function quietPoint(name) {
   }
   return {
     rss: median(readings.map((x) => x.rss)),
+    heap: median(readings.map((x) => x.heap)),
+    external: median(readings.map((x) => x.external)),
     fds: Math.max(...readings.map((x) => x.fds)),
     handles: Math.max(...readings.map((x) => x.handles)),
     masterViewers: master.viewers.size,
@@ -148,7 +150,9 @@ const start0 = sampleResources();
 await churnFor(opts.warmup * 60_000);
 phase = 'settle';
 const baseline = await quietPoint('warm-up');
-log(`baseline: rss ${mb(baseline.rss)} MB, fds ${baseline.fds}, handles ${baseline.handles}`);
+log(
+  `baseline: rss ${mb(baseline.rss)} MB (JS heap ${mb(baseline.heap)}, external ${mb(baseline.external)}), fds ${baseline.fds}, handles ${baseline.handles}`,
+);
 phase = 'churn';
 const joinedBefore = counts.joined;
 await churnFor((opts.minutes - opts.warmup) * 60_000);
@@ -186,7 +190,8 @@ if (opts.json) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
   log(
-    `end: rss ${mb(end.rss)} MB (${(summary.rssGrowth * 100).toFixed(2)}% from the baseline), ` +
+    `end: rss ${mb(end.rss)} MB (${(summary.rssGrowth * 100).toFixed(2)}% from the baseline; ` +
+      `JS heap ${mb(end.heap)}, external ${mb(end.external)}), ` +
       `fds ${end.fds}, handles ${end.handles}, master viewers ${end.masterViewers}`,
   );
   log(

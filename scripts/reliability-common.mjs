@@ -38,11 +38,15 @@ export function parseArgs(argv, defaults) {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
-/** RSS (after a full GC), open descriptors, active handles, now. */
+/** RSS and the JS heap (after a full GC), open descriptors, active handles, now. */
 export function sampleResources() {
   gc();
+  const m = process.memoryUsage();
   return {
-    rss: process.memoryUsage().rss,
+    rss: m.rss,
+    /** The JS heap and the memory of Buffers, to tell a JS leak from a native one. */
+    heap: m.heapUsed,
+    external: m.external,
     fds: fs.readdirSync('/proc/self/fd').length,
     handles: process.getActiveResourcesInfo().length,
   };
