@@ -1,0 +1,109 @@
+// What scripts/soak.mjs and scripts/churn.mjs share: their arguments, the resource sample
+// (RSS after a full GC, open descriptors, active handles), medians, a seeded random source,
+// and the embedded local service with a Master streaming the sample media on loopback.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+const require = createRequire(import.meta.url);
+const { Master, LoopingMediaSource, sampleTracks } = require('../dist/index.js');
+const { startEmbeddedService } = require('../dist/demo.js');
+const { LOOPBACK_ONLY } = require('../dist/session/options.js');
+
+export { Master, LOOPBACK_ONLY };
+export const { Viewer } = require('../dist/index.js');
+
+/** `--name value` and `--flag` arguments, with defaults; unknown names are an error. */
+export function parseArgs(argv, defaults) {
+  const out = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const name = a.slice(2);
+    if (!(name in defaults)) throw new Error(`unknown option --${name}`);
+    if (typeof defaults[name] === 'boolean') {
+      out[name] = true;
+      continue;
+    }
+    const v = Number(argv[++i]);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number >= 0`);
+    out[name] = v;
+  }
+  return out;
+}
+
+// A full collection before each RSS reading: received frames are Buffers the heap frees
+// lazily, and a reading without it moves by megabytes with the collector's timing.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+/** RSS and the JS heap (after a full GC), open descriptors, active handles, now. */
+export function sampleResources() {
+  gc();
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    /** The JS heap and the memory of Buffers, to tell a JS leak from a native one. */
+    heap: m.heapUsed,
+    external: m.external,
+    fds: fs.readdirSync('/proc/self/fd').length,
+    handles: process.getActiveResourcesInfo().length,
+  };
+}
+
+export function median(values) {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** mulberry32: a small seeded generator, so that a churn run can be replayed. */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The local service (no TURN: host candidates on loopback only), a Master on a fresh channel
+ * and the looping sample media written to it. `viewers` sizes the service's limits.
+ */
+export async function startStreamingMaster({ viewers, maxViewers }) {
+  const svc = await startEmbeddedService({ turn: false, viewers });
+  const channel = `reliability-${process.pid}-${Date.now().toString(36)}`;
+  const common = {
+    ...svc.session,
+    channelName: channel,
+    peerConnection: { interfaces: LOOPBACK_ONLY },
+  };
+  const master = new Master({ ...common, maxViewers });
+  const source = new LoopingMediaSource(sampleTracks());
+  const written = { video: 0, audio: 0 };
+  source.on('frame', (kind, frame) => {
+    if (master.writeFrame(kind, frame) > 0) written[kind]++;
+  });
+  master.on('keyframerequest', () => source.requestKeyFrame());
+  try {
+    await master.start();
+  } catch (e) {
+    await svc.stop();
+    throw e;
+  }
+  source.start();
+  const stop = async () => {
+    source.stop();
+    await master.close();
+    await svc.stop();
+  };
+  return { svc, master, source, common, written, stop };
+}
