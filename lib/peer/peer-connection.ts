@@ -164,6 +164,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   #onNativeEvent(event: NativePeerConnectionEvent): void {
+    // A report taken before a change of state must not be answered after it (the cache is for
+    // fast pollers, not for reading an old state: seen under qemu, 'new' after 'connected').
+    if (STATE_EVENTS.has(event[0])) this.#statsCache = undefined;
     {
       switch (event[0]) {
         case 'icecandidate': {
@@ -599,6 +602,17 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     await this.close();
   }
 }
+
+/** Native events after which a cached stats report is out of date. */
+const STATE_EVENTS: ReadonlySet<string> = new Set([
+  'connectionstatechange',
+  'signalingstatechange',
+  'icecandidate',
+  'track',
+  'datachannel',
+  'dcopen',
+  'dcclose',
+]);
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
