@@ -93,7 +93,7 @@ function tcpReachable(port: number): Promise<boolean> {
   });
 }
 
-/** coturn came up without its UDP listener: start again on other ports. */
+/** coturn did not come up on its ports (one taken, or no UDP listener): try other ports. */
 class UdpNotServed extends Error {}
 
 /**
@@ -232,6 +232,9 @@ export class Coturn {
       '--fingerprint',
       '--use-auth-secret',
       '--no-cli',
+      // No RFC 5780 alternate listeners: with two listening addresses coturn would also bind
+      // each port plus one, ports nobody chose free (one in use failed a start under load).
+      '--no-rfc5780',
       '--allow-loopback-peers',
       `--pidfile=${join(workDir, 'turn.pid')}`,
       `--userdb=${join(workDir, 'turndb')}`,
@@ -303,7 +306,9 @@ export class Coturn {
       }
     }
     await turn.stop();
-    throw new Error(
+    // Another process may have taken a port between the check and coturn's bind: the
+    // caller starts again on other ports.
+    throw new UdpNotServed(
       `coturn did not start listening on 127.0.0.1:${port}:\n${turn.logTail.join('\n')}`,
     );
   }
