@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The second says when each file starts and stops one that hangs (see its header).
+    reporters: ['default', './test/helpers/progress-reporter.mts'],
   },
 });
