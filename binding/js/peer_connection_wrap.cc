@@ -469,12 +469,22 @@ Napi::Value PeerConnectionWrap::Close(const Napi::CallbackInfo& info) {
       StatsToJs);
   // The close events above are delivered first; then the core object goes, and the hold this
   // connection took at construction is released once all of that has reached JS.
+  // Last, the strong reference to the JS callback goes: it closes over the JS object, which
+  // holds this wrap, so while it is held neither can ever be collected (every closed
+  // connection stayed in memory before).
   std::shared_ptr<EventSink> sink = st->sink;
-  const bool posted = st->loop->Post([st, id, sink] {
+  std::weak_ptr<Shared> weak = shared_;
+  const bool posted = st->loop->Post([st, id, sink, weak] {
     st->peerConnections.erase(id);
-    (void)sink->Push([sink](Napi::Env) { sink->Release(); });
+    (void)sink->Push([sink, weak](Napi::Env) {
+      if (std::shared_ptr<Shared> s = weak.lock()) s->onEvent.Reset();
+      sink->Release();
+    });
   });
-  if (!posted) sink->Release();
+  if (!posted) {
+    sink->Release();
+    shared_->onEvent.Reset();
+  }
   shared_->closed = true;
   return promise;
 }
