@@ -67,7 +67,8 @@ export async function connectNdc(
   // delivered onClosed removes them from; a wrapper garbage-collected while still in it leaves
   // a dangling pointer that cleanup() dereferences (DataChannelWrapper::CloseAll, seen in a core
   // dump), crashing the process. So every channel of theirs is made through `side.open` or
-  // announced through `side.announced`, closed by hand, and kept referenced until cleanupNdc().
+  // announced through `side.announced`, closed by hand, and kept referenced for the life of the
+  // process (see keptForLife).
   const channels: NdcChannel[] = [];
   const side: NdcSide = {
     peer: theirs,
@@ -85,7 +86,7 @@ export async function connectNdc(
   });
   const close = async () => {
     for (const c of channels.splice(0)) {
-      keptUntilCleanup.push(c);
+      keptForLife.push(c);
       try {
         c.close();
       } catch {
@@ -179,9 +180,8 @@ export function ndcSink(channel: NdcChannel): StreamSink {
   };
 }
 
-const keptUntilCleanup: NdcChannel[] = [];
-
-export function cleanupNdc(): void {
-  nodeDataChannel.cleanup();
-  keptUntilCleanup.length = 0;
-}
+// Never released, and nodeDataChannel.cleanup() is never called: it blocks the JS thread
+// until libdatachannel has closed every connection and stopped its threads, with no bound on
+// the closing part, and a blocked JS thread is a hang that no test timeout can end (a CI run
+// sat past its limit in the node-datachannel suites). The test worker's exit frees it all.
+const keptForLife: NdcChannel[] = [];

@@ -3,7 +3,7 @@
 // channels, text and binary, channels opened by either side whoever offered, negotiated
 // channels, 64 MiB with back-pressure each way, one 4 MiB message both ways, and closing one
 // channel of three.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DataChannel, PeerConnection } from '../../lib/index.js';
 import {
   MiB,
@@ -21,7 +21,6 @@ import {
 } from '../helpers/dc.js';
 import {
   NDC_LOOPBACK,
-  cleanupNdc,
   connectNdc,
   ndcCollect,
   ndcOpened,
@@ -36,9 +35,6 @@ let pairs: NdcPair[] = [];
 afterEach(async () => {
   await Promise.all(pairs.map((p) => p.close()));
   pairs = [];
-});
-afterAll(() => {
-  cleanupNdc();
 });
 
 async function connect(...args: Parameters<typeof connectNdc>): Promise<NdcPair> {

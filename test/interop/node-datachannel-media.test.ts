@@ -8,7 +8,7 @@
 //   frames are rebuilt by test/helpers/rtp-depacketize.ts, written from the RFCs apart from the
 //   native core.
 import nodeDataChannel from 'node-datachannel';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PeerConnection, type ReceivedFrame, type Transceiver } from '../../lib/index.js';
 import { carriedNals, h264Samples, h265Samples } from '../helpers/media-files.js';
 import { sleep, until } from '../helpers/media-pair.js';
@@ -25,9 +25,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-afterAll(() => {
-  nodeDataChannel.cleanup();
-});
+// No nodeDataChannel.cleanup() at the end: see keptForLife in test/helpers/ndc.ts.
 
 function ndcConnected(peer: NdcPeer, ms = 20_000): Promise<void> {
   return new Promise((resolve, reject) => {

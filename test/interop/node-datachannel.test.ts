@@ -1,5 +1,5 @@
 import nodeDataChannel from 'node-datachannel';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PeerConnection } from '../../lib/index.js';
 import { LOOPBACK, candidateSink, waitForState } from '../helpers/peers.js';
 
@@ -7,9 +7,7 @@ import { LOOPBACK, candidateSink, waitForState } from '../helpers/peers.js';
 type NdcPeer = InstanceType<typeof nodeDataChannel.PeerConnection>;
 const NDC_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' };
 
-afterAll(() => {
-  nodeDataChannel.cleanup();
-});
+// No nodeDataChannel.cleanup() at the end: see keptForLife in test/helpers/ndc.ts.
 
 /** Resolves with the libdatachannel peer's state once it is `connected`. */
 function ndcConnected(peer: NdcPeer, ms = 20_000): Promise<void> {
