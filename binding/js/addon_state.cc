@@ -3,6 +3,7 @@
 #include <future>
 
 #include "js/errors.h"
+#include "js/peer_connection_shared.h"
 
 namespace kvs::js {
 
@@ -23,6 +24,14 @@ AddonState& AddonState::Of(Napi::Env env) {
 }
 
 AddonState::~AddonState() {
+  // At the environment's teardown Node may free this before it finalizes the wraps still
+  // alive: they must not reach back into it then (a use-after-free under ASan).
+  for (auto& [id, weak] : wraps) {
+    if (auto shared = std::static_pointer_cast<PeerConnectionWrap::Shared>(weak.lock())) {
+      shared->state = nullptr;
+    }
+  }
+  wraps.clear();
   if (sink) sink->Close();
   if (!loop) return;
   // Core objects are destroyed where they live, before their thread stops.
