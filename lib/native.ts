@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import loadAddon from 'node-gyp-build';
 import { KvsError } from './errors.js';
@@ -247,8 +248,15 @@ function guarded(Raw: NativeAddon['PeerConnection']): NativeAddon['PeerConnectio
 export function native(): NativeAddon {
   if (cached) return cached;
   let addon: NativeAddon;
+  // KVS_WEBRTC_NATIVE_ADDON names another build of the addon to load instead, such as the
+  // sanitizer build that `npm run test:sanitized` runs the JavaScript suites against.
+  const override = process.env['KVS_WEBRTC_NATIVE_ADDON'];
   try {
-    addon = loadAddon(path.join(__dirname, '..')) as NativeAddon;
+    addon = (
+      override
+        ? createRequire(__filename)(path.resolve(override))
+        : loadAddon(path.join(__dirname, '..'))
+    ) as NativeAddon;
   } catch (err) {
     throw new KvsError(
       'ERR_NATIVE_LOAD',

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDeps } from '../deps/build-deps.mjs';
-import { ROOT } from './lib/paths.mjs';
+import { createRequire } from 'node:module';
+import { ROOT, SANITIZED_BUILD } from './lib/paths.mjs';
 import { run, log } from './lib/run.mjs';
 
 const tests = path.join(ROOT, 'build', 'kvs_core_tests');
@@ -15,24 +16,36 @@ run(tests, [], { quiet: false });
 
 if (process.env.KVS_SKIP_SANITIZERS !== '1') {
   const { prefix } = ensureDeps({ target: process.arch });
-  const dir = path.join(ROOT, 'build', 'sanitize');
-  if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) {
-    log('configuring the sanitizer build of the core tests (build/sanitize)');
-    run('cmake', [
-      '-S',
-      ROOT,
-      '-B',
-      dir,
-      '-G',
-      'Ninja',
-      '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
-      `-DKVS_DEPS_PREFIX=${prefix}`,
-      '-DKVS_BUILD_TESTS=ON',
-      '-DKVS_WERROR=ON',
-      '-DKVS_SANITIZE=address,undefined',
-    ]);
+  const dir = SANITIZED_BUILD;
+  // Through cmake-js, so that one sanitizer build gives both the C++ tests and the addon
+  // (which scripts/test-sanitized.mjs runs the JavaScript suites against) from the same
+  // objects. A build configured before this (plain CMake, no addon) is configured afresh.
+  const cache = path.join(dir, 'CMakeCache.txt');
+  if (fs.existsSync(cache) && !/^CMAKE_JS_VERSION/m.test(fs.readFileSync(cache, 'utf8'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  run('cmake', ['--build', dir, '--parallel', '2']);
+  if (!fs.existsSync(cache)) log(`making the sanitizer build (${path.relative(ROOT, dir)})`);
+  const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
+  run(
+    process.execPath,
+    [
+      cmakeJs,
+      'build',
+      '--config',
+      'RelWithDebInfo',
+      `--CDKVS_DEPS_PREFIX=${prefix}`,
+      '--CDKVS_BUILD_TESTS=ON',
+      '--CDKVS_WERROR=ON',
+      '--CDKVS_SANITIZE=address,undefined',
+      '--out',
+      dir,
+      '--parallel',
+      '2',
+      '--log-level',
+      'warn',
+    ],
+    { cwd: ROOT },
+  );
   run(path.join(dir, 'kvs_core_tests'), [], {
     quiet: false,
     env: {

@@ -28,6 +28,7 @@ const STAGES = [
   { name: 'prebuild', cmd: node, args: [script('prebuild.mjs'), '--no-setup'], bound: 25 * MIN },
   { name: 'lint', cmd: npm, args: ['run', '--silent', 'lint'], bound: 10 * MIN },
   { name: 'cpp-tests', cmd: node, args: [script('run-cpp-tests.mjs')], bound: 25 * MIN },
+  { name: 'sanitized', cmd: node, args: [script('test-sanitized.mjs')], bound: 20 * MIN },
   { name: 'fuzz', cmd: node, args: [script('fuzz.mjs'), '--native'], bound: 15 * MIN },
   { name: 'vitest', cmd: node, args: [vitest, 'run'], bound: 45 * MIN },
 ];

@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The AddressSanitizer and UBSan build: the C++ tests and the addon (scripts/run-cpp-tests.mjs). */
+export const SANITIZED_BUILD = path.join(ROOT, 'build', 'sanitize');
+export const SANITIZED_ADDON = path.join(SANITIZED_BUILD, 'RelWithDebInfo', 'kvs_webrtc.node');
+
 /** Cache shared by every checkout on the machine, so a second build reuses the deps. */
 export function cacheRoot() {
   if (process.env.KVS_WEBRTC_CACHE_DIR) return path.resolve(process.env.KVS_WEBRTC_CACHE_DIR);
