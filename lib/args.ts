@@ -112,14 +112,19 @@ export function checkFunction(value: unknown, what: string): void {
   }
 }
 
+/** The error for a `signal` argument that is neither undefined nor an AbortSignal. */
+export function signalError(value: unknown, what: string): KvsError | undefined {
+  if (value === undefined || value instanceof AbortSignal) return undefined;
+  return new KvsError(
+    'ERR_INVALID_ARGUMENT',
+    `${what}: signal must be an AbortSignal, got ${describeValue(value)}`,
+  );
+}
+
 /** Throws ERR_INVALID_ARGUMENT unless `value` is undefined or an AbortSignal. */
 export function checkSignal(value: unknown, what: string): void {
-  if (value !== undefined && !(value instanceof AbortSignal)) {
-    throw new KvsError(
-      'ERR_INVALID_ARGUMENT',
-      `${what}: signal must be an AbortSignal, got ${describeValue(value)}`,
-    );
-  }
+  const err = signalError(value, what);
+  if (err) throw err;
 }
 
 /**

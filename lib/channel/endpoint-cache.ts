@@ -100,12 +100,11 @@ export class MemoryEndpointCache implements EndpointCache {
 
   set(entry: EndpointCacheEntry): void {
     checkFields(entry, 'entry', ENTRY_FIELDS);
-    checkNumber(entry.cachedAt, 'EndpointCache: entry.cachedAt', {
+    const cachedAt: unknown = entry.cachedAt;
+    checkNumber(cachedAt ?? null, 'EndpointCache: entry.cachedAt', {
       min: 0,
       max: Number.MAX_SAFE_INTEGER,
     });
-    if (entry.cachedAt === undefined)
-      throw invalidArgument('EndpointCache: entry.cachedAt must be a number of ms since the epoch');
     const k = keyOf(entry);
     this.entries.delete(k);
     this.entries.set(k, { ...entry });

@@ -350,7 +350,7 @@ export function viewerPageUrl(
     throw invalidArgument(
       `viewerPageUrl: endpoint must be an https:// URL, got ${describeValue(endpoint)}`,
     );
-  const fields = readFields(p ?? null, 'viewerPageUrl: params', [
+  const fields = readFields(p, 'viewerPageUrl: params', [
     'channel',
     'region',
     'accessKeyId',

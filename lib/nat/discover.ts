@@ -74,7 +74,7 @@ export function parseStunUrl(url: string): { host: string; port: number } {
 
 /** The options, checked before any socket is opened. */
 function checkDiscoveryOptions(options: NatDiscoveryOptions): void {
-  const o = readFields(options ?? null, 'discoverNatBehavior: options', [
+  const o = readFields(options, 'discoverNatBehavior: options', [
     'localAddress',
     'retransmitsMs',
     'giveUpMs',

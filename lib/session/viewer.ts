@@ -19,7 +19,7 @@ import type { KeyFrameReason, MediaKind } from '../peer/transceiver.js';
 import { SignalingClient } from '../signaling/client.js';
 import type { Logger } from '../signaling/logger.js';
 import type { LinkMetrics } from './metrics.js';
-import { checkNumber, checkSignal, describeValue, MAX_TIMER_MS } from '../args.js';
+import { checkNumber, describeValue, MAX_TIMER_MS, signalError } from '../args.js';
 import { checkFrame } from '../media/frame.js';
 import {
   checkBooleanOption,
@@ -173,11 +173,8 @@ export class Viewer extends EventEmitter<ViewerEvents> {
    * with ERR_SESSION_FAILED when it fails and ERR_SESSION_TIMEOUT after connectTimeoutMs.
    */
   connect(signal?: AbortSignal): Promise<void> {
-    try {
-      checkSignal(signal, 'Viewer.connect');
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
+    const badSignal = signalError(signal, 'Viewer.connect');
+    if (badSignal) return Promise.reject(badSignal);
     if (this.#closed) return Promise.reject(new KvsError('ERR_SESSION_CLOSED', 'Viewer: closed'));
     this.#connecting ??= this.#connect(signal);
     return this.#connecting;

@@ -162,7 +162,7 @@ function group<T extends object>(value: T | undefined, name: string): Partial<T>
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null)
     throw invalid(`${name} must be an object, got ${describeValue(raw)}`);
-  return raw as Partial<T>;
+  return value ?? {};
 }
 
 /** AWS region names: lower-case letters, digits and dashes (us-west-2, cn-north-1). */
@@ -176,9 +176,9 @@ function checkShapes(o: SignalingClientOptions): void {
     throw invalid(`region must be 1-64 characters of [a-z0-9-], got ${describeValue(region)}`);
   const endpoint: unknown = o.endpoint;
   if (endpoint !== undefined) {
-    let ok = typeof endpoint === 'string';
+    let ok = false;
     try {
-      ok &&= new URL(endpoint as string).protocol === 'https:';
+      ok = typeof endpoint === 'string' && new URL(endpoint).protocol === 'https:';
     } catch {
       ok = false;
     }

@@ -90,7 +90,8 @@ function table(rows: Row[]): void {
   });
 }
 
-const bad = <T>(v: unknown): T => v as T;
+/** Any value, typed as whatever the call takes: what a JavaScript caller may pass. */
+const bad = (v: unknown): never => v as never;
 const big = (n: number): string => 'a'.repeat(n);
 const frame = { frameData: Buffer.from([0, 0, 0, 1, 0x65, 0x88]), presentationTs: 0 };
 
@@ -1521,7 +1522,7 @@ describe('failed constructors and rejected starts', () => {
     const { stdout } = await run(
       process.execPath,
       [
-        path.join(__dirname, 'bad-input-child.cjs'),
+        path.join(__dirname, 'bad-input-child.mjs'),
         path.resolve('dist/index.js'),
         path.resolve('dist/local/index.js'),
         svc.endpoint,

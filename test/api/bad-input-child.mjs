@@ -1,13 +1,15 @@
 // Child of bad-input.test.ts: makes failed objects of every kind and closes nothing. Prints
 // "ok <what>" for each failure that was a registered KvsError, then "done"; the process must
 // then exit by itself. argv: dist/index.js, dist/local/index.js, a local endpoint, its CA.
-'use strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 const [, , entry, localEntry, endpoint, caCertPath] = process.argv;
-const kvs = require(entry);
-const local = require(localEntry);
-const os = require('node:os');
-const fs = require('node:fs');
-const path = require('node:path');
+// The package's CommonJS build, as an application loads it.
+const kvs = (await import(pathToFileURL(entry).href)).default;
+const local = (await import(pathToFileURL(localEntry).href)).default;
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
