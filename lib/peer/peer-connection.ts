@@ -43,7 +43,9 @@ export interface TransceiverInit {
   /** Preference order; the C SDK's defaults for the kind when absent. */
   codecs?: Codec[];
   direction?: Direction;
+  /** The a=msid track id: 1-255 visible ASCII characters (no spaces). */
   trackId?: string;
+  /** The a=msid stream id: 1-255 visible ASCII characters (no spaces). */
   streamId?: string;
 }
 

@@ -21,7 +21,9 @@ import type { SignalingClientOptions } from '../signaling/options.js';
 export interface TrackSpec {
   kind: MediaKind;
   codec: Codec;
+  /** The a=msid track id: 1-255 visible ASCII characters (no spaces). */
   trackId?: string;
+  /** The a=msid stream id: 1-255 visible ASCII characters (no spaces). */
   streamId?: string;
 }
 

@@ -23,6 +23,11 @@ import { consoleLogger, type Logger } from './logger.js';
 import { DEFAULT_PACER, type PacerOptions } from './pacer.js';
 import { tls } from '../lazy.js';
 
+/**
+ * Checked at construction (ERR_INVALID_ARGUMENT naming the field): every delay in ms is at
+ * most 2^31 - 1 (2147483647, Node's timer limit; a longer one would fire at once), `region`
+ * is 1-64 of [a-z0-9-], `endpoint` an https:// URL.
+ */
 export interface SignalingClientOptions {
   /** The channel by name (it can then be created when missing) ... */
   channelName?: string;
