@@ -82,3 +82,71 @@ function messageOf(e: unknown): string {
     return 'it threw';
   }
 }
+
+/** The longest delay Node's timers take (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Throws ERR_INVALID_ARGUMENT unless `value` is an instance of `type` (named `typeName`). */
+export function checkInstance<T>(
+  value: unknown,
+  type: abstract new (...args: never[]) => T,
+  what: string,
+  typeName: string,
+): T {
+  if (!(value instanceof type)) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `${what} must be a ${typeName}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws ERR_INVALID_ARGUMENT unless `value` is a function. */
+export function checkFunction(value: unknown, what: string): void {
+  if (typeof value !== 'function') {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `${what} must be a function, got ${describeValue(value)}`,
+    );
+  }
+}
+
+/** The error for a `signal` argument that is neither undefined nor an AbortSignal. */
+export function signalError(value: unknown, what: string): KvsError | undefined {
+  if (value === undefined || value instanceof AbortSignal) return undefined;
+  return new KvsError(
+    'ERR_INVALID_ARGUMENT',
+    `${what}: signal must be an AbortSignal, got ${describeValue(value)}`,
+  );
+}
+
+/** Throws ERR_INVALID_ARGUMENT unless `value` is undefined or an AbortSignal. */
+export function checkSignal(value: unknown, what: string): void {
+  const err = signalError(value, what);
+  if (err) throw err;
+}
+
+/**
+ * A number option: undefined gives `fallback`; otherwise it must be a number in min..max
+ * (an integer when asked), or ERR_INVALID_ARGUMENT names `name` and the range.
+ */
+export function checkNumber(
+  value: unknown,
+  name: string,
+  range: { min: number; max: number; integer?: boolean },
+): number | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'number' &&
+    (range.integer ? Number.isInteger(value) : Number.isFinite(value)) &&
+    value >= range.min &&
+    value <= range.max;
+  if (!ok) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `${name} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}

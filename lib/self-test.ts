@@ -25,6 +25,9 @@ export interface SelfTestOptions {
  */
 export function selfTest(options: SelfTestOptions = {}): SelfTestReport[] {
   // Checked as JavaScript callers may pass anything.
+  const raw: unknown = options;
+  if (typeof raw !== 'object' || raw === null)
+    throw new KvsError('ERR_INVALID_ARGUMENT', 'selfTest: options must be an object');
   const given: unknown = options.profiles ?? SRTP_PROFILES;
   if (!Array.isArray(given) || given.length === 0) {
     throw new KvsError(

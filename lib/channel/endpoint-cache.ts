@@ -7,6 +7,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { checkFunction, checkNumber, describeValue, readFields } from '../args.js';
+import { invalidArgument } from '../errors.js';
 
 export const ENDPOINT_CACHE_TTL_MS = 10 * 60 * 60_000;
 export const ENDPOINT_CACHE_MAX_ENTRIES = 32;
@@ -40,8 +42,26 @@ export interface EndpointCacheOptions {
   now?: () => number;
 }
 
-const keyOf = (k: EndpointCacheKey): string =>
-  [k.channel, k.role, k.region, k.controlEndpoint].join('\u0000');
+const KEY_FIELDS = ['channel', 'role', 'region', 'controlEndpoint'] as const;
+const ENTRY_FIELDS = [...KEY_FIELDS, 'channelArn', 'wssEndpoint', 'httpsEndpoint'] as const;
+
+/** The fields as strings; entries also without commas or line breaks (the file is CSV). */
+function checkFields(value: unknown, what: string, fields: readonly string[]): void {
+  const raw = readFields(value ?? null, what, fields);
+  for (const f of fields) {
+    const v = raw?.[f];
+    if (typeof v !== 'string' || (what === 'entry' && /[,\r\n]/.test(v))) {
+      throw invalidArgument(
+        `EndpointCache: ${what}.${f} must be a string without commas or line breaks, got ${describeValue(v)}`,
+      );
+    }
+  }
+}
+
+function keyOf(k: EndpointCacheKey, what = 'key'): string {
+  checkFields(k, what, KEY_FIELDS);
+  return [k.channel, k.role, k.region, k.controlEndpoint].join('\u0000');
+}
 
 export class MemoryEndpointCache implements EndpointCache {
   protected entries = new Map<string, EndpointCacheEntry>();
@@ -50,9 +70,20 @@ export class MemoryEndpointCache implements EndpointCache {
   protected readonly now: () => number;
 
   constructor(opts: EndpointCacheOptions = {}) {
-    this.ttlMs = opts.ttlMs ?? ENDPOINT_CACHE_TTL_MS;
-    this.maxEntries = opts.maxEntries ?? ENDPOINT_CACHE_MAX_ENTRIES;
-    this.now = opts.now ?? Date.now;
+    const o = readFields(opts, 'MemoryEndpointCache: options', ['ttlMs', 'maxEntries', 'now']);
+    this.ttlMs =
+      checkNumber(o?.ttlMs, 'MemoryEndpointCache: ttlMs', {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+      }) ?? ENDPOINT_CACHE_TTL_MS;
+    this.maxEntries =
+      checkNumber(o?.maxEntries, 'MemoryEndpointCache: maxEntries', {
+        min: 1,
+        max: 1_000_000,
+        integer: true,
+      }) ?? ENDPOINT_CACHE_MAX_ENTRIES;
+    if (o?.now !== undefined) checkFunction(o.now, 'MemoryEndpointCache: now');
+    this.now = (o?.now as (() => number) | undefined) ?? Date.now;
   }
 
   get size(): number {
@@ -68,6 +99,12 @@ export class MemoryEndpointCache implements EndpointCache {
   }
 
   set(entry: EndpointCacheEntry): void {
+    checkFields(entry, 'entry', ENTRY_FIELDS);
+    const cachedAt: unknown = entry.cachedAt;
+    checkNumber(cachedAt ?? null, 'EndpointCache: entry.cachedAt', {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    });
     const k = keyOf(entry);
     this.entries.delete(k);
     this.entries.set(k, { ...entry });
@@ -176,6 +213,12 @@ export class FileEndpointCache extends MemoryEndpointCache {
     opts: EndpointCacheOptions = {},
   ) {
     super(opts);
+    // A number would be read as a file descriptor (fs takes both), blocking on a pipe.
+    if (typeof path !== 'string' || path === '') {
+      throw invalidArgument(
+        `FileEndpointCache: path must be a non-empty string, got ${describeValue(path)}`,
+      );
+    }
     let text = '';
     try {
       text = readFileSync(path, 'utf8');

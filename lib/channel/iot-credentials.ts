@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { checkNumber, describeValue, MAX_TIMER_MS } from '../args.js';
 import { KvsError } from '../errors.js';
 import type { KvsErrorCode } from '../error-codes.js';
 import { crypto, https } from '../lazy.js';
@@ -196,16 +197,30 @@ function delay(ms: number): Promise<void> {
  * after the retries), `ERR_IOT_REQUEST` (anything else).
  */
 export function fromIotCredentials(options: IotCredentialsOptions): IotCredentialProvider {
+  const raw: unknown = options;
+  if (typeof raw !== 'object' || raw === null)
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `fromIotCredentials: options must be an object, got ${describeValue(raw)}`,
+    );
   for (const k of ['endpoint', 'roleAlias', 'thingName', 'certPath', 'keyPath'] as const) {
     if (typeof options[k] !== 'string' || options[k] === '') {
       throw new KvsError('ERR_INVALID_ARGUMENT', `fromIotCredentials: ${k} is required`);
     }
   }
   const url = endpointUrl(options.endpoint, options.roleAlias);
-  const margin = options.refreshMarginMs ?? DEFAULTS.refreshMarginMs;
-  const maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULTS.maxAttempts));
-  const base = options.backoffBaseMs ?? DEFAULTS.backoffBaseMs;
-  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const msOption = (v: number | undefined, name: string, min: number): number | undefined =>
+    checkNumber(v, `fromIotCredentials: ${name}`, { min, max: MAX_TIMER_MS });
+  const margin =
+    msOption(options.refreshMarginMs, 'refreshMarginMs', 0) ?? DEFAULTS.refreshMarginMs;
+  const maxAttempts =
+    checkNumber(options.maxAttempts, 'fromIotCredentials: maxAttempts', {
+      min: 1,
+      max: 100,
+      integer: true,
+    }) ?? DEFAULTS.maxAttempts;
+  const base = msOption(options.backoffBaseMs, 'backoffBaseMs', 0) ?? DEFAULTS.backoffBaseMs;
+  const timeoutMs = msOption(options.requestTimeoutMs, 'requestTimeoutMs', 1) ?? 10_000;
   const where = `the AWS IoT credentials endpoint ${url.host}`;
 
   let cached: { creds: AwsCredentials & { expiration: Date }; refreshAt: number } | undefined;
@@ -341,6 +356,12 @@ export const IOT_ENV = {
 export function iotOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): IotCredentialsOptions | undefined {
+  const raw: unknown = env;
+  if (typeof raw !== 'object' || raw === null)
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `iotOptionsFromEnv: env must be an object, got ${describeValue(raw)}`,
+    );
   const required = ['endpoint', 'roleAlias', 'thingName', 'certPath', 'keyPath'] as const;
   const present = required.filter((k) => (env[IOT_ENV[k]] ?? '') !== '');
   if (present.length === 0) return undefined;

@@ -1,4 +1,5 @@
 /** Every quota and timer of the service, defaulting to the seed's "Service Quotas" section. */
+import { describeValue } from '../args.js';
 import { invalidArgument } from '../errors.js';
 export interface LocalKvsLimits {
   /** Channels per account ("1000 signaling channels per account"). */
@@ -64,6 +65,16 @@ export const DEFAULT_LIMITS: Readonly<LocalKvsLimits> = Object.freeze({
 });
 
 export function resolveLimits(partial: Partial<LocalKvsLimits> = {}): LocalKvsLimits {
+  const raw: unknown = partial;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalidArgument(`limits must be an object, got ${describeValue(raw)}`);
+  // A misspelt limit would otherwise be ignored, and the default used without a word.
+  for (const k of Object.keys(partial)) {
+    if (!(k in DEFAULT_LIMITS))
+      throw invalidArgument(
+        `limits.${k} is not a limit; the limits are ${Object.keys(DEFAULT_LIMITS).join(', ')}`,
+      );
+  }
   const out = { ...DEFAULT_LIMITS, ...partial };
   for (const [k, v] of Object.entries(out)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {

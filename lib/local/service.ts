@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
+import { checkFunction, checkNumber, describeValue, readFields } from '../args.js';
 import { invalidArgument, KvsError } from '../errors.js';
 import { AuditLog } from './audit.js';
 import { CredentialTable, type LocalPrincipal } from './credentials.js';
@@ -138,17 +139,67 @@ export async function startLocalKvs(options: LocalKvsOptions = {}): Promise<Loca
   }
 }
 
+/**
+ * The options, checked before anything is opened or written (JavaScript callers may pass
+ * anything; the service must stay on loopback).
+ */
+function checkStartOptions(options: LocalKvsOptions): void {
+  const raw: unknown = options;
+  if (typeof raw !== 'object' || raw === null)
+    throw invalidArgument(`startLocalKvs: options must be an object, got ${describeValue(raw)}`);
+  const o = options as Record<keyof LocalKvsOptions, unknown>;
+  if (o.host !== undefined && o.host !== '127.0.0.1' && o.host !== '::1')
+    throw invalidArgument(
+      `host must be "127.0.0.1" or "::1": the local service listens on loopback only, got ${describeValue(o.host)}`,
+    );
+  checkNumber(o.port, 'port', { min: 0, max: 65535, integer: true });
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === ''))
+    throw invalidArgument(`dataDir must be a path, got ${describeValue(o.dataDir)}`);
+  if (
+    o.region !== undefined &&
+    (typeof o.region !== 'string' || !/^[a-z0-9-]{1,64}$/.test(o.region))
+  )
+    throw invalidArgument(
+      `region must be 1-64 characters of [a-z0-9-], got ${describeValue(o.region)}`,
+    );
+  if (
+    o.accountId !== undefined &&
+    (typeof o.accountId !== 'string' || !/^\d{12}$/.test(o.accountId))
+  )
+    throw invalidArgument(`accountId must be 12 digits, got ${describeValue(o.accountId)}`);
+  if (o.log !== undefined) checkFunction(o.log, 'log');
+  const turn = o.turn;
+  if (turn !== undefined && typeof turn !== 'boolean') {
+    const t = typeof turn === 'object' ? readFields(turn, 'turn', ['binary', 'tls']) : undefined;
+    if (
+      typeof turn !== 'object' ||
+      turn === null ||
+      Array.isArray(turn) ||
+      (t?.binary !== undefined && typeof t.binary !== 'string') ||
+      (t?.tls !== undefined && typeof t.tls !== 'boolean')
+    )
+      throw invalidArgument(
+        `turn must be a boolean or { binary?, tls? }, got ${describeValue(turn)}`,
+      );
+  }
+  if (o.principals !== undefined && !Array.isArray(o.principals))
+    throw invalidArgument(`principals must be an array, got ${describeValue(o.principals)}`);
+  if (
+    o.iot !== undefined &&
+    typeof o.iot !== 'boolean' &&
+    (typeof o.iot !== 'object' || o.iot === null)
+  )
+    throw invalidArgument(`iot must be a boolean or an object, got ${describeValue(o.iot)}`);
+}
+
 async function start(options: LocalKvsOptions): Promise<LocalKvs> {
+  checkStartOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`kvs-local: ${line}\n`));
-  // Checked as JavaScript callers may pass anything: the service must stay on loopback.
-  const host: unknown = options.host ?? '127.0.0.1';
-  if (host !== '127.0.0.1' && host !== '::1')
-    throw invalidArgument('the local service listens on loopback only');
+  const host = options.host ?? '127.0.0.1';
   const limits = resolveLimits(options.limits);
   const dataDir = options.dataDir ?? defaultDataDir();
   const region = options.region ?? 'us-west-2';
   const accountId = options.accountId ?? '123456789012';
-  if (!/^\d{12}$/.test(accountId)) throw invalidArgument('accountId must be 12 digits');
 
   const store = new ChannelStore(dataDir);
   const { table, defaultPrincipal } = CredentialTable.withDefault(dataDir, options.principals);

@@ -17,6 +17,8 @@
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import { describeValue, readFields } from '../args.js';
+import { invalidArgument } from '../errors.js';
 
 const SDK_PACKAGE = 'amazon-kinesis-video-streams-webrtc';
 
@@ -344,6 +346,22 @@ export function viewerPageUrl(
     relay?: boolean;
   },
 ): string {
+  if (typeof endpoint !== 'string' || !/^https:\/\//.test(endpoint))
+    throw invalidArgument(
+      `viewerPageUrl: endpoint must be an https:// URL, got ${describeValue(endpoint)}`,
+    );
+  const fields = readFields(p, 'viewerPageUrl: params', [
+    'channel',
+    'region',
+    'accessKeyId',
+    'secretAccessKey',
+  ]);
+  for (const k of ['channel', 'region', 'accessKeyId', 'secretAccessKey'] as const) {
+    if (typeof fields?.[k] !== 'string')
+      throw invalidArgument(
+        `viewerPageUrl: params.${k} must be a string, got ${describeValue(fields?.[k])}`,
+      );
+  }
   const hash = new URLSearchParams({
     channel: p.channel,
     region: p.region,

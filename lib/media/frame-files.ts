@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { KvsError } from '../errors.js';
+import { describeValue } from '../args.js';
+import { invalidArgument, KvsError } from '../errors.js';
 import type { Codec, MediaKind } from '../peer/transceiver.js';
 
 /** The package's own sample media (made by scripts/make-sample-media.mjs). */
@@ -88,7 +89,19 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
  * first known extension found). Throws `ERR_MEDIA_SOURCE` naming the directory and what to do
  * when it is missing, empty or too large.
  */
+/** The directory and codec arguments of readFrameDir and FrameDirWriter. */
+function checkDirAndCodec(call: string, dir: unknown, codec: unknown, required: boolean): void {
+  if (typeof dir !== 'string' || dir === '')
+    throw invalidArgument(`${call}: dir must be a path, got ${describeValue(dir)}`);
+  const codecs = Object.values(EXTENSIONS);
+  if ((required || codec !== undefined) && !codecs.some((c) => c === codec))
+    throw invalidArgument(
+      `${call}: codec must be one of ${[...new Set(codecs)].join(', ')}, got ${describeValue(codec)}`,
+    );
+}
+
 export function readFrameDir(dir: string, codec?: Codec): { codec: Codec; frames: StoredFrame[] } {
+  checkDirAndCodec('readFrameDir', dir, codec, false);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -166,6 +179,7 @@ export class FrameDirWriter {
   #extension: string;
 
   constructor(dir: string, codec: Codec) {
+    checkDirAndCodec('FrameDirWriter', dir, codec, true);
     this.dir = dir;
     const video = kindOfCodec(codec) === 'video';
     this.#prefix = video ? 'frame-' : 'sample-';

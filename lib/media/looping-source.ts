@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { describeValue } from '../args.js';
 import { KvsError } from '../errors.js';
 import type { Codec, MediaKind } from '../peer/transceiver.js';
 import { FrameFlags, type Frame } from './frame.js';
@@ -91,6 +92,14 @@ class Track {
       throw new KvsError('ERR_MEDIA_SOURCE', `LoopingMediaSource: ${kind} has no frames`);
     }
     this.codec = codec ?? (kind === 'video' ? 'H264' : 'opus');
+    const known: readonly Codec[] =
+      kind === 'video' ? ['H264', 'H265', 'VP8'] : ['opus', 'PCMU', 'PCMA'];
+    if (!known.includes(this.codec)) {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `LoopingMediaSource: ${kind}.codec must be one of ${known.join(', ')}, got ${describeValue(this.codec)}`,
+      );
+    }
     this.frames = frames;
     this.periodMs = init.frameDurationMs ?? (kind === 'video' ? 40 : 20);
     if (!(this.periodMs > 0 && this.periodMs <= 10_000)) {
@@ -207,6 +216,12 @@ export class LoopingMediaSource extends EventEmitter<LoopingSourceEvents> {
 
   constructor(options: LoopingSourceOptions = sampleTracks()) {
     super();
+    const raw: unknown = options;
+    if (typeof raw !== 'object' || raw === null)
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `LoopingMediaSource: options must be an object, got ${describeValue(raw)}`,
+      );
     if (options.video) this.#tracks.set('video', new Track('video', options.video));
     if (options.audio) this.#tracks.set('audio', new Track('audio', options.audio));
     if (this.#tracks.size === 0) {

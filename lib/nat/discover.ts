@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { KvsError } from '../errors.js';
+import { checkNumber, checkSignal, describeValue, MAX_TIMER_MS, readFields } from '../args.js';
+import { invalidArgument, KvsError } from '../errors.js';
 import {
   encodeBindingRequest,
   parseBindingResponse,
@@ -46,11 +47,22 @@ export interface NatDiscoveryOptions {
 
 /** stun:host[:port] (RFC 7064); the port defaults to 3478. */
 export function parseStunUrl(url: string): { host: string; port: number } {
-  const m = /^stun:(\[[0-9A-Fa-f:.]+\]|[^:?[\]/\s]+)(?::(\d{1,5}))?$/i.exec(url.trim());
+  const raw: unknown = url;
+  const m =
+    typeof raw === 'string'
+      ? /^stun:(\[[0-9A-Fa-f:.]+\]|[^:?[\]/\s]+)(?::(\d{1,5}))?$/i.exec(raw.trim())
+      : null;
   if (!m?.[1]) {
     throw new KvsError(
       'ERR_INVALID_ARGUMENT',
-      `not a STUN URL: ${JSON.stringify(url)} (expected stun:host[:port], e.g. stun:stun.example.org:3478)`,
+      `not a STUN URL: ${describeValue(raw)} (expected stun:host[:port], e.g. stun:stun.example.org:3478)`,
+    );
+  }
+  // RFC 1035: a DNS name has at most 253 characters.
+  if (m[1].length > 253) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `not a STUN URL: its host has ${m[1].length} characters; the limit is 253`,
     );
   }
   const port = Number(m[2] ?? 3478);
@@ -59,6 +71,40 @@ export function parseStunUrl(url: string): { host: string; port: number } {
   }
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
+
+/** The options, checked before any socket is opened. */
+function checkDiscoveryOptions(options: NatDiscoveryOptions): void {
+  const o = readFields(options, 'discoverNatBehavior: options', [
+    'localAddress',
+    'retransmitsMs',
+    'giveUpMs',
+    'signal',
+  ]);
+  checkNumber(o?.giveUpMs, 'discoverNatBehavior: giveUpMs', { min: 1, max: MAX_TIMER_MS });
+  const schedule = o?.retransmitsMs;
+  if (schedule !== undefined) {
+    if (!Array.isArray(schedule))
+      throw invalidArgument(
+        `discoverNatBehavior: retransmitsMs must be an array of ms, got ${describeValue(schedule)}`,
+      );
+    if (schedule.length > MAX_RETRANSMITS)
+      throw invalidArgument(
+        `discoverNatBehavior: retransmitsMs has ${schedule.length} entries; at most ${MAX_RETRANSMITS}`,
+      );
+    schedule.forEach((v: unknown, i) =>
+      checkNumber(v, `discoverNatBehavior: retransmitsMs[${i}]`, { min: 0, max: MAX_TIMER_MS }),
+    );
+  }
+  const local = o?.localAddress;
+  if (local !== undefined && (typeof local !== 'string' || isIP(local) !== 4))
+    throw invalidArgument(
+      `discoverNatBehavior: localAddress must be an IPv4 address, got ${describeValue(local)}`,
+    );
+  checkSignal(o?.signal, 'discoverNatBehavior');
+}
+
+/** Retransmissions per test: RFC 5389's Rc is 7; a schedule longer than this is a mistake. */
+const MAX_RETRANSMITS = 20;
 
 /** The local address the route to `to` uses (a connected probe socket, nothing sent). */
 async function routeSource(to: TransportAddress): Promise<string> {
@@ -144,6 +190,7 @@ export async function discoverNatBehavior(
   options: NatDiscoveryOptions = {},
 ): Promise<NatBehavior> {
   const { host, port } = parseStunUrl(stunUrl);
+  checkDiscoveryOptions(options);
   let address = host;
   if (!isIP(host)) {
     try {

@@ -1,3 +1,4 @@
+import { describeValue } from '../args.js';
 import { KvsError } from '../errors.js';
 import type { NativePeerConnectionConfig } from '../native.js';
 
@@ -93,6 +94,22 @@ function checkIceServer(server: PeerIceServer, i: number): void {
       throw invalid(`iceServers[${i}] is a TURN server and needs username and credential`);
     }
   }
+  for (const field of ['username', 'credential'] as const) {
+    const v: unknown = server[field];
+    if (v !== undefined && typeof v !== 'string')
+      throw invalid(`iceServers[${i}].${field} must be a string, got ${describeValue(v)}`);
+  }
+}
+
+/** An optional object option: undefined, or an object (not null, not an array). */
+function checkGroup(value: unknown, what: string, shape: string): void {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+    throw invalid(`${what} must be an object ${shape}, got ${describeValue(value)}`);
+}
+
+function checkBoolean(value: unknown, what: string): void {
+  if (value !== undefined && typeof value !== 'boolean')
+    throw invalid(`${what} must be a boolean, got ${describeValue(value)}`);
 }
 
 function checkTimeout(name: string, value: number | undefined): number | undefined {
@@ -118,17 +135,22 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);
   }
-  const interfaces: unknown = config.interfaces;
-  if (interfaces !== undefined && (typeof interfaces !== 'object' || interfaces === null)) {
-    throw invalid('interfaces must be an object { only?, allowLoopback?, allowLinkLocal?, ipv6? }');
-  }
+  checkGroup(config.interfaces, 'interfaces', '{ only?, allowLoopback?, allowLinkLocal?, ipv6? }');
   const f = config.interfaces ?? {};
+  checkBoolean(f.allowLoopback, 'interfaces.allowLoopback');
+  checkBoolean(f.allowLinkLocal, 'interfaces.allowLinkLocal');
+  checkBoolean(f.ipv6, 'interfaces.ipv6');
   if (
     f.only !== undefined &&
     (!Array.isArray(f.only) || f.only.some((x) => typeof x !== 'string'))
   ) {
     throw invalid('interfaces.only must be an array of addresses or interface names');
   }
+  checkGroup(
+    config.timeouts,
+    'timeouts',
+    '{ connectionCheck?, nomination?, disconnected?, failed? }',
+  );
   const t = config.timeouts ?? {};
   const out: NativePeerConnectionConfig = {
     interfaces: {
@@ -171,6 +193,7 @@ export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerCon
     if (typeof config.turnCaCertPath !== 'string') throw invalid('turnCaCertPath must be a path');
     out.turnCaFile = config.turnCaCertPath;
   }
+  checkGroup(config.certificate, 'certificate', '{ certificatePem, privateKeyPem }');
   if (config.certificate) {
     const { certificatePem, privateKeyPem } = config.certificate;
     if (typeof certificatePem !== 'string' || typeof privateKeyPem !== 'string') {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkFunction, checkInstance } from '../args.js';
 import { KvsError } from '../errors.js';
 import type { NativePeerConnection } from '../native.js';
 
@@ -219,6 +220,14 @@ export function dataChannelSend(
   isBinary: boolean,
   bytes: Buffer | Uint8Array | string,
 ): void {
+  checkInstance(channel, DataChannel, 'dataChannelSend: channel', 'DataChannel');
+  const raw: unknown = bytes;
+  if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      'dataChannelSend: bytes must be a string, Buffer or Uint8Array',
+    );
+  }
   const data =
     typeof bytes === 'string'
       ? isBinary
@@ -233,10 +242,14 @@ export function dataChannelOnMessage(
   channel: DataChannel,
   callback: (isBinary: boolean, data: Buffer) => void,
 ): void {
+  checkInstance(channel, DataChannel, 'dataChannelOnMessage: channel', 'DataChannel');
+  checkFunction(callback, 'dataChannelOnMessage: callback');
   channel.on('message', (m) =>
     typeof m === 'string' ? callback(false, Buffer.from(m, 'utf8')) : callback(true, m),
   );
 }
 export function dataChannelOnOpen(channel: DataChannel, callback: () => void): void {
+  checkInstance(channel, DataChannel, 'dataChannelOnOpen: channel', 'DataChannel');
+  checkFunction(callback, 'dataChannelOnOpen: callback');
   channel.on('open', callback);
 }

@@ -1,5 +1,6 @@
+import { checkInstance } from '../args.js';
 import { KvsError } from '../errors.js';
-import type { PeerConnection } from './peer-connection.js';
+import { PeerConnection } from './peer-connection.js';
 import { transceiverStats, type Stats, type StatsType } from './stats.js';
 import type { Transceiver } from './transceiver.js';
 
@@ -60,6 +61,7 @@ export async function rtcPeerConnectionGetMetrics(
   transceiver: Transceiver | number | null,
   type: RtcStatsType,
 ): Promise<Stats[]> {
+  checkInstance(pc, PeerConnection, 'rtcPeerConnectionGetMetrics: pc', 'PeerConnection');
   const stats = await pc.getStats();
   if (type === 'RTC_ALL') return [...stats.values()];
   const w3c = W3C_TYPE[type] as StatsType | undefined;
@@ -136,6 +138,7 @@ const span = (from: number | null, to: number | null): number | null =>
   from === null || to === null ? null : Math.max(0, to - from);
 
 export async function peerConnectionGetMetrics(pc: PeerConnection): Promise<PeerConnectionMetrics> {
+  checkInstance(pc, PeerConnection, 'peerConnectionGetMetrics: pc', 'PeerConnection');
   const t = await pc.timeline();
   return {
     peerConnectionStartTime: t.created ?? 0,
@@ -145,6 +148,7 @@ export async function peerConnectionGetMetrics(pc: PeerConnection): Promise<Peer
 }
 
 export async function iceAgentGetMetrics(pc: PeerConnection): Promise<IceAgentMetrics> {
+  checkInstance(pc, PeerConnection, 'iceAgentGetMetrics: pc', 'PeerConnection');
   const t = await pc.timeline();
   return {
     localCandidateGatheringTime: span(t.gatheringStarted, t.gatheringCompleted),

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { describeValue } from '../args.js';
 import { KvsError } from '../errors.js';
 import {
   native,
@@ -42,7 +43,9 @@ export interface TransceiverInit {
   /** Preference order; the C SDK's defaults for the kind when absent. */
   codecs?: Codec[];
   direction?: Direction;
+  /** The a=msid track id: 1-255 visible ASCII characters (no spaces). */
   trackId?: string;
+  /** The a=msid stream id: 1-255 visible ASCII characters (no spaces). */
   streamId?: string;
 }
 
@@ -119,6 +122,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * addresses and `localhost` only, as it cannot wait for DNS).
    */
   static async create(config: PeerConnectionConfig = {}): Promise<PeerConnection> {
+    // Validated before any name is looked up: a bad configuration costs no DNS query.
+    toNativeConfig(config);
     const resolved = new Map<string, string>();
     for (const { host } of [...turnServersOf(config), ...stunServersOf(config)]) {
       if (isIP(host) || resolved.has(host)) continue;
@@ -372,6 +377,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       );
     }
     const allowed = t.kind === 'audio' ? AUDIO_CODECS : VIDEO_CODECS;
+    const codecs: unknown = t.codecs;
+    if (codecs !== undefined && !Array.isArray(codecs)) {
+      throw invalid(`addTransceiver: codecs must be an array, got ${describeValue(codecs)}`);
+    }
     for (const codec of t.codecs ?? []) {
       if (!allowed.includes(codec)) {
         throw invalid(
@@ -382,6 +391,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (t.direction !== undefined && !DIRECTIONS.includes(t.direction)) {
       throw invalid(`addTransceiver: direction must be one of ${DIRECTIONS.join(', ')}`);
     }
+    checkMediaId(t.trackId, 'addTransceiver: trackId');
+    checkMediaId(t.streamId, 'addTransceiver: streamId');
     const added = await this.#native
       .addTransceiver({
         kind: t.kind,
@@ -616,6 +627,19 @@ const STATE_EVENTS: ReadonlySet<string> = new Set([
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
+/**
+ * A track or stream id goes into the SDP's a=msid line: 1-255 visible ASCII characters (the C
+ * SDK's MAX_MEDIA_STREAM_ID_LEN), so that no space or line break can end the line early.
+ */
+export function checkMediaId(value: unknown, what: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw invalid(
+      `${what} must be 1-255 characters of visible ASCII (no spaces), got ${describeValue(value)}`,
+    );
+  }
+}
+
 function checkDataChannel(label: string, init: DataChannelInit): void {
   const bad = (m: string) => new KvsError('ERR_INVALID_ARGUMENT', `createDataChannel: ${m}`);
   if (typeof label !== 'string') throw bad('label must be a string');
@@ -628,6 +652,11 @@ function checkDataChannel(label: string, init: DataChannelInit): void {
     if (typeof init.protocol !== 'string') throw bad('protocol must be a string');
     if (utf8Length(init.protocol) > 65535)
       throw bad(`protocol has ${utf8Length(init.protocol)} bytes; the limit is 65535`);
+  }
+  for (const name of ['ordered', 'negotiated'] as const) {
+    const v: unknown = init[name];
+    if (v !== undefined && typeof v !== 'boolean')
+      throw bad(`${name} must be a boolean, got ${describeValue(v)}`);
   }
   if (init.maxRetransmits !== undefined && init.maxPacketLifeTime !== undefined) {
     throw bad('maxRetransmits and maxPacketLifeTime cannot both be set');

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkFunction, checkInstance, describeValue } from '../args.js';
 import { KvsError } from '../errors.js';
 import { checkFrame, type Frame, type ReceivedFrame } from '../media/frame.js';
 import { native, type NativePeerConnection, type NativeTransceiverInfo } from '../native.js';
@@ -108,9 +109,23 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
     if (typeof raw !== 'object' || raw === null) {
       throw new KvsError('ERR_INVALID_ARGUMENT', 'updateEncoderStats: stats must be an object');
     }
+    const impl: unknown = stats.encoderImplementation;
+    if (impl !== undefined && typeof impl !== 'string') {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `updateEncoderStats: encoderImplementation must be a string, got ${describeValue(impl)}`,
+      );
+    }
+    const vad: unknown = stats.voiceActivityFlag;
+    if (vad !== undefined && typeof vad !== 'boolean') {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `updateEncoderStats: voiceActivityFlag must be a boolean, got ${describeValue(vad)}`,
+      );
+    }
     for (const key of ['targetBitrate', 'frameWidth', 'frameHeight', 'frameBitDepth'] as const) {
       const v = stats[key];
-      if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
         throw new KvsError(
           'ERR_INVALID_ARGUMENT',
           `updateEncoderStats: ${key} must be a non-negative number`,
@@ -176,8 +191,19 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
  * Returns how many transceivers took it (see writeFrame for when one does not).
  */
 export function writeFrameToMany(transceivers: readonly Transceiver[], frame: Frame): number {
-  if (transceivers.length === 0) return 0;
+  const list: unknown = transceivers;
+  if (!Array.isArray(list)) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `writeFrameToMany: transceivers must be an array of Transceiver, got ${describeValue(list)}`,
+    );
+  }
+  list.forEach((t, i) =>
+    checkInstance(t, Transceiver, `writeFrameToMany: transceivers[${i}]`, 'Transceiver'),
+  );
+  // Checked even with no transceiver, so that a bad frame is found on the first call.
   const f = checkFrame(frame);
+  if (transceivers.length === 0) return 0;
   const targets = transceivers.flatMap((t) => t.nativeTarget);
   return native().PeerConnection.writeFrameToMany(
     targets,
@@ -191,24 +217,34 @@ export function writeFrameToMany(transceivers: readonly Transceiver[], frame: Fr
 }
 
 // The C SDK's free functions, for those who know them.
+
+/** The transceiver and callback of a free function, checked as JavaScript may pass anything. */
+function target(call: string, transceiver: unknown, callback?: unknown): Transceiver {
+  const t = checkInstance(transceiver, Transceiver, `${call}: transceiver`, 'Transceiver');
+  if (arguments.length > 2) checkFunction(callback, `${call}: callback`);
+  return t;
+}
+
 export function writeFrame(transceiver: Transceiver, frame: Frame): boolean {
-  return transceiver.writeFrame(frame);
+  return target('writeFrame', transceiver).writeFrame(frame);
 }
 export function transceiverOnFrame(
   transceiver: Transceiver,
   callback: (frame: ReceivedFrame) => void,
 ): void {
-  transceiver.on('frame', callback);
+  target('transceiverOnFrame', transceiver, callback).on('frame', callback);
 }
 export function transceiverOnPictureLoss(transceiver: Transceiver, callback: () => void): void {
-  transceiver.on('keyframerequest', () => callback());
+  target('transceiverOnPictureLoss', transceiver, callback).on('keyframerequest', () => callback());
 }
 export function transceiverOnBandwidthEstimation(
   transceiver: Transceiver,
   callback: (bitrate: number) => void,
 ): void {
-  transceiver.on('bandwidth', (e) => callback(e.bitrate));
+  target('transceiverOnBandwidthEstimation', transceiver, callback).on('bandwidth', (e) =>
+    callback(e.bitrate),
+  );
 }
 export function updateEncoderStats(transceiver: Transceiver, stats: EncoderStats): void {
-  transceiver.updateEncoderStats(stats);
+  target('updateEncoderStats', transceiver).updateEncoderStats(stats);
 }

@@ -29,7 +29,14 @@ import type { KeyFrameReason, MediaKind } from '../peer/transceiver.js';
 import { SignalingClient } from '../signaling/client.js';
 import type { Logger } from '../signaling/logger.js';
 import type { LinkMetrics } from './metrics.js';
+import { checkNumber, checkSignal, MAX_TIMER_MS } from '../args.js';
+import { checkFrame } from '../media/frame.js';
+import { checkClientId } from '../signaling/codec.js';
 import {
+  checkBooleanOption,
+  checkKind,
+  checkMessage,
+  checkSessionOptions,
   checkTracks,
   peerConfigOf,
   sessionLogger,
@@ -157,6 +164,7 @@ export class Master extends EventEmitter<MasterEvents> {
     }
     this.#options = options;
     this.tracks = checkTracks(options.tracks, 'Master');
+    checkSessionOptions(options, 'Master');
     const max = options.maxViewers ?? DEFAULT_MAX_VIEWERS;
     if (!Number.isInteger(max) || max < 1 || max > 1000) {
       throw new KvsError(
@@ -165,13 +173,17 @@ export class Master extends EventEmitter<MasterEvents> {
       );
     }
     this.maxViewers = max;
-    this.#holdMs = options.candidateHoldMs ?? DEFAULT_HOLD_MS;
-    if (!(this.#holdMs >= 0))
-      throw new KvsError('ERR_INVALID_ARGUMENT', 'Master: candidateHoldMs must be >= 0');
-    this.#statsIntervalMs = options.statsIntervalMs ?? 1000;
-    if (!(this.#statsIntervalMs >= 50)) {
-      throw new KvsError('ERR_INVALID_ARGUMENT', 'Master: statsIntervalMs must be at least 50');
-    }
+    this.#holdMs =
+      checkNumber(options.candidateHoldMs, 'Master: candidateHoldMs', {
+        min: 0,
+        max: MAX_TIMER_MS,
+      }) ?? DEFAULT_HOLD_MS;
+    this.#statsIntervalMs =
+      checkNumber(options.statsIntervalMs, 'Master: statsIntervalMs', {
+        min: 50,
+        max: MAX_TIMER_MS,
+      }) ?? 1000;
+    checkBooleanOption(options.createIfMissing, 'Master: createIfMissing');
     this.#log = sessionLogger(options, 'kvs-master');
     this.signaling = new SignalingClient(
       signalingOptionsOf(options, 'MASTER', {
@@ -188,6 +200,7 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Joins the channel (signaling CONNECTED) and fetches its ICE servers. */
   async start(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'Master.start');
     if (this.#closed) throw new KvsError('ERR_SESSION_CLOSED', 'Master: closed');
     if (this.#started) return;
     await this.signaling.connect(signal);
@@ -221,6 +234,9 @@ export class Master extends EventEmitter<MasterEvents> {
    * bytes are copied once per viewer; the buffer may be reused at once.
    */
   writeFrame(kind: MediaKind, frame: Frame): number {
+    // Checked with no viewer too: a bad frame is found on the first call, not the first viewer's.
+    checkKind(kind, 'writeFrame');
+    checkFrame(frame);
     if (this.#closed) return 0;
     let n = 0;
     for (const s of this.#sessions.values()) {
@@ -239,6 +255,8 @@ export class Master extends EventEmitter<MasterEvents> {
    * Returns how many viewers it was sent to.
    */
   sendMessage(data: string | Buffer | Uint8Array, viewerId?: string): number {
+    checkMessage(data, 'sendMessage');
+    if (viewerId !== undefined) checkClientId(viewerId, 'sendMessage: viewerId');
     let n = 0;
     for (const s of this.#sessions.values()) {
       if (viewerId !== undefined && s.viewerId !== viewerId) continue;

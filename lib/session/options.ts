@@ -4,8 +4,15 @@
  * connection they make is given.
  */
 import type { CredentialsInput } from '../channel/credentials.js';
+import { checkFunction, describeValue, readFields } from '../args.js';
 import { invalidArgument } from '../errors.js';
-import type { InterfaceFilter, PeerConnectionConfig, PeerIceServer } from '../peer/config.js';
+import {
+  toNativeConfig,
+  type InterfaceFilter,
+  type PeerConnectionConfig,
+  type PeerIceServer,
+} from '../peer/config.js';
+import { checkMediaId } from '../peer/peer-connection.js';
 import type { Codec, MediaKind } from '../peer/transceiver.js';
 import { consoleLogger, type Logger } from '../signaling/logger.js';
 import type { SignalingClientOptions } from '../signaling/options.js';
@@ -14,7 +21,9 @@ import type { SignalingClientOptions } from '../signaling/options.js';
 export interface TrackSpec {
   kind: MediaKind;
   codec: Codec;
+  /** The a=msid track id: 1-255 visible ASCII characters (no spaces). */
   trackId?: string;
+  /** The a=msid stream id: 1-255 visible ASCII characters (no spaces). */
   streamId?: string;
 }
 
@@ -97,11 +106,59 @@ export function checkTracks(tracks: readonly TrackSpec[] | undefined, who: strin
         `${who}: tracks[${i}].codec must be one of ${codecs.join(', ')} for ${t.kind}, got ${JSON.stringify(t.codec)}`,
       );
     }
+    checkMediaId(t.trackId, `${who}: tracks[${i}].trackId`);
+    checkMediaId(t.streamId, `${who}: tracks[${i}].streamId`);
     if (seen.has(t.kind))
       throw invalidArgument(`${who}: tracks has two ${t.kind} tracks; give one per kind`);
     seen.add(t.kind);
   }
   return list;
+}
+
+/**
+ * What a session's constructor checks besides the tracks, so that a bad option is refused
+ * at once and not when the first viewer arrives (after the channel was joined): the nested
+ * option objects, and every peer-connection option, through the peer connection's checks.
+ */
+export function checkSessionOptions(o: SessionOptions, who: string): void {
+  for (const key of ['peerConnection', 'signaling'] as const) {
+    const v: unknown = o[key];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v)))
+      throw invalidArgument(`${who}: ${key} must be an object, got ${describeValue(v)}`);
+  }
+  const extra: unknown = o.extraIceServers;
+  if (extra !== undefined && !Array.isArray(extra))
+    throw invalidArgument(`${who}: extraIceServers must be an array, got ${describeValue(extra)}`);
+  const policy: unknown = o.iceTransportPolicy;
+  if (policy !== undefined && policy !== 'all' && policy !== 'relay')
+    throw invalidArgument(
+      `${who}: iceTransportPolicy must be "all" or "relay", got ${describeValue(policy)}`,
+    );
+  if (o.logger !== undefined) {
+    const l = readFields(o.logger, `${who}: logger`, ['debug', 'info', 'warn', 'error']);
+    for (const level of ['debug', 'info', 'warn', 'error'] as const)
+      checkFunction(l?.[level], `${who}: logger.${level}`);
+  }
+  toNativeConfig(peerConfigOf(o, []));
+}
+
+/** A session's media kind argument. */
+export function checkKind(kind: unknown, call: string): void {
+  if (kind !== 'video' && kind !== 'audio')
+    throw invalidArgument(`${call}: kind must be "audio" or "video", got ${describeValue(kind)}`);
+}
+
+/** A data-channel message a session sends. */
+export function checkMessage(data: unknown, call: string): void {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array))
+    throw invalidArgument(
+      `${call}: data must be a string, Buffer or Uint8Array, got ${describeValue(data)}`,
+    );
+}
+
+export function checkBooleanOption(value: unknown, what: string): void {
+  if (value !== undefined && typeof value !== 'boolean')
+    throw invalidArgument(`${what} must be a boolean, got ${describeValue(value)}`);
 }
 
 /** The signaling client's options for one role, from the session's. */

@@ -19,7 +19,13 @@ import type { KeyFrameReason, MediaKind } from '../peer/transceiver.js';
 import { SignalingClient } from '../signaling/client.js';
 import type { Logger } from '../signaling/logger.js';
 import type { LinkMetrics } from './metrics.js';
+import { checkNumber, describeValue, MAX_TIMER_MS, signalError } from '../args.js';
+import { checkFrame } from '../media/frame.js';
 import {
+  checkBooleanOption,
+  checkKind,
+  checkMessage,
+  checkSessionOptions,
   checkTracks,
   peerConfigOf,
   sessionLogger,
@@ -89,6 +95,27 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     }
     this.#options = options;
     this.tracks = checkTracks(options.tracks, 'Viewer');
+    checkSessionOptions(options, 'Viewer');
+    checkNumber(options.connectTimeoutMs, 'Viewer: connectTimeoutMs', {
+      min: 1,
+      max: MAX_TIMER_MS,
+    });
+    checkBooleanOption(options.createIfMissing, 'Viewer: createIfMissing');
+    const label: unknown = options.dataChannel;
+    if (label !== undefined && label !== false) {
+      if (typeof label !== 'string')
+        throw new KvsError(
+          'ERR_INVALID_ARGUMENT',
+          `Viewer: dataChannel must be a label or false, got ${describeValue(label)}`,
+        );
+      // RFC 8832 §5.1: the label's length is a 16-bit field (as createDataChannel checks).
+      const bytes = Buffer.byteLength(label, 'utf8');
+      if (bytes > 65535)
+        throw new KvsError(
+          'ERR_INVALID_ARGUMENT',
+          `Viewer: dataChannel label has ${bytes} bytes; the limit is 65535`,
+        );
+    }
     const direction: unknown = options.direction ?? 'sendrecv';
     if (direction !== 'sendrecv' && direction !== 'recvonly') {
       throw new KvsError(
@@ -146,6 +173,8 @@ export class Viewer extends EventEmitter<ViewerEvents> {
    * with ERR_SESSION_FAILED when it fails and ERR_SESSION_TIMEOUT after connectTimeoutMs.
    */
   connect(signal?: AbortSignal): Promise<void> {
+    const badSignal = signalError(signal, 'Viewer.connect');
+    if (badSignal) return Promise.reject(badSignal);
     if (this.#closed) return Promise.reject(new KvsError('ERR_SESSION_CLOSED', 'Viewer: closed'));
     this.#connecting ??= this.#connect(signal);
     return this.#connecting;
@@ -264,11 +293,15 @@ export class Viewer extends EventEmitter<ViewerEvents> {
 
   /** Sends a frame of `kind` to the master (a sendrecv track); false when it was not taken. */
   writeFrame(kind: MediaKind, frame: Frame): boolean {
+    // Checked before connect too: a bad frame is found on the first call.
+    checkKind(kind, 'writeFrame');
+    checkFrame(frame);
     return (this.#link?.writeFrame(kind, frame) ?? 0) > 0;
   }
 
   /** Sends a data-channel message; throws ERR_INVALID_STATE when the channel is not open. */
   sendMessage(data: string | Buffer | Uint8Array): void {
+    checkMessage(data, 'sendMessage');
     const ch = this.#channel;
     if (!ch) throw new KvsError('ERR_INVALID_STATE', 'Viewer: made without a data channel');
     ch.send(data);

@@ -29,6 +29,7 @@ import { closedError } from './errors.js';
 import type { IceServer } from './ice-config.js';
 import type { Logger } from './logger.js';
 import { OfferAnswerTimer, SignalingMetrics, type SignalingClientStats } from './metrics.js';
+import { checkInstance, checkSignal } from '../args.js';
 import { checkOptions, type CheckedOptions, type SignalingClientOptions } from './options.js';
 import { SendQueue, type Outgoing, type SendOptions } from './send-queue.js';
 import { closeSocket, SignalingSession } from './session.js';
@@ -201,6 +202,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** Runs the state machine up to READY: credentials, channel, endpoints, ICE configuration. */
   async fetch(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'fetch');
     if (this.closed) throw closedError();
     if (this.stateValue === S.READY || this.stateValue === S.CONNECTED) return;
     this.cp.target ??= 'READY';
@@ -209,6 +211,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** Runs the state machine to CONNECTED (the promise resolves once connected). */
   async connect(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'connect');
     if (this.closed) throw closedError();
     this.cp.target = 'CONNECTED';
     if (this.stateValue === S.CONNECTED && this.session.hasLive) return;
@@ -225,6 +228,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
    * configuration is within 30 s of its smallest TTL (`signalingClientGetIceConfigInfo`).
    */
   async getIceServers(signal?: AbortSignal): Promise<IceServer[]> {
+    checkSignal(signal, 'getIceServers');
     if (this.closed) throw closedError();
     if (!this.cp.httpsEndpoint || !this.cp.channelArn) await this.fetch(signal);
     return this.cp.iceServers(signal);
@@ -415,6 +419,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /** Deletes the channel (DELETE → DELETED) and closes the client. */
   async deleteChannel(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'deleteChannel');
     if (this.closed) throw closedError();
     if (!this.cp.channelArn) await this.fetch(signal);
     const arn = this.cp.channelArn;
@@ -469,5 +474,10 @@ if (asyncDispose) {
 
 /** The C SDK's name: SignalingClientStats of `client`. */
 export function signalingClientGetMetrics(client: SignalingClient): SignalingClientStats {
-  return client.getMetrics();
+  return checkInstance(
+    client,
+    SignalingClient,
+    'signalingClientGetMetrics: client',
+    'SignalingClient',
+  ).getMetrics();
 }

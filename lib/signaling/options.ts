@@ -13,6 +13,7 @@ import {
   type EndpointCacheKey,
 } from '../channel/endpoint-cache.js';
 import type { CredentialsInput } from '../channel/credentials.js';
+import { checkFunction, describeValue, MAX_TIMER_MS, readFields } from '../args.js';
 import { KvsError } from '../errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { DEFAULT_CANDIDATE_HOLDER, type CandidateHolderOptions } from './candidates.js';
@@ -22,6 +23,11 @@ import { consoleLogger, type Logger } from './logger.js';
 import { DEFAULT_PACER, type PacerOptions } from './pacer.js';
 import { tls } from '../lazy.js';
 
+/**
+ * Checked at construction (ERR_INVALID_ARGUMENT naming the field): every delay in ms is at
+ * most 2^31 - 1 (2147483647, Node's timer limit; a longer one would fire at once), `region`
+ * is 1-64 of [a-z0-9-], `endpoint` an https:// URL.
+ */
 export interface SignalingClientOptions {
   /** The channel by name (it can then be created when missing) ... */
   channelName?: string;
@@ -137,10 +143,80 @@ function num(
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
-    throw invalid(`${name} must be a finite number of at least ${min}, got ${String(value)}`);
+    throw invalid(
+      `${name} must be a finite number of at least ${min}, got ${describeValue(value)}`,
+    );
   if (integer && !Number.isInteger(value))
     throw invalid(`${name} must be an integer, got ${value}`);
   return value;
+}
+
+/** A delay for a timer: as `num`, and at most 2^31 - 1 ms (Node fires a longer one at once). */
+function ms(value: number | undefined, name: string, fallback: number, min: number): number {
+  const v = num(value, name, fallback, min);
+  if (v > MAX_TIMER_MS)
+    throw invalid(
+      `${name} must be a number of ms from ${min} to at most ${MAX_TIMER_MS}, got ${v}`,
+    );
+  return v;
+}
+
+/** A nested options object (`retry`, `rates`, `timeouts`): undefined or an object. */
+function group<T extends object>(value: T | undefined, name: string): Partial<T> {
+  const raw: unknown = value;
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null)
+    throw invalid(`${name} must be an object, got ${describeValue(raw)}`);
+  return value ?? {};
+}
+
+/** AWS region names: lower-case letters, digits and dashes (us-west-2, cn-north-1). */
+const REGION_RE = /^[a-z0-9-]{1,64}$/;
+
+/** The fields read as strings or functions, checked before anything uses them. */
+function checkShapes(o: SignalingClientOptions): void {
+  const region: unknown = o.region;
+  if (region === undefined || region === '') throw invalid('region is required');
+  if (typeof region !== 'string' || !REGION_RE.test(region))
+    throw invalid(`region must be 1-64 characters of [a-z0-9-], got ${describeValue(region)}`);
+  const endpoint: unknown = o.endpoint;
+  if (endpoint !== undefined) {
+    let ok = false;
+    try {
+      ok = typeof endpoint === 'string' && new URL(endpoint).protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw invalid(`endpoint must be an https:// URL, got ${describeValue(endpoint)}`);
+  }
+  const caCertPath: unknown = o.caCertPath;
+  if (caCertPath !== undefined && (typeof caCertPath !== 'string' || caCertPath === ''))
+    throw invalid(`caCertPath must be a path, got ${describeValue(caCertPath)}`);
+  const caCert: unknown = o.caCert;
+  if (caCert !== undefined && typeof caCert !== 'string' && !Buffer.isBuffer(caCert))
+    throw invalid(`caCert must be PEM text (a string or Buffer), got ${describeValue(caCert)}`);
+  const stunUrl: unknown = o.stunUrl;
+  if (
+    stunUrl !== undefined &&
+    stunUrl !== null &&
+    (typeof stunUrl !== 'string' || !/^stuns?:\S+$/i.test(stunUrl))
+  )
+    throw invalid(`stunUrl must be a stun: URL or null, got ${describeValue(stunUrl)}`);
+  const creds: unknown = o.credentials;
+  if (creds !== undefined && typeof creds !== 'function') {
+    const c = readFields(creds, 'credentials', ['accessKeyId', 'secretAccessKey']);
+    if (typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')
+      throw invalid(
+        'credentials must be { accessKeyId, secretAccessKey, sessionToken? } or a provider function',
+      );
+  }
+  const logger: unknown = o.logger;
+  if (logger !== undefined) {
+    const l = readFields(logger, 'logger', ['debug', 'info', 'warn', 'error']);
+    for (const level of ['debug', 'info', 'warn', 'error'] as const)
+      checkFunction(l?.[level], `logger.${level}`);
+  }
+  if (o.createWebSocket !== undefined) checkFunction(o.createWebSocket, 'createWebSocket');
 }
 
 function finite(value: number | undefined, name: string): number {
@@ -152,12 +228,14 @@ function finite(value: number | undefined, name: string): number {
 
 function channelOf(o: SignalingClientOptions): ChannelRef {
   if (!o.channelName && !o.channelArn) throw invalid('channelName or channelArn is required');
-  if (o.channelName !== undefined && !/^[a-zA-Z0-9_.-]{1,256}$/.test(o.channelName))
+  const name: unknown = o.channelName;
+  if (name !== undefined && (typeof name !== 'string' || !/^[a-zA-Z0-9_.-]{1,256}$/.test(name)))
     throw invalid(
-      `channelName must be 1-256 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(o.channelName)}`,
+      `channelName must be 1-256 characters of [a-zA-Z0-9_.-], got ${describeValue(name)}`,
     );
-  if (o.channelArn !== undefined && (o.channelArn.length < 1 || o.channelArn.length > 1024))
-    throw invalid('channelArn must be 1-1024 characters');
+  const arn: unknown = o.channelArn;
+  if (arn !== undefined && (typeof arn !== 'string' || arn.length < 1 || arn.length > 1024))
+    throw invalid(`channelArn must be 1-1024 characters, got ${describeValue(arn)}`);
   if (o.channelArn !== undefined) return { arn: o.channelArn, name: o.channelName };
   // Neither is empty and the ARN is absent, so the name is there.
   if (o.channelName === undefined) throw invalid('channelName or channelArn is required');
@@ -185,6 +263,9 @@ function caCertsOf(o: SignalingClientOptions): string[] | undefined {
 function cacheOf(c: SignalingClientOptions['cache']): EndpointCache | undefined {
   if (c === undefined || c === 'memory') return new MemoryEndpointCache();
   if (c === false) return undefined;
+  const raw: unknown = c;
+  if (typeof raw !== 'object' || raw === null)
+    throw invalid("cache must be 'memory', false, { file } or an EndpointCache");
   if ('file' in c && typeof c.file === 'string') return new FileEndpointCache(c.file);
   if (typeof c === 'object' && 'get' in c && 'set' in c && 'delete' in c) return c;
   throw invalid("cache must be 'memory', false, { file } or an EndpointCache");
@@ -198,7 +279,7 @@ export function checkOptions(options: SignalingClientOptions): CheckedOptions {
   if (role !== 'MASTER' && role !== 'VIEWER')
     throw invalid(`role must be MASTER or VIEWER, got ${String(role)}`);
   const channel = channelOf(o);
-  if (!o.region) throw invalid('region is required');
+  checkShapes(o);
   if (o.role === 'VIEWER') checkClientId(o.clientId, 'clientId');
   else if (o.clientId !== undefined) checkClientId(o.clientId, 'clientId');
   if (
@@ -211,13 +292,15 @@ export function checkOptions(options: SignalingClientOptions): CheckedOptions {
   )
     throw invalid('messageTtlSeconds must be an integer 5-120');
 
-  const retry = o.retry ?? {};
+  const retry = group(o.retry, 'retry');
+  const rates = group(o.rates, 'rates');
+  const timeouts = group(o.timeouts, 'timeouts');
   const backoff: BackoffOptions = {
-    baseDelayMs: num(retry.baseDelayMs, 'retry.baseDelayMs', DEFAULT_BACKOFF.baseDelayMs, 0),
-    maxDelayMs: num(retry.maxDelayMs, 'retry.maxDelayMs', DEFAULT_BACKOFF.maxDelayMs, 0),
+    baseDelayMs: ms(retry.baseDelayMs, 'retry.baseDelayMs', DEFAULT_BACKOFF.baseDelayMs, 0),
+    maxDelayMs: ms(retry.maxDelayMs, 'retry.maxDelayMs', DEFAULT_BACKOFF.maxDelayMs, 0),
     maxAttempts: num(retry.maxAttempts, 'retry.maxAttempts', DEFAULT_BACKOFF.maxAttempts, 1, true),
   };
-  const pingIntervalMs = num(o.pingIntervalMs, 'pingIntervalMs', 60_000, 0);
+  const pingIntervalMs = ms(o.pingIntervalMs, 'pingIntervalMs', 60_000, 0);
   const caCerts = caCertsOf(o);
   const cache = cacheOf(o.cache);
   return {
@@ -244,8 +327,13 @@ export function checkOptions(options: SignalingClientOptions): CheckedOptions {
     reconnect: o.reconnect !== false,
     backoff,
     pingIntervalMs,
-    pongTimeoutMs: num(o.pongTimeoutMs, 'pongTimeoutMs', 2 * pingIntervalMs + 10_000, 0),
-    connectionLifetimeMs: num(o.connectionLifetimeMs, 'connectionLifetimeMs', 60 * 60_000, 0),
+    pongTimeoutMs: ms(
+      o.pongTimeoutMs,
+      'pongTimeoutMs',
+      Math.min(2 * pingIntervalMs + 10_000, MAX_TIMER_MS),
+      0,
+    ),
+    connectionLifetimeMs: ms(o.connectionLifetimeMs, 'connectionLifetimeMs', 60 * 60_000, 0),
     proactiveIceRefresh: o.proactiveIceRefresh !== false,
     stunUrl:
       o.stunUrl === null
@@ -253,20 +341,20 @@ export function checkOptions(options: SignalingClientOptions): CheckedOptions {
         : (o.stunUrl ?? (o.endpoint ? undefined : defaultStunUrl(o.region))),
     candidateHolder: {
       ...DEFAULT_CANDIDATE_HOLDER,
-      holdMs: num(o.candidateHoldMs, 'candidateHoldMs', DEFAULT_CANDIDATE_HOLDER.holdMs, 0),
+      holdMs: ms(o.candidateHoldMs, 'candidateHoldMs', DEFAULT_CANDIDATE_HOLDER.holdMs, 0),
     },
     pacer: {
       rates: {
-        sdp: num(o.rates?.sdpPerSecond, 'rates.sdpPerSecond', DEFAULT_PACER.rates.sdp, 1),
-        ice: num(o.rates?.icePerSecond, 'rates.icePerSecond', DEFAULT_PACER.rates.ice, 1),
+        sdp: num(rates.sdpPerSecond, 'rates.sdpPerSecond', DEFAULT_PACER.rates.sdp, 1),
+        ice: num(rates.icePerSecond, 'rates.icePerSecond', DEFAULT_PACER.rates.ice, 1),
       },
       windowMs: DEFAULT_PACER.windowMs,
       maxQueued: num(o.maxQueuedMessages, 'maxQueuedMessages', DEFAULT_PACER.maxQueued, 1, true),
     },
     systemClockOffset: finite(o.systemClockOffset, 'systemClockOffset'),
-    apiConnectTimeoutMs: num(o.timeouts?.apiConnectMs, 'timeouts.apiConnectMs', 2000, 1),
-    apiRequestTimeoutMs: num(o.timeouts?.apiRequestMs, 'timeouts.apiRequestMs', 5000, 1),
-    connectTimeoutMs: num(o.timeouts?.connectMs, 'timeouts.connectMs', 5000, 1),
+    apiConnectTimeoutMs: ms(timeouts.apiConnectMs, 'timeouts.apiConnectMs', 2000, 1),
+    apiRequestTimeoutMs: ms(timeouts.apiRequestMs, 'timeouts.apiRequestMs', 5000, 1),
+    connectTimeoutMs: ms(timeouts.connectMs, 'timeouts.connectMs', 5000, 1),
     logger: o.logger ?? consoleLogger(),
     createWebSocket: o.createWebSocket,
   };

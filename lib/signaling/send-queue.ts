@@ -4,7 +4,8 @@
  * the socket, puts it back at the head when a write fails, and settles the caller's promise
  * once the message is written (or withdrawn by its AbortSignal, or the client closes).
  */
-import { KvsError } from '../errors.js';
+import { checkSignal, describeValue } from '../args.js';
+import { invalidArgument, KvsError } from '../errors.js';
 import {
   encodeOutgoing,
   type IceCandidate,
@@ -80,6 +81,16 @@ export class SendQueue {
     recipientClientId: string | undefined,
     options: SendOptions = {},
   ): Promise<string> {
+    const raw: unknown = options;
+    if (typeof raw !== 'object' || raw === null)
+      return Promise.reject(
+        invalidArgument(`send options must be an object, got ${describeValue(raw)}`),
+      );
+    try {
+      checkSignal(options.signal, 'send options');
+    } catch (e) {
+      return Promise.reject(asKvsError(e));
+    }
     if (options.signal?.aborted) return Promise.reject(abortError());
     let text: string;
     const correlationId = options.correlationId ?? this.nextCorrelationId();
