@@ -146,7 +146,12 @@ describe('Master and Viewer', () => {
     echo(master);
     await master.start();
     const first = fx.viewer({ clientId: 'same-id' });
+    // The master's 'viewer' event can come after the viewer's own connect() resolves (each end
+    // sees 'connected' at its own time): wait for it, or the wait below would take it for the
+    // second session's.
+    const joined = nextEvent<[string]>(master, 'viewer');
     await first.connect();
+    await joined;
     const old = master.viewers.get('same-id');
     const oldPc = old?.peerConnection;
     if (!old || !oldPc) throw new Error('no first session');
