@@ -14,19 +14,24 @@ import type { LocalKvs, LocalKvsOptions } from '../../lib/local/index.js';
 import { removeDir, startTestService } from '../local/helpers.js';
 
 export interface Fixture {
+  /** The service; restartService() replaces it. */
   svc: LocalKvs;
+  /** The service's data directory (kept across restartService()). */
+  dataDir: string;
   common: SessionOptions;
   master(options?: Partial<MasterOptions>): Master;
   viewer(options?: Partial<ViewerOptions>): Viewer;
   /** A source streaming the samples into `master` (answering its key-frame requests). */
   stream(master: Master, answerKeyFrameRequests?: boolean): LoopingMediaSource;
+  /** Stops the service abruptly if it runs, then starts it again on its port and data dir. */
+  restartService(): Promise<LocalKvs>;
   close(): Promise<void>;
 }
 
 let channels = 0;
 
 export async function fixture(options: LocalKvsOptions = {}): Promise<Fixture> {
-  const { svc, dataDir } = await startTestService({
+  const serviceOptions: LocalKvsOptions = {
     ...options,
     limits: {
       // One process plays every viewer: the per-channel rates of the real service would
@@ -36,7 +41,8 @@ export async function fixture(options: LocalKvsOptions = {}): Promise<Fixture> {
       dataPlaneTpsPerChannel: 50,
       ...options.limits,
     },
-  });
+  };
+  const { svc, dataDir } = await startTestService(serviceOptions);
   const common: SessionOptions = {
     channelName: `session-${process.pid}-${++channels}`,
     region: svc.region,
@@ -48,8 +54,9 @@ export async function fixture(options: LocalKvsOptions = {}): Promise<Fixture> {
   const masters: Master[] = [];
   const viewers: Viewer[] = [];
   const sources: LoopingMediaSource[] = [];
-  return {
+  const fx: Fixture = {
     svc,
+    dataDir,
     common,
     master: (o = {}) => {
       const m = new Master({ ...common, ...o });
@@ -69,14 +76,21 @@ export async function fixture(options: LocalKvsOptions = {}): Promise<Fixture> {
       sources.push(source);
       return source;
     },
+    restartService: async () => {
+      await fx.svc.stop({ graceful: false });
+      const port = fx.svc.port;
+      fx.svc = (await startTestService({ ...serviceOptions, port, dataDir })).svc;
+      return fx.svc;
+    },
     close: async () => {
       for (const s of sources) s.stop();
       await Promise.allSettled(viewers.map((v) => v.close()));
       await Promise.allSettled(masters.map((m) => m.close()));
-      await svc.stop({ graceful: false });
+      await fx.svc.stop({ graceful: false });
       removeDir(dataDir);
     },
   };
+  return fx;
 }
 
 /** Resolves with the arguments of the first `event` that `match`es; rejects after `ms`. */
