@@ -210,6 +210,53 @@ TEST_CASE("consent: silence makes the connection disconnected, then failed") {
   CHECK(a.state() == IceState::kFailed);
 }
 
+TEST_CASE("disconnected: the peer's traffic counts, so a timeout below the consent period holds") {
+  // 3 s: shorter than the 4-6 s between consent checks. Before traffic counted, a connection
+  // carrying media went disconnected 3 s after each consent response.
+  IceAgentConfig ca = Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass");
+  IceAgentConfig cb = Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass");
+  for (auto* c : {&ca, &cb}) {
+    c->disconnectedTimeoutMs = 3000;
+    c->failedTimeoutMs = 10000;
+  }
+  IceAgent a(ca, Seeded(31));
+  IceAgent b(cb, Seeded(32));
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Link(a, b, net);
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  std::vector<IceState> states;
+  a.onStateChange = [&](IceState s) { states.push_back(s); };
+  const Address peer = *Address::Parse("10.0.0.2", 6000);
+  // Media (or RTCP) from the peer every 100 ms for 20 s: several consent periods.
+  for (int i = 0; i < 200; ++i) {
+    a.NoteDataReceived(0, peer, 100, net.now);
+    net.Run(100);
+  }
+  CHECK(a.state() == IceState::kConnected);
+  CHECK(states.empty());
+  CHECK(a.selectedPair()->stats.consentRequestsSent >= 3);
+  // The peer goes silent, consent responses and all: disconnected after the 3 s.
+  net.drop = true;
+  net.Run(3500);
+  CHECK(a.state() == IceState::kDisconnected);
+  // Its traffic again: connected at once.
+  a.NoteDataReceived(0, peer, 100, net.now);
+  CHECK(a.state() == IceState::kConnected);
+  // Traffic from an address that is not the selected pair's proves nothing.
+  net.Run(3200);
+  REQUIRE(a.state() == IceState::kDisconnected);
+  a.NoteDataReceived(0, *Address::Parse("10.0.0.9", 6000), 100, net.now);
+  CHECK(a.state() == IceState::kDisconnected);
+  // Failed stays on consent alone: 3 + 10 s without a consent response (the last one came
+  // at most 6 s before the silence, so it is not yet failed above).
+  net.Run(7000);
+  CHECK(a.state() == IceState::kFailed);
+  CHECK(states == std::vector<IceState>{IceState::kDisconnected, IceState::kConnected,
+                                        IceState::kDisconnected, IceState::kFailed});
+}
+
 TEST_CASE("an ICE restart on both sides reconnects with new credentials") {
   IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(13));
   IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(14));

@@ -11,7 +11,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { type ClientOptions } from 'ws';
 import type { Master, ReceivedFrame, Viewer, ViewerLeftReason } from '../../lib/index.js';
@@ -21,9 +20,10 @@ import type {
   SignalingClient,
   SignalingClientState,
 } from '../../lib/signaling/index.js';
+import { ROOT } from '../helpers/root.js';
 import { fixture, nextEvent, until, type Fixture } from './helpers.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'viewer-child.mjs');
+const CHILD = path.join(ROOT, 'test', 'session', 'viewer-child.mjs');
 /** The clip's frame period, in the 100 ns units of presentation times. */
 const PERIOD = 400_000;
 /** RTP carries 90 kHz (111 units a tick), rounded at both ends: a few ticks of slack. */
@@ -178,13 +178,13 @@ describe('faults with media flowing', () => {
     const told = [master.signaling, viewer.signaling].map((c) =>
       nextEvent<[]>(c, 'reconnectIceServer'),
     );
-    const fresh = [master.signaling, viewer.signaling].map((c) =>
-      nextEvent<[IceServer[]]>(c, 'iceServers'),
-    );
+    const freshAtMaster = nextEvent<[IceServer[]]>(master.signaling, 'iceServers');
+    const freshAtViewer = nextEvent<[IceServer[]]>(viewer.signaling, 'iceServers');
 
     expect(fx.svc.reconnectIceServer(master.signaling.channelARN)).toBe(2);
     await Promise.all(told);
-    const [[masterServers], [viewerServers]] = await Promise.all(fresh);
+    const [masterServers] = await freshAtMaster;
+    const [viewerServers] = await freshAtViewer;
     for (const servers of [masterServers, viewerServers]) {
       const turn = turnOf(servers);
       expect(turn.length).toBe(old.length);
@@ -294,8 +294,9 @@ describe('faults with media flowing', () => {
 
   it('a viewer that vanishes without a word: the master ends its session after the timeouts; the other two see no gap', async () => {
     fx = await fixture();
-    // Short disconnected/failed timeouts (the C SDK's timers), as test/datachannel/vanish.test.ts.
-    const timeouts = { disconnected: 3000, failed: 3000 };
+    // A short disconnected timeout (the C SDK's timer; 30 s by default). Failed counts consent
+    // responses only, which come every 4-6 s: it is given room above that.
+    const timeouts = { disconnected: 3000, failed: 10_000 };
     const { master, sent } = await streamingMaster(fx, {
       peerConnection: { ...fx.common.peerConnection, timeouts },
     });
@@ -350,7 +351,9 @@ describe('faults with media flowing', () => {
     expect(master.connectedCount).toBe(2);
     expect(ghost?.ended).toBe('disconnected');
     expect(ghost?.link?.closed).toBe(true);
-    expect(ghost?.peerConnection?.connectionState).toBe('closed');
+    // Its connection is let go of (closing follows the event).
+    const ghostPc = ghost?.peerConnection;
+    await until(() => ghostPc?.connectionState === 'closed', "the ghost's connection is closed");
 
     // The other two went on throughout, without a frame missing.
     for (const [i, o] of others.entries()) {

@@ -559,10 +559,17 @@ void IceAgent::Tick(uint64_t nowMs) {
           static_cast<uint32_t>(RandomU64() % (config_.consentIntervalMs / 5 + 1));
       nextConsentMs_ = nowMs + config_.consentIntervalMs * 4 / 5 + 2 * jitter;
     }
+    // Disconnected: nothing heard from the peer, neither a consent response nor DTLS or
+    // media on the selected pair (the C SDK's "no traffic"). Consent checks alone come only
+    // every 4-6 s (RFC 7675 forbids faster), so without the traffic a disconnected timeout
+    // shorter than that would take a live connection for a dead one between two checks.
+    // Failed stays on consent alone.
+    const uint64_t heardMs =
+        std::max(lastConsentMs_, pairs_[*selected_].stats.lastPacketReceivedTimestampMs);
     const uint64_t silent = nowMs - lastConsentMs_;
     if (silent > uint64_t{config_.disconnectedTimeoutMs} + config_.failedTimeoutMs) {
       SetState(IceState::kFailed);
-    } else if (silent > config_.disconnectedTimeoutMs && state_ == IceState::kConnected) {
+    } else if (nowMs - heardMs > config_.disconnectedTimeoutMs && state_ == IceState::kConnected) {
       SetState(IceState::kDisconnected);
     }
   }
@@ -575,6 +582,9 @@ void IceAgent::NoteDataReceived(int socketId, const net::Address& from, size_t b
   pairs_[*pair].stats.packetsReceived++;
   pairs_[*pair].stats.bytesReceived += bytes;
   pairs_[*pair].stats.lastPacketReceivedTimestampMs = nowMs;
+  // Traffic on the selected pair again: the peer is back (consent has not run out, or the
+  // state would be failed).
+  if (selected_ == *pair && state_ == IceState::kDisconnected) SetState(IceState::kConnected);
 }
 
 void IceAgent::NoteDataSent(size_t bytes, uint64_t nowMs) {
