@@ -134,6 +134,38 @@ async function keepsReceiving(frames: ReceivedFrame[], what: string, count = 50)
   await until(() => frames.length >= n + count, `${what}: ${count} more frames`);
 }
 
+describe('the missing-frame check', () => {
+  const at = (pts: number[]): ReceivedFrame[] =>
+    pts.map((p, index) => ({
+      frameData: Buffer.alloc(0),
+      presentationTs: p,
+      decodingTs: p,
+      flags: 0,
+      index,
+      trackId: 'v',
+      rtpTimestamp: 0,
+    }));
+  const grid = (n: number, from = 1_000_000) =>
+    Array.from({ length: n }, (_, i) => from + i * PERIOD);
+
+  it('finds frames missing at the receiver, and not the gaps the source made', () => {
+    const sent = grid(10);
+    // Received since its first frame, quantised to 90 kHz.
+    const received = sent.map((p) => Math.round(((p - 1_000_000) * 9) / 1000) * (1000 / 9));
+    expect(missingFrames(at(received), sent)).toEqual({ missing: 0, odd: [] });
+    expect(
+      missingFrames(at(received.filter((_, i) => i !== 4 && i !== 7 && i !== 8)), sent),
+    ).toEqual({
+      missing: 3,
+      odd: [],
+    });
+    // The source restarted its schedule 1.5 s late: the same gap at the receiver is no loss.
+    const stalled = [...grid(5), ...grid(5, 1_000_000 + 4 * PERIOD + 15_000_000)];
+    expect(missingFrames(at(stalled), stalled)).toEqual({ missing: 0, odd: [] });
+    expect(missingFrames(at([0, PERIOD / 2]), grid(3))).toEqual({ missing: 0, odd: [PERIOD / 2] });
+  });
+});
+
 describe('faults with media flowing', () => {
   it('GO_AWAY mid-stream: media goes on, both ends reconnect from DESCRIBE, a new viewer joins', async () => {
     fx = await fixture();
