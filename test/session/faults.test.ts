@@ -28,8 +28,11 @@ const CHILD = path.join(ROOT, 'test', 'session', 'viewer-child.mjs');
 const PERIOD = 400_000;
 /** RTP carries 90 kHz (111 units a tick), rounded at both ends: a few ticks of slack. */
 const TOLERANCE = 500;
-/** Short reconnect delays (as test/signaling/resilience.test.ts), so waits stay short. */
-const RETRY = { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 12 };
+/**
+ * Short reconnect delays (as test/signaling/resilience.test.ts), so waits stay short; attempts
+ * enough to outlast the service restart on a loaded machine (about 30 s of retrying).
+ */
+const RETRY = { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 30 };
 
 let fx: Fixture | undefined;
 const children: ChildProcess[] = [];
