@@ -127,6 +127,9 @@ const isEnded = (s: ViewerSession): boolean => s.ended !== undefined;
 
 const DEFAULT_MAX_VIEWERS = 10;
 const DEFAULT_HOLD_MS = 20_000;
+/** Rejoining after the signaling client gave up: 1 s, doubling, at most a minute apart. */
+const REJOIN_BASE_MS = 1000;
+const REJOIN_MAX_MS = 60_000;
 /** Senders tracked for early candidates, and candidates per sender (memory bounds). */
 const MAX_EARLY_SENDERS = 256;
 const MAX_EARLY_PER_SENDER = 100;
@@ -153,6 +156,8 @@ export class Master extends EventEmitter<MasterEvents> {
   >();
   #answerCount = 0;
   #statsTimer: NodeJS.Timeout | undefined;
+  #rejoinTimer: NodeJS.Timeout | undefined;
+  #rejoins = 0;
   #started = false;
   #closed = false;
 
@@ -196,6 +201,10 @@ export class Master extends EventEmitter<MasterEvents> {
     this.signaling.on('iceCandidate', (c, from) => this.#onCandidate(c, from));
     this.signaling.on('error', (e) => this.#error(e));
     this.signaling.on('statusResponse', (st) => this.#onStatus(st.correlationId, st.errorType));
+    this.signaling.on('stateChange', (st) => {
+      if (st === 'CONNECTED') this.#rejoins = 0;
+      else if (st === 'DISCONNECTED') this.#rejoinLater();
+    });
   }
 
   /** Joins the channel (signaling CONNECTED) and fetches its ICE servers. */
@@ -209,6 +218,29 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#started = true;
     this.#statsTimer = setInterval(() => void this.#pollAll(), this.#statsIntervalMs);
     this.#statsTimer.unref();
+  }
+
+  /**
+   * The signaling client gave up reconnecting (its retries ran out, as in a long outage of
+   * the service): the device would stay unreachable for new viewers, its sessions living on.
+   * It joins again later, and again, until it is back or closed (the C SDK leaves this to the
+   * app: "recreate the client").
+   */
+  #rejoinLater(): void {
+    if (!this.#started || this.#closed || this.#rejoinTimer) return;
+    if (this.#options.signaling?.reconnect === false) return;
+    const delay = Math.min(REJOIN_MAX_MS, REJOIN_BASE_MS * 2 ** Math.min(this.#rejoins++, 16));
+    this.#log.warn(`signaling gave up; joining the channel again in ${delay} ms`);
+    this.#rejoinTimer = setTimeout(() => {
+      this.#rejoinTimer = undefined;
+      if (this.#closed) return;
+      this.signaling.connect().catch((e: unknown) => {
+        if (this.#closed) return;
+        this.#error(KvsError.fromNative(e, 'Master: joining the channel again'));
+        this.#rejoinLater();
+      });
+    }, delay);
+    this.#rejoinTimer.unref();
   }
 
   /** The sessions, by viewer client id. */
@@ -471,6 +503,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#statsTimer) clearInterval(this.#statsTimer);
+    clearTimeout(this.#rejoinTimer);
     await Promise.allSettled([...this.#sessions.values()].map((s) => this.#end(s, 'closed')));
     this.#early.clear();
     this.#answers.clear();

@@ -284,6 +284,37 @@ describe('faults with media flowing', () => {
     expect(master.viewers.size).toBe(2);
   }, 90_000);
 
+  it('the service down for longer than the signaling retries: the master joins again once it is back', async () => {
+    fx = await fixture();
+    // Retries that run out within a second.
+    const few = { baseDelayMs: 100, maxDelayMs: 200, maxAttempts: 3 };
+    const { master, sent } = await streamingMaster(fx, { signaling: { retry: few } });
+    const { viewer, frames } = await watching(fx, 'a');
+    const errors: string[] = [];
+    master.on('error', (e) => errors.push(e.code));
+    const gaveUp = nextEvent<[SignalingClientState]>(
+      master.signaling,
+      'stateChange',
+      (s) => s === 'DISCONNECTED',
+    );
+
+    await fx.svc.stop({ graceful: false });
+    await gaveUp;
+    expect(errors).toContain('ERR_SIGNALING_RETRIES_EXHAUSTED');
+    await keepsReceiving(frames, 'the viewer while the master is off the channel');
+    expect(master.signaling.state).not.toBe('CONNECTED');
+
+    const back = connectedAgain(master.signaling, 30_000);
+    await fx.restartService();
+    // Before the fix in Master, it stayed DISCONNECTED for good: unreachable for new viewers.
+    await back;
+    await newViewerJoins(fx, master, sent, 'after-outage');
+    await keepsReceiving(frames, 'the first viewer');
+    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
+    expect(viewer.state).toBe('connected');
+    expect(master.viewers.size).toBe(2);
+  }, 90_000);
+
   it('the signaling sockets killed mid-stream: media goes on, both reconnect, a new viewer joins', async () => {
     fx = await fixture();
     // Each client's sockets, newest last, to cut the TCP connection under it (as
