@@ -40,7 +40,11 @@ export interface PeerConnectionConfig {
   mdnsHostCandidates?: boolean;
   /** A pre-generated certificate (PEM); a fresh ECDSA P-256 one otherwise. */
   certificate?: { certificatePem: string; privateKeyPem: string };
-  /** The C SDK's timers, in milliseconds. */
+  /**
+   * The C SDK's timers, in milliseconds. `disconnected`: nothing heard from the peer on the
+   * selected pair for that long (no consent response, DTLS, RTP or RTCP); `failed`: no
+   * consent response for `disconnected` + `failed` (RFC 7675 consent checks run every 4-6 s).
+   */
   timeouts?: {
     connectionCheck?: number;
     nomination?: number;
