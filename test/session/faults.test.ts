@@ -21,7 +21,7 @@ import type {
   SignalingClientState,
 } from '../../lib/signaling/index.js';
 import { ROOT } from '../helpers/root.js';
-import { fixture, nextEvent, until, type Fixture } from './helpers.js';
+import { fixture, nextEvent, recordVideo, until, type Fixture } from './helpers.js';
 
 const CHILD = path.join(ROOT, 'test', 'session', 'viewer-child.mjs');
 /** The clip's frame period, in the 100 ns units of presentation times. */
@@ -43,15 +43,6 @@ afterEach(async () => {
   await fx?.close();
   fx = undefined;
 });
-
-/** The video frames a viewer receives. */
-function record(viewer: Viewer): ReceivedFrame[] {
-  const frames: ReceivedFrame[] = [];
-  viewer.on('frame', (kind, f) => {
-    if (kind === 'video') frames.push(f);
-  });
-  return frames;
-}
 
 /** A started master with the source streaming into it; the video presentation times sent. */
 async function streamingMaster(
@@ -105,7 +96,7 @@ async function watching(
   extra: Parameters<Fixture['viewer']>[0] = {},
 ): Promise<{ viewer: Viewer; frames: ReceivedFrame[] }> {
   const viewer = f.viewer({ clientId, signaling: { retry: RETRY }, ...extra });
-  const frames = record(viewer);
+  const frames = recordVideo(viewer);
   await viewer.connect();
   await until(() => frames.length >= count, `${clientId} has ${count} frames`);
   return { viewer, frames };
@@ -114,6 +105,23 @@ async function watching(
 /** Resolves when `client` is CONNECTED again (listen before the fault). */
 function connectedAgain(client: SignalingClient, ms = 30_000): Promise<unknown> {
   return nextEvent<[SignalingClientState]>(client, 'stateChange', (s) => s === 'CONNECTED', ms);
+}
+
+/**
+ * The end of every fault: a new viewer joins, and the first viewer goes on receiving, with no
+ * frame missing over its whole recording.
+ */
+async function recovers(
+  f: Fixture,
+  master: Master,
+  sent: number[],
+  first: { viewer: Viewer; frames: ReceivedFrame[] },
+  newId: string,
+): Promise<void> {
+  await newViewerJoins(f, master, sent, newId);
+  await keepsReceiving(first.frames, 'the first viewer');
+  expect(missingFrames(first.frames, sent)).toEqual({ missing: 0, odd: [] });
+  expect(first.viewer.state).toBe('connected');
 }
 
 /** After a fault: a new viewer joins and gets its frames, without one missing. */
@@ -191,10 +199,7 @@ describe('faults with media flowing', () => {
     await keepsReceiving(frames, 'the viewer after GO_AWAY');
     expect(frames.length).toBeGreaterThan(before + 50);
 
-    await newViewerJoins(fx, master, sent, 'after-go-away');
-    await keepsReceiving(frames, 'the first viewer');
-    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
-    expect(viewer.state).toBe('connected');
+    await recovers(fx, master, sent, { viewer, frames }, 'after-go-away');
     expect(master.viewers.size).toBe(2);
   }, 90_000);
 
@@ -237,10 +242,7 @@ describe('faults with media flowing', () => {
     }
     await keepsReceiving(frames, 'the viewer after RECONNECT_ICE_SERVER');
 
-    await newViewerJoins(fx, master, sent, 'after-ice');
-    await keepsReceiving(frames, 'the first viewer');
-    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
-    expect(viewer.state).toBe('connected');
+    await recovers(fx, master, sent, { viewer, frames }, 'after-ice');
   }, 90_000);
 
   it('the service stopped and restarted mid-stream: media flows while signaling is down, both reconnect, a new viewer joins', async () => {
@@ -277,10 +279,7 @@ describe('faults with media flowing', () => {
       expect(m.numberOfErrors).toBeGreaterThanOrEqual(1);
     }
 
-    await newViewerJoins(fx, master, sent, 'after-restart');
-    await keepsReceiving(frames, 'the first viewer');
-    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
-    expect(viewer.state).toBe('connected');
+    await recovers(fx, master, sent, { viewer, frames }, 'after-restart');
     expect(master.viewers.size).toBe(2);
   }, 90_000);
 
@@ -308,10 +307,7 @@ describe('faults with media flowing', () => {
     await fx.restartService();
     // Before the fix in Master, it stayed DISCONNECTED for good: unreachable for new viewers.
     await back;
-    await newViewerJoins(fx, master, sent, 'after-outage');
-    await keepsReceiving(frames, 'the first viewer');
-    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
-    expect(viewer.state).toBe('connected');
+    await recovers(fx, master, sent, { viewer, frames }, 'after-outage');
     expect(master.viewers.size).toBe(2);
   }, 90_000);
 
@@ -351,10 +347,7 @@ describe('faults with media flowing', () => {
     }
     await keepsReceiving(frames, 'the viewer after its socket was killed');
 
-    await newViewerJoins(fx, master, sent, 'after-kill');
-    await keepsReceiving(frames, 'the first viewer');
-    expect(missingFrames(frames, sent)).toEqual({ missing: 0, odd: [] });
-    expect(viewer.state).toBe('connected');
+    await recovers(fx, master, sent, { viewer, frames }, 'after-kill');
     expect(master.viewers.size).toBe(2);
   }, 90_000);
 

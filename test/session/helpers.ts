@@ -7,6 +7,7 @@ import {
   sampleTracks,
   Viewer,
   type MasterOptions,
+  type ReceivedFrame,
   type SessionOptions,
   type ViewerOptions,
 } from '../../lib/index.js';
@@ -122,4 +123,13 @@ export async function until(done: () => boolean, what: string, ms = 30_000): Pro
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The video frames a viewer receives, from now on. */
+export function recordVideo(viewer: Viewer): ReceivedFrame[] {
+  const frames: ReceivedFrame[] = [];
+  viewer.on('frame', (kind, f) => {
+    if (kind === 'video') frames.push(f);
+  });
+  return frames;
 }

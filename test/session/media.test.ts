@@ -2,29 +2,15 @@
 // connection; a viewer joining mid-stream; frames from viewers to the master. These need the
 // native receive path (ReceiveStream, jitter buffer) to deliver `frame` events.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FrameFlags,
-  type MediaKind,
-  type ReceivedFrame,
-  type Viewer,
-  type ViewerLeftReason,
-} from '../../lib/index.js';
+import { FrameFlags, type MediaKind, type Viewer, type ViewerLeftReason } from '../../lib/index.js';
 import { carriedNals, isIdr } from '../helpers/media.js';
-import { fixture, nextEvent, until, type Fixture } from './helpers.js';
+import { fixture, nextEvent, recordVideo, until, type Fixture } from './helpers.js';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
   await fx?.close();
   fx = undefined;
 });
-
-function record(viewer: Viewer): ReceivedFrame[] {
-  const frames: ReceivedFrame[] = [];
-  viewer.on('frame', (kind, f) => {
-    if (kind === 'video') frames.push(f);
-  });
-  return frames;
-}
 
 describe('media through sessions', () => {
   it('a viewer gets whole frames from the start of a key frame, asked for at once', async () => {
@@ -35,7 +21,7 @@ describe('media through sessions', () => {
     await master.start();
     fx.stream(master);
     const viewer = fx.viewer({ clientId: 'first' });
-    const video = record(viewer);
+    const video = recordVideo(viewer);
     let audio = 0;
     viewer.on('frame', (kind) => {
       if (kind === 'audio') audio++;
@@ -61,7 +47,7 @@ describe('media through sessions', () => {
     await master.start();
     fx.stream(master);
     const viewers = ['a', 'b', 'c'].map((clientId) => fx?.viewer({ clientId }) as Viewer);
-    const received = viewers.map(record);
+    const received = viewers.map(recordVideo);
     await Promise.all(viewers.map((v) => v.connect()));
     await until(() => received.every((r) => r.length >= 50), 'every viewer has 50 frames');
 
@@ -114,7 +100,7 @@ describe('media through sessions', () => {
       'the stream is under way',
     );
     const viewer = fx.viewer({ clientId: 'late' });
-    const video = record(viewer);
+    const video = recordVideo(viewer);
     await viewer.connect();
     await until(() => video.length >= 30, 'frames arrive');
     expect(isIdr(video[0]?.frameData as Buffer)).toBe(true);
