@@ -106,7 +106,7 @@ export class ViewerSession {
   announced = false;
 
   constructor(viewerId: string) {
-    this.viewerId = viewerId;
+    this.viewerId = checkClientId(viewerId, 'ViewerSession: viewerId');
   }
 
   get peerConnection(): PeerConnection | undefined {
@@ -278,6 +278,7 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Ends one viewer's session. */
   async closeViewer(viewerId: string): Promise<void> {
+    checkClientId(viewerId, 'closeViewer: viewerId');
     const s = this.#sessions.get(viewerId);
     if (s) await this.#end(s, 'closed');
   }

@@ -174,6 +174,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
 
   /** ms from connect() to the first whole frame of `kind`; undefined before it. */
   timeToFirstFrame(kind: MediaKind = 'video'): number | undefined {
+    checkKind(kind, 'timeToFirstFrame');
     const t = this.timeline;
     const first = t.firstFrame[kind];
     return first === undefined || t.connectStarted === undefined
