@@ -62,7 +62,11 @@ export interface SignalingClientOptions {
   messageTtlSeconds?: number;
   /** Reconnect after GO_AWAY, a lost socket or the lifetime limit. Default true. */
   reconnect?: boolean;
-  /** Retry policy of one recovery (exponential backoff with jitter, bounded). */
+  /**
+   * Retry policy of one recovery (exponential backoff with jitter, bounded). Refused
+   * credentials are the exception: the same ones refused twice end it at once
+   * (ERR_SIGNALING_AUTH).
+   */
   retry?: Partial<BackoffOptions>;
   /** WebSocket ping interval keeping an idle connection alive; 0 disables. Default 60 s. */
   pingIntervalMs?: number;
