@@ -317,7 +317,13 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   sendMessage(data: string | Buffer | Uint8Array): void {
     checkMessage(data, 'sendMessage');
     const ch = this.#channel;
-    if (!ch) throw new KvsError('ERR_INVALID_STATE', 'Viewer: made without a data channel');
+    if (!ch)
+      throw new KvsError(
+        'ERR_INVALID_STATE',
+        this.#options.dataChannel === false
+          ? 'Viewer: sendMessage: made without a data channel (dataChannel: false)'
+          : 'Viewer: sendMessage: no data channel yet (connect() makes it)',
+      );
     ch.send(data);
   }
 

@@ -1182,7 +1182,13 @@ describe('Master and Viewer', () => {
       name: 'Viewer.sendMessage before connect',
       call: () => viewer.sendMessage('x'),
       code: 'ERR_INVALID_STATE',
-      message: /Viewer/,
+      message: /Viewer: sendMessage: no data channel yet \(connect\(\) makes it\)/,
+    },
+    {
+      name: 'Viewer.sendMessage made with dataChannel false',
+      call: () => new Viewer({ ...session, dataChannel: false, logger: quiet }).sendMessage('x'),
+      code: 'ERR_INVALID_STATE',
+      message: /Viewer: sendMessage: made without a data channel \(dataChannel: false\)/,
     },
     {
       name: 'Viewer.connect with a signal that is not an AbortSignal',
