@@ -31,6 +31,7 @@ import {
   sleep,
   startStreamingMaster,
 } from './reliability-common.mjs';
+import { writeHeapSnapshot } from 'node:v8';
 
 const opts = parseArgs(process.argv.slice(2), {
   minutes: 20,
@@ -44,6 +45,9 @@ const opts = parseArgs(process.argv.slice(2), {
   'stay-min': 2,
   'stay-max': 10,
   json: false,
+  // Heap snapshots at the baseline and at the end (churn-baseline/end.heapsnapshot in the
+  // current directory), to tell what a JS heap growth is made of.
+  snapshots: false,
 });
 if (!(opts.minutes > opts.warmup)) throw new Error('--minutes must be more than --warmup');
 if (!Number.isInteger(opts.viewers) || opts.viewers < 1 || opts.viewers > 20) {
@@ -131,9 +135,12 @@ async function quietPoint(name) {
     readings.push(sampleResources());
     await sleep(1000);
   }
+  if (opts.snapshots)
+    writeHeapSnapshot(`churn-${name === 'end' ? 'end' : 'baseline'}.heapsnapshot`);
   return {
     rss: median(readings.map((x) => x.rss)),
     heap: median(readings.map((x) => x.heap)),
+    anon: median(readings.map((x) => x.anon)),
     external: median(readings.map((x) => x.external)),
     fds: Math.max(...readings.map((x) => x.fds)),
     handles: Math.max(...readings.map((x) => x.handles)),
@@ -151,7 +158,7 @@ await churnFor(opts.warmup * 60_000);
 phase = 'settle';
 const baseline = await quietPoint('warm-up');
 log(
-  `baseline: rss ${mb(baseline.rss)} MB (JS heap ${mb(baseline.heap)}, external ${mb(baseline.external)}), fds ${baseline.fds}, handles ${baseline.handles}`,
+  `baseline: rss ${mb(baseline.rss)} MB (anonymous ${mb(baseline.anon)}, JS heap ${mb(baseline.heap)}, external ${mb(baseline.external)}), fds ${baseline.fds}, handles ${baseline.handles}`,
 );
 phase = 'churn';
 const joinedBefore = counts.joined;
@@ -191,7 +198,7 @@ if (opts.json) {
 } else {
   log(
     `end: rss ${mb(end.rss)} MB (${(summary.rssGrowth * 100).toFixed(2)}% from the baseline; ` +
-      `JS heap ${mb(end.heap)}, external ${mb(end.external)}), ` +
+      `anonymous ${mb(end.anon)}, JS heap ${mb(end.heap)}, external ${mb(end.external)}), ` +
       `fds ${end.fds}, handles ${end.handles}, master viewers ${end.masterViewers}`,
   );
   log(

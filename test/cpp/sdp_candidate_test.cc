@@ -86,6 +86,23 @@ TEST_CASE("candidate: a= prefix, CRLF and trailing whitespace are accepted") {
   CHECK(FormatCandidate(c) == "candidate:1 1 UDP 2122252543 fd00::2 53211 typ host");
 }
 
+TEST_CASE("candidate: one line; the terminator and blanks may come mixed, a break inside fails") {
+  // Found by the SDP fuzzer: "\n\t" at the end left the "\n" in the last value, and the
+  // formatted candidate (without it) no longer equalled the parsed one.
+  Candidate c = MustParse("candidate:1 1 udp 1 10.0.0.1 9 typ host x y\n\t\r\n \t");
+  REQUIRE(c.extensions.size() == 1);
+  CHECK(c.extensions[0].second == "y");
+  CHECK(ParseCandidate(FormatCandidate(c)).value() == c);
+  for (const char* bad : {"candidate:1 1 udp 1 10.0.0.1 9 typ host x y\nz w",
+                          "candidate:1 1 udp 1 10.0.0.1 9\r typ host"}) {
+    auto r = ParseCandidate(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("line break") != std::string::npos);
+  }
+  std::string withNul("candidate:1 1 udp 1 10.0.0.1 9 typ host x y\0z", 45);
+  CHECK_FALSE(ParseCandidate(withNul).ok());
+}
+
 TEST_CASE("candidate: srflx, prflx and relay with related address and port") {
   Candidate srflx = MustParse(
       "candidate:842163049 1 udp 1677729535 203.0.113.7 61234 typ srflx raddr 192.168.1.20 "

@@ -99,8 +99,15 @@ bool operator==(const Candidate& a, const Candidate& b) {
 
 Result<Candidate> ParseCandidate(std::string_view input) {
   std::string_view s = input;
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  // A candidate is one line. Its terminator and the blanks around it go, mixed in any order
+  // (stripping one kind and then the other left a "\n" in "...\n\t", which formatting then
+  // dropped: the fuzzer's round trip found it); a line break or NUL inside is refused.
+  auto trailing = [](char c) { return c == '\r' || c == '\n' || c == ' ' || c == '\t'; };
+  while (!s.empty() && trailing(s.back())) s.remove_suffix(1);
   s = text::TrimWhitespace(s);
+  if (s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return Fail("contains a line break or NUL: a candidate is one line");
+  }
   if (s.size() >= 2 && s.substr(0, 2) == "a=") s.remove_prefix(2);
   constexpr std::string_view kPrefix = "candidate:";
   if (s.size() < kPrefix.size() || !text::EqualsIgnoreCase(s.substr(0, kPrefix.size()), kPrefix)) {
