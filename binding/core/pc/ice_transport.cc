@@ -38,21 +38,21 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
       gatheringTimer_(loop),
       mdns_(config_.mdns),
       mdnsTimer_(loop),
-      tcpPruneTimer_(loop) {
+      tcpPruneTimer_(loop),
+      retireTimer_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
   };
   agent_.onSelectedPairChange = [this](const ice::CandidatePair&) {
-    lastRoute_ = agent_.route();
     if (retirePending_) {
-      // The new generation carries the data now. Not from inside the callback that selected
-      // the pair (a socket's or a relay's own): on the next turn of the loop.
+      // The new generation carries our data now; the old one is released a little later
+      // (retireDelayMs), taking the peer's data meanwhile. From the timer, never from inside
+      // the callback that selected the pair (a socket's or a relay's own).
       retirePending_ = false;
-      std::weak_ptr<int> alive = alive_;
-      loop_.Post([this, alive] {
-        if (alive.lock()) RetireOldGenerations();
-      });
+      previousRoute_ = lastRoute_;
+      retireTimer_.Start(config_.retireDelayMs, [this] { RetireOldGenerations(); });
     }
+    lastRoute_ = agent_.route();
     bool anyTcp = false;
     for (const auto& e : tcp_) anyTcp |= !e->links.empty();
     if (anyTcp) tcpPruneTimer_.Start(config_.tcpPruneDelayMs, [this] { PruneTcpLinks(); });
@@ -177,6 +177,7 @@ void IceTransport::ReleaseRelay(size_t index) {
 }
 
 void IceTransport::RetireOldGenerations() {
+  previousRoute_.reset();
   for (size_t i = 0; i < sockets_.size(); ++i) {
     if (sockets_[i] && socketGeneration_[i] < generation_ &&
         !IsRouteSocket(static_cast<int>(i))) {
@@ -759,6 +760,7 @@ void IceTransport::SetServers(std::vector<RelayServer> relays,
 
 void IceTransport::Close() {
   tick_.Stop();
+  retireTimer_.Stop();
   tcpPruneTimer_.Stop();
   gatheringTimer_.Stop();
   mdnsTimer_.Stop();
@@ -780,8 +782,10 @@ bool IceTransport::IsKnownRemote(int socketId, const net::Address& from) const {
   }
   // Through a restart the old route carries the data until a new pair is selected; the
   // agent has forgotten its remote candidate.
-  return !agent_.route() && lastRoute_ && lastRoute_->socketId == socketId &&
-         lastRoute_->remote == from;
+  auto same = [socketId, &from](const std::optional<ice::IceAgent::Route>& r) {
+    return r && r->socketId == socketId && r->remote == from;
+  };
+  return (!agent_.route() && same(lastRoute_)) || same(previousRoute_);
 }
 
 void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan data) {

@@ -70,6 +70,10 @@ struct IceTransportConfig {
   // Once a pair is selected, the TCP connections that are not its path are closed after
   // this long (the peer's checks on them are answered until then).
   uint32_t tcpPruneDelayMs = 5000;
+  // After an ICE restart's new pair is selected, the old generation is released this much
+  // later: the peer may select a moment after us (a controlled agent's own check of the
+  // nominated pair is one more round trip), and until it does its data comes the old way.
+  uint32_t retireDelayMs = 2000;
   // Remote ".local" candidates (browsers hide their addresses so by default) are resolved
   // with multicast DNS on the interfaces the filter allows, and join the agent when they
   // are; those that are not are skipped (onCandidateSkipped). Off: skipped at once.
@@ -116,6 +120,11 @@ class IceTransport {
 
   // Sends on the selected pair (or back where the peer's traffic came from before then).
   Status Send(ByteSpan data);
+  // An ICE restart is checking while the old selected pair still carries the data (make
+  // before break): media need not stop meanwhile.
+  bool carryingThroughRestart() const {
+    return agent_.state() == ice::IceState::kChecking && !agent_.route() && lastRoute_.has_value();
+  }
 
   // Per-ICE-server numbers for the W3C stats.
   struct IceServerStats {
@@ -255,6 +264,10 @@ class IceTransport {
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection
+  // The old generation's route once a new pair is selected, until it is released: the peer's
+  // data on it is still taken.
+  std::optional<ice::IceAgent::Route> previousRoute_;
+  loop::Timer retireTimer_;
   uint64_t droppedUnknown_ = 0;
   uint64_t droppedUnknownSource_ = 0;
   uint64_t sendFailures_ = 0;

@@ -685,8 +685,12 @@ Status PeerConnection::SetDataChannelLowThreshold(uint32_t handle, size_t bytes)
 }
 
 void PeerConnection::UpdateMediaReady() {
+  // Through an ICE restart (connecting again) the old pair carries the media until the new
+  // one is selected: it does not stop.
+  const bool restarting =
+      connectionState_ == ConnectionState::kConnecting && ice_->carryingThroughRestart();
   rtp_->SetReady(!closed_ && !failed_ && srtp_->ready() &&
-                 connectionState_ == ConnectionState::kConnected);
+                 (connectionState_ == ConnectionState::kConnected || restarting));
 }
 
 Status PeerConnection::AddIceCandidate(const std::string& candidate) {
