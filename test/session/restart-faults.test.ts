@@ -160,6 +160,70 @@ function arrivalTimes(viewer: Viewer): number[] {
 }
 
 const noTurn = TURNSERVER === undefined;
+const noNetns = skipWithoutNetns('restart-faults: the path change');
+
+/** The namespace of the path-change fault: two veth ends, IPv4 only. */
+const NETNS_SETUP = [
+  // No IPv6 at all: a link-local address would outlive the IPv4 change and keep the path.
+  'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6',
+  'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6',
+  'ip link set lo up',
+  'ip link add kvsr0 type veth peer name kvsr1',
+  'ip addr add 10.98.0.1/24 dev kvsr0',
+  'ip addr add 10.98.0.2/24 dev kvsr1',
+  'ip link set kvsr0 up',
+  'ip link set kvsr1 up',
+  'exec "$@"',
+].join(' && ');
+
+interface NetnsResult {
+  type: 'result';
+  before: { type: string; address: string };
+  after: { type: string; address: string };
+  reason: string;
+  restartMs: number;
+  faultToFramesMs: number;
+  longestGapMs: number;
+  iceRestarts: number;
+  masterRestarts: number;
+  viewerState: string;
+  masterState: string;
+  file: string;
+  framesAfter: number;
+  closed: { viewer: string; masterViewers: number };
+}
+
+/** Runs the namespace child; resolves with its result line (rejects on its error line). */
+function runNetnsChild(outDir: string): Promise<NetnsResult> {
+  const child = spawn(
+    'unshare',
+    ['--net', 'sh', '-c', NETNS_SETUP, 'netns', process.execPath, NETNS_CHILD, JSON.stringify({ outDir })],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let result: NetnsResult | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the namespace child did not finish in 110 s'));
+    }, 110_000);
+    readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+      let m: { type?: string; message?: string };
+      try {
+        m = JSON.parse(l) as typeof m;
+      } catch {
+        return; // not ours
+      }
+      if (m.type === 'result') result = m as NetnsResult;
+      if (m.type === 'error') reject(new Error(`namespace child: ${m.message ?? ''}`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`the namespace child exited with ${String(code)} and no result`));
+    });
+  });
+}
 
 describe('faults that need an ICE restart, with media flowing', () => {
   it.skipIf(noTurn)(
@@ -212,6 +276,32 @@ describe('faults that need an ICE restart, with media flowing', () => {
           `${Math.round(performance.now() - killedAt)} ms after the kill to the checks here; ` +
           `longest gap between video frames ${Math.round(longestGapMs(arrivals))} ms; ` +
           `first key frame after the fault ${keyAt - atFault} frames on`,
+      );
+    },
+    120_000,
+  );
+
+  it.skipIf(noNetns)(
+    "the viewer's interface address changed mid-call: ICE restarts onto the new address",
+    async () => {
+      const dir = tempDir();
+      const r = await runNetnsChild(dir);
+      expect(r.before).toMatchObject({ type: 'host', address: '10.98.0.2' });
+      expect(r.reason).toBe('disconnected');
+      expect(r.iceRestarts).toBe(1);
+      expect(r.masterRestarts).toBe(1);
+      // The new generation found the new address (the old one went with the interface).
+      expect(r.after).toMatchObject({ type: 'host', address: '10.98.0.3' });
+      expect(r.viewerState).toBe('connected');
+      expect(r.masterState).toBe('connected');
+      // From the first key frame after the change, 50 frames that ffmpeg decodes.
+      expect(decodeErrors(r.file, 'h264')).toBe('');
+      expect(probe(r.file, 'h264').frames).toBe(50);
+      expect(r.closed).toEqual({ viewer: 'closed', masterViewers: 0 });
+      console.log(
+        `path change: restart connected again ${Math.round(r.restartMs)} ms after it began; ` +
+          `first decodable frame ${Math.round(r.faultToFramesMs)} ms after the change; ` +
+          `longest gap between video frames ${Math.round(r.longestGapMs)} ms`,
       );
     },
     120_000,
