@@ -162,7 +162,9 @@ export interface NativePeerConnection {
   dataChannelBufferedAmount(channel: number): number;
   restartIce(): Promise<void>;
   /** The servers of the next gathering (an ICE restart's). */
-  setConfiguration(config: Pick<NativePeerConnectionConfig, 'turnServers' | 'stunServers'>): Promise<void>;
+  setConfiguration(
+    config: Pick<NativePeerConnectionConfig, 'turnServers' | 'stunServers'>,
+  ): Promise<void>;
   getStats(): Promise<NativeStat[]>;
   /** The set-up steps, ms since the epoch (null: not yet). */
   getTimeline(): Promise<NativeTimeline>;

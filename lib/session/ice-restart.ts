@@ -135,7 +135,7 @@ export class IceRestarter {
     } catch {
       return; // closing meanwhile
     }
-    if (this.#closed || link.closed) return;
+    if (this.#gone()) return;
     if (relayed) this.trigger('credentials');
     else this.#ctx.log.debug(`${link.remoteId}: TURN credentials expire; no relay in use`);
   }
@@ -144,7 +144,10 @@ export class IceRestarter {
     const started = performance.now();
     let last: KvsError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      if (this.#stopped()) return this.#done();
+      if (this.#stopped()) {
+        this.#done();
+        return;
+      }
       try {
         await this.#attempt();
         this.#done();
@@ -155,7 +158,10 @@ export class IceRestarter {
       } catch (e) {
         last = KvsError.fromNative(e, `${this.#ctx.link.remoteId}: ICE restart`);
         // A failed or closed connection ends the session elsewhere.
-        if (this.#stopped()) return this.#done();
+        if (this.#stopped()) {
+          this.#done();
+          return;
+        }
         this.#ctx.log.warn(`ICE restart attempt ${attempt} (${reason}): ${last.message}`);
         if (attempt < this.#maxAttempts)
           await this.#pause(Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
@@ -171,6 +177,11 @@ export class IceRestarter {
         { cause: last },
       ),
     );
+  }
+
+  /** Read afresh (not narrowed): close() may run while an await is pending. */
+  #gone(): boolean {
+    return this.#closed || this.#ctx.link.closed;
   }
 
   #stopped(): boolean {

@@ -381,21 +381,23 @@ export class Master extends EventEmitter<MasterEvents> {
     session.restarts = session.restarts.then(async () => {
       try {
         const iceServers = await this.#iceServers();
-        if (session.ended) return;
+        if (isEnded(session)) return;
         await link.pc.setConfiguration({
           iceServers: peerConfigOf(this.#options, iceServers).iceServers ?? [],
         });
         await link.applyRemote(offer);
         const answer = await link.pc.createAnswer();
-        if (session.ended) return;
+        if (isEnded(session)) return;
         await link.applyLocal(answer);
-        if (session.ended) return;
+        if (isEnded(session)) return;
         await this.#sendAnswer(session, answer, 1);
         link.counters.iceRestarts++;
-        this.#log.info(`${id}: ICE restart answered in ${Math.round(performance.now() - started)} ms`);
+        this.#log.info(
+          `${id}: ICE restart answered in ${Math.round(performance.now() - started)} ms`,
+        );
         this.emit('icerestart', id, session);
       } catch (e) {
-        if (session.ended) return;
+        if (isEnded(session)) return;
         this.#error(KvsError.fromNative(e, `${id}: ICE restart`), id);
         await this.#end(session, 'failed');
       }

@@ -176,7 +176,9 @@ bool WaitOnLoop(kvs::loop::EventLoop& loop, F done) {
 
 }  // namespace
 
-TEST_CASE("IceTransport: a restart re-gathers, the old route carries data until the new pair, then is released") {
+TEST_CASE(
+    "IceTransport: a restart re-gathers, the old route carries data until the new pair, then is "
+    "released") {
   auto loop = NewLoop();
   std::unique_ptr<IceTransport> a, b;
   std::vector<std::vector<uint8_t>> atB;  // DTLS-looking records b received
@@ -204,8 +206,7 @@ TEST_CASE("IceTransport: a restart re-gathers, the old route carries data until 
     b->Gather();
   });
   auto connected = [&] {
-    return a->agent().state() == IceState::kConnected &&
-           b->agent().state() == IceState::kConnected;
+    return a->agent().state() == IceState::kConnected && b->agent().state() == IceState::kConnected;
   };
   REQUIRE(WaitOnLoop(*loop, connected));
   REQUIRE(aPorts.size() == 1);

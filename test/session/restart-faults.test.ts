@@ -83,7 +83,9 @@ function coturnServers(dir: string): { pid: number; minPort: number }[] {
 }
 
 /** The selected pair's local candidate, from the viewer's stats. */
-async function localCandidate(viewer: Viewer): Promise<{ type: string; address: string; port: number }> {
+async function localCandidate(
+  viewer: Viewer,
+): Promise<{ type: string; address: string; port: number }> {
   const m = summarizeStats(await viewer.getStats());
   if (!m.local) throw new Error('no selected candidate pair');
   return m.local;
@@ -101,7 +103,11 @@ async function decodesAfter(
 ): Promise<{ keyAt: number }> {
   const key = (): number =>
     frames.findIndex((f, i) => i >= from && isKeyFrame('H264', f.frameData));
-  await until(() => key() >= 0 && frames.length >= key() + count, `${what}: a key frame and ${count} frames`, 60_000);
+  await until(
+    () => key() >= 0 && frames.length >= key() + count,
+    `${what}: a key frame and ${count} frames`,
+    60_000,
+  );
   const k = key();
   const run = frames.slice(k, k + count);
   const file = path.join(tempDir(), 'after.h264');
@@ -113,8 +119,18 @@ async function decodesAfter(
 
 /** The data channel delivers both ways after the fault. */
 async function channelDelivers(master: Master, viewer: Viewer, tag: string): Promise<void> {
-  const atMaster = nextEvent<[string | Buffer, string]>(master, 'message', (m) => String(m) === `v-${tag}`, 60_000);
-  const atViewer = nextEvent<[string | Buffer]>(viewer, 'message', (m) => String(m) === `m-${tag}`, 60_000);
+  const atMaster = nextEvent<[string | Buffer, string]>(
+    master,
+    'message',
+    (m) => String(m) === `v-${tag}`,
+    60_000,
+  );
+  const atViewer = nextEvent<[string | Buffer]>(
+    viewer,
+    'message',
+    (m) => String(m) === `m-${tag}`,
+    60_000,
+  );
   viewer.sendMessage(`v-${tag}`);
   expect(master.sendMessage(`m-${tag}`, viewer.clientId)).toBe(1);
   await Promise.all([atMaster, atViewer]);
@@ -147,7 +163,8 @@ function missingFrames(received: ReceivedFrame[], sent: number[]): number {
 /** The longest time between two video frames arriving, over the recording (ms). */
 function longestGapMs(arrivals: number[]): number {
   let gap = 0;
-  for (let i = 1; i < arrivals.length; i++) gap = Math.max(gap, (arrivals[i] ?? 0) - (arrivals[i - 1] ?? 0));
+  for (let i = 1; i < arrivals.length; i++)
+    gap = Math.max(gap, (arrivals[i] ?? 0) - (arrivals[i - 1] ?? 0));
   return gap;
 }
 
@@ -197,7 +214,16 @@ interface NetnsResult {
 function runNetnsChild(outDir: string): Promise<NetnsResult> {
   const child = spawn(
     'unshare',
-    ['--net', 'sh', '-c', NETNS_SETUP, 'netns', process.execPath, NETNS_CHILD, JSON.stringify({ outDir })],
+    [
+      '--net',
+      'sh',
+      '-c',
+      NETNS_SETUP,
+      'netns',
+      process.execPath,
+      NETNS_CHILD,
+      JSON.stringify({ outDir }),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);
@@ -235,7 +261,11 @@ describe('faults that need an ICE restart, with media flowing', () => {
       const master = fx.master({ iceTransportPolicy: 'relay', peerConnection });
       await master.start();
       fx.stream(master);
-      const viewer = fx.viewer({ clientId: 'relayed', iceTransportPolicy: 'relay', peerConnection });
+      const viewer = fx.viewer({
+        clientId: 'relayed',
+        iceTransportPolicy: 'relay',
+        peerConnection,
+      });
       const frames = recordVideo(viewer);
       const arrivals = arrivalTimes(viewer);
       await viewer.connect();
@@ -253,8 +283,18 @@ describe('faults that need an ICE restart, with media flowing', () => {
       const other = servers.find((s) => s !== carrying);
       expect(carrying).toBeDefined();
 
-      const restarted = nextEvent<[{ reason: string; ms: number }]>(viewer, 'icerestart', () => true, 60_000);
-      const masterRestarted = nextEvent<[string]>(master, 'icerestart', (id) => id === 'relayed', 60_000);
+      const restarted = nextEvent<[{ reason: string; ms: number }]>(
+        viewer,
+        'icerestart',
+        () => true,
+        60_000,
+      );
+      const masterRestarted = nextEvent<[string]>(
+        master,
+        'icerestart',
+        (id) => id === 'relayed',
+        60_000,
+      );
       const killedAt = performance.now();
       const atFault = frames.length;
       process.kill(carrying?.pid ?? 0, 'SIGKILL');
@@ -326,7 +366,11 @@ describe('faults that need an ICE restart, with media flowing', () => {
       fx.stream(master, false).on('frame', (kind, f) => {
         if (kind === 'video') sent.push(Number(f.presentationTs));
       });
-      const viewer = fx.viewer({ clientId: 'long-call', iceTransportPolicy: 'relay', peerConnection });
+      const viewer = fx.viewer({
+        clientId: 'long-call',
+        iceTransportPolicy: 'relay',
+        peerConnection,
+      });
       const frames = recordVideo(viewer);
       const arrivals = arrivalTimes(viewer);
       const restarts: { reason: string; ms: number; at: number; port: number }[] = [];
@@ -363,7 +407,9 @@ describe('faults that need an ICE restart, with media flowing', () => {
         for (let i = 1; i < frames.length; i++) {
           const d = (frames[i]?.presentationTs ?? 0) - (frames[i - 1]?.presentationTs ?? 0);
           if (Math.round(d / PERIOD) !== 1)
-            console.log(`gap at ${i}: ${d / PERIOD} periods, arrival ${Math.round((arrivals[i] ?? 0) - start)} ms`);
+            console.log(
+              `gap at ${i}: ${d / PERIOD} periods, arrival ${Math.round((arrivals[i] ?? 0) - start)} ms`,
+            );
         }
         console.log(`restarts at ${restarts.map((r) => Math.round(r.at - start)).join(', ')} ms`);
       }

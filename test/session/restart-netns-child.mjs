@@ -98,7 +98,13 @@ try {
   emit({ type: 'step', step: 'streaming', local: before });
 
   const restarted = next(viewer, 'icerestart', () => true, 60_000, 'the viewer restarting ICE');
-  const masterRestarted = next(master, 'icerestart', (id) => id === 'moving', 60_000, 'the master answering the restart');
+  const masterRestarted = next(
+    master,
+    'icerestart',
+    (id) => id === 'moving',
+    60_000,
+    'the master answering the restart',
+  );
   const atFault = frames.length;
   const faultAt = performance.now();
   execFileSync('ip', ['addr', 'del', '10.98.0.2/24', 'dev', 'kvsr1']);
@@ -108,15 +114,15 @@ try {
   await masterRestarted;
   const after = await local(viewer);
   // From the first key frame after the fault, 50 frames in a row, for ffmpeg to decode.
-  const key = () =>
-    frames.findIndex((f, i) => i >= atFault && lib.isKeyFrame('H264', f.frameData));
+  const key = () => frames.findIndex((f, i) => i >= atFault && lib.isKeyFrame('H264', f.frameData));
   await until(() => key() >= 0 && frames.length >= key() + 50, 'a key frame and 50 frames', 60_000);
   const k = key();
   const file = path.join(outDir, 'after.h264');
   fs.writeFileSync(file, Buffer.concat(frames.slice(k, k + 50).map((f) => f.frameData)));
   await channelDelivers(master, viewer, 'after');
   let gap = 0;
-  for (let i = atFault; i < arrivals.length; i++) gap = Math.max(gap, arrivals[i] - arrivals[i - 1]);
+  for (let i = atFault; i < arrivals.length; i++)
+    gap = Math.max(gap, arrivals[i] - arrivals[i - 1]);
   const result = {
     type: 'result',
     before,

@@ -179,8 +179,7 @@ void IceTransport::ReleaseRelay(size_t index) {
 void IceTransport::RetireOldGenerations() {
   previousRoute_.reset();
   for (size_t i = 0; i < sockets_.size(); ++i) {
-    if (sockets_[i] && socketGeneration_[i] < generation_ &&
-        !IsRouteSocket(static_cast<int>(i))) {
+    if (sockets_[i] && socketGeneration_[i] < generation_ && !IsRouteSocket(static_cast<int>(i))) {
       sockets_[i].reset();
     }
   }

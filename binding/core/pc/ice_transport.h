@@ -243,7 +243,7 @@ class IceTransport {
   ice::IceAgent agent_;
   ice::SrflxGatherer srflx_;
   std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;  // null: released
-  std::vector<uint32_t> socketGeneration_;                  // beside sockets_
+  std::vector<uint32_t> socketGeneration_;                 // beside sockets_
   uint32_t generation_ = 0;
   bool retirePending_ = false;  // an old generation lives on until the new one is selected
   std::vector<std::unique_ptr<Relay>> relays_;

@@ -721,8 +721,9 @@ Status PeerConnection::RestartIce() {
   return Status::Ok();
 }
 
-Status PeerConnection::SetIceServers(std::vector<RelayServer> relays,
-                                     std::vector<std::pair<std::string, net::Address>> stunServers) {
+Status PeerConnection::SetIceServers(
+    std::vector<RelayServer> relays,
+    std::vector<std::pair<std::string, net::Address>> stunServers) {
   if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
   config_.relays = relays;
   config_.stunServers = stunServers;
