@@ -23,7 +23,7 @@ import {
   type ReceivedFrame,
   type Viewer,
 } from '../../lib/index.js';
-import { findExecutable } from '../../lib/local/turn.js';
+import { Coturn, findExecutable } from '../../lib/local/turn.js';
 import { decodeErrors, probe } from '../helpers/ffmpeg.js';
 import { skipWithoutNetns } from '../helpers/netns.js';
 import { ROOT } from '../helpers/root.js';
@@ -317,6 +317,69 @@ describe('faults that need an ICE restart, with media flowing', () => {
           `longest gap between video frames ${Math.round(longestGapMs(arrivals))} ms; ` +
           `first key frame after the fault ${keyAt - atFault} frames on`,
       );
+    },
+    120_000,
+  );
+
+  it.skipIf(noTurn)(
+    'a TURN server reached over TCP killed: its allocation fails at once (relayfailed), and the viewer restarts onto the other',
+    async () => {
+      const dir = tempDir();
+      // Two coturns of our own, given as TCP-only TURN servers (the service offers none): the
+      // media goes through a TCP allocation, whose connection the kill resets.
+      const wrapper = coturnWrapper(dir);
+      const coturns = await Promise.all(
+        [0, 1].map(() => Coturn.start(wrapper, { host: '127.0.0.1' })),
+      );
+      try {
+        const extraIceServers = coturns.map((c) => {
+          const s = c.iceServer('arn:aws:kinesisvideo:local:0:channel/restart/1', 300);
+          const url = (s.Uris[0] ?? '').replace(/\?transport=udp$/, '?transport=tcp');
+          return { urls: url, username: s.Username, credential: s.Password };
+        });
+        fx = await fixture({ turn: false });
+        const peerConnection = { ...fx.common.peerConnection, timeouts: TIMEOUTS };
+        const options = { iceTransportPolicy: 'relay' as const, peerConnection, extraIceServers };
+        const master = fx.master(options);
+        await master.start();
+        fx.stream(master);
+        const viewer = fx.viewer({ clientId: 'over-tcp', ...options });
+        const frames = recordVideo(viewer);
+        await viewer.connect();
+        await until(() => frames.length >= 50, 'the first 50 frames');
+        const before = await localCandidate(viewer);
+        expect(before.type).toBe('relay');
+        const servers = coturnServers(dir);
+        const carrying = servers.find(
+          (s) => before.port >= s.minPort && before.port <= s.minPort + 300,
+        );
+        expect(carrying).toBeDefined();
+
+        const restarted = nextEvent<[{ reason: string; ms: number }]>(
+          viewer,
+          'icerestart',
+          () => true,
+          60_000,
+        );
+        const atFault = frames.length;
+        process.kill(carrying?.pid ?? 0, 'SIGKILL');
+        const [info] = await restarted;
+        // Before the disconnected timeout: the allocation's failure set it off.
+        expect(info.reason).toBe('relay-failed');
+        const after = await localCandidate(viewer);
+        expect(after.type).toBe('relay');
+        expect(
+          after.port >= (carrying?.minPort ?? 0) && after.port <= (carrying?.minPort ?? 0) + 300,
+        ).toBe(false);
+        await decodesAfter(frames, atFault, 'after the kill');
+        await channelDelivers(master, viewer, 'after');
+        expect(viewer.state).toBe('connected');
+        console.log(
+          `TURN over TCP killed: restart (${info.reason}) connected again in ${Math.round(info.ms)} ms`,
+        );
+      } finally {
+        await Promise.all(coturns.map((c) => c.stop()));
+      }
     },
     120_000,
   );
