@@ -200,6 +200,8 @@ interface NetnsResult {
   reason: string;
   restartMs: number;
   faultToFramesMs: number;
+  faultToRestartedMs: number;
+  faultToFirstFrameMs: number;
   longestGapMs: number;
   iceRestarts: number;
   masterRestarts: number;
@@ -403,7 +405,9 @@ describe('faults that need an ICE restart, with media flowing', () => {
       expect(r.closed).toEqual({ viewer: 'closed', masterViewers: 0 });
       console.log(
         `path change: restart connected again ${Math.round(r.restartMs)} ms after it began; ` +
-          `first decodable frame ${Math.round(r.faultToFramesMs)} ms after the change; ` +
+          `connected again ${Math.round(r.faultToRestartedMs)} ms after the change, ` +
+          `the first frame after it ${Math.round(r.faultToFirstFrameMs)} ms, ` +
+          `the first decodable one (a key frame) ${Math.round(r.faultToFramesMs)} ms; ` +
           `longest gap between video frames ${Math.round(r.longestGapMs)} ms`,
       );
     },

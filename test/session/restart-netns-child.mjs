@@ -111,6 +111,7 @@ try {
   execFileSync('ip', ['addr', 'add', '10.98.0.3/24', 'dev', 'kvsr1']);
   emit({ type: 'step', step: 'address changed' });
   const [info] = await restarted;
+  const restartedAt = performance.now();
   await masterRestarted;
   const after = await local(viewer);
   // From the first key frame after the fault, 50 frames in a row, for ffmpeg to decode.
@@ -130,6 +131,8 @@ try {
     reason: info.reason,
     restartMs: info.ms,
     faultToFramesMs: arrivals[k] - faultAt,
+    faultToRestartedMs: restartedAt - faultAt,
+    faultToFirstFrameMs: arrivals[atFault] - faultAt,
     longestGapMs: gap,
     iceRestarts: viewer.iceRestarts,
     masterRestarts: master.viewers.get('moving')?.link?.counters.iceRestarts,
