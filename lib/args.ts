@@ -102,6 +102,16 @@ export function checkInstance<T>(
   return value;
 }
 
+/** Throws ERR_INVALID_ARGUMENT unless `value` is a Map (a stats report is one). */
+export function checkMap(value: unknown, what: string): void {
+  if (!(value instanceof Map)) {
+    throw new KvsError(
+      'ERR_INVALID_ARGUMENT',
+      `${what} must be a Map, got ${describeValue(value)}`,
+    );
+  }
+}
+
 /** Throws ERR_INVALID_ARGUMENT unless `value` is a function. */
 export function checkFunction(value: unknown, what: string): void {
   if (typeof value !== 'function') {

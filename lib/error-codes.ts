@@ -65,7 +65,7 @@ const CODES = {
   ERR_SIGNALING_QUEUE_FULL: ts('the outgoing signaling queue is full'),
   ERR_SIGNALING_BAD_MESSAGE: ts('a malformed incoming signaling message (emitted as `error`)'),
   ERR_SIGNALING_AUTH: ts(
-    'a call or handshake was refused: credentials, signature or clock (401/403)',
+    'credentials refused (401/403, not the clock), and refused again once fetched anew',
   ),
   ERR_SIGNALING_NOT_FOUND: ts('the channel or endpoint does not exist (404)'),
   ERR_SIGNALING_THROTTLED: ts('a call or handshake was throttled (ClientLimitExceeded, 429)'),

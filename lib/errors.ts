@@ -11,6 +11,16 @@ export class KvsError extends Error {
   readonly code: KvsErrorCode;
 
   constructor(code: KvsErrorCode, message: string, options?: { cause?: unknown }) {
+    // A code outside the registry would break every caller's branching on it; a JavaScript
+    // caller can pass one, so it is refused (with a KvsError of a registered code).
+    if (!isKvsErrorCode(code)) {
+      const raw: unknown = code;
+      const shown = typeof raw === 'string' ? JSON.stringify(raw.slice(0, 60)) : typeof raw;
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `KvsError: code must be a registered code (see ERROR_CODES), got ${shown}`,
+      );
+    }
     super(message, options);
     this.name = 'KvsError';
     this.code = code;

@@ -1,11 +1,11 @@
 import { KvsError } from './errors.js';
 import { native, type NativeSelfTestReport, type SrtpProfileName } from './native.js';
 
-export const SRTP_PROFILES: readonly SrtpProfileName[] = [
+export const SRTP_PROFILES: readonly SrtpProfileName[] = Object.freeze([
   'AES_CM_128_HMAC_SHA1_80',
   'AES_CM_128_HMAC_SHA1_32',
   'AEAD_AES_128_GCM',
-];
+] as const);
 
 function isProfile(p: unknown): p is SrtpProfileName {
   return SRTP_PROFILES.some((known) => known === p);

@@ -62,6 +62,7 @@ const NATIVE = {
     options: ['-max_len=4096', '-timeout=10'],
   },
   dcep: { sources: ['sctp/dcep.cc'], options: ['-timeout=10'] },
+  mdns: { sources: ['mdns/*.cc', 'net/address.cc'], options: ['-timeout=10'] },
   // usrsctp rebuilt with coverage and ASan (cached, see ensureFuzzUsrsctp), so that the
   // fuzzer sees into it. Both findings of its author were hangs: -timeout matters.
   sctp: {

@@ -144,7 +144,10 @@ const samples = [];
 let baseline; // per viewer, at the warm-up's end
 const endAt = t0 + opts.minutes * 60_000;
 const warmupAt = t0 + opts.warmup * 60_000;
-log('     s   rss MB  fds  handles  frames sent  received   msgs sent  received  rtp lost');
+log(
+  '     s   rss MB  anon MB  heap MB (of)  ext MB  threads  fds  handles  frames sent  received' +
+    '   msgs sent  received  rtp lost',
+);
 for (let k = 1; ; k++) {
   const at = t0 + k * opts.interval * 1000;
   if (at > endAt) break;
@@ -166,7 +169,9 @@ for (let k = 1; ; k++) {
   const s = Math.round((performance.now() - t0) / 1000);
   samples.push({ s, warm: baseline !== undefined, ...r, ...t, rtpLost: lost });
   log(
-    `${String(s).padStart(6)} ${mb(r.rss).padStart(8)} ${String(r.fds).padStart(4)} ` +
+    `${String(s).padStart(6)} ${mb(r.rss).padStart(8)} ${mb(r.anon).padStart(8)} ` +
+      `${mb(r.heap).padStart(8)} ${`(${mb(r.heapTotal)})`.padStart(7)} ${mb(r.external).padStart(7)} ${String(r.threads).padStart(8)} ` +
+      `${String(r.fds).padStart(4)} ` +
       `${String(r.handles).padStart(8)} ${String(t.sent).padStart(12)} ${String(t.received).padStart(9)} ` +
       `${String(t.msgSent).padStart(11)} ${String(t.msgReceived).padStart(9)} ${String(lost).padStart(9)}`,
   );

@@ -5,7 +5,7 @@
  * process, web identity, container and instance metadata). Cached, and refreshed before their
  * `expiration`, or at once after the service refused them.
  */
-import { credentialProviderNode } from '../lazy.js';
+import { credentialProviderNode, crypto } from '../lazy.js';
 import { fromIotCredentials, iotOptionsFromEnv } from './iot-credentials.js';
 
 export interface AwsCredentials {
@@ -70,6 +70,24 @@ export class CredentialSource {
     if (!c) return true;
     if (!c.expiration) return false;
     return c.expiration.getTime() - this.now() < this.refreshMarginMs;
+  }
+
+  /**
+   * Which credentials are cached now (a digest, never the secret itself), to tell whether a
+   * refresh brought new ones; undefined when none are cached.
+   */
+  fingerprint(): string | undefined {
+    const c = this.current;
+    if (!c) return undefined;
+    return crypto()
+      .createHash('sha256')
+      .update(`${c.accessKeyId}\n${c.secretAccessKey}\n${c.sessionToken ?? ''}`)
+      .digest('hex');
+  }
+
+  /** The access key id of the cached credentials (not secret: AWS errors name it too). */
+  get accessKeyId(): string | undefined {
+    return this.current?.accessKeyId;
   }
 
   /** Drops the cached credentials (the service refused them). */

@@ -340,14 +340,14 @@ function backoff(attempt: number, base: number): number {
 }
 
 /** The C SDK's variables (c-sdk.md §7). */
-export const IOT_ENV = {
+export const IOT_ENV = Object.freeze({
   endpoint: 'AWS_IOT_CORE_CREDENTIAL_ENDPOINT',
   roleAlias: 'AWS_IOT_CORE_ROLE_ALIAS',
   thingName: 'AWS_IOT_CORE_THING_NAME',
   certPath: 'AWS_IOT_CORE_CERT',
   keyPath: 'AWS_IOT_CORE_PRIVATE_KEY',
   caPath: 'AWS_KVS_CACERT_PATH',
-} as const;
+} as const);
 
 /**
  * The provider's options from the `AWS_IOT_CORE_*` variables (and `AWS_KVS_CACERT_PATH`), or

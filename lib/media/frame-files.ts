@@ -35,6 +35,14 @@ function nalStarts(annexB: Uint8Array): number[] {
  * 16-23), a VP8 key frame (bit 0 of the first byte clear). Audio frames always are.
  */
 export function isKeyFrame(codec: Codec, frame: Uint8Array): boolean {
+  if (!(frame instanceof Uint8Array))
+    throw invalidArgument(
+      `isKeyFrame: frame must be a Buffer or Uint8Array, got ${describeValue(frame)}`,
+    );
+  if (!(Object.values(EXTENSIONS) as unknown[]).includes(codec))
+    throw invalidArgument(
+      `isKeyFrame: codec must be one of ${[...new Set(Object.values(EXTENSIONS))].join(', ')}, got ${describeValue(codec)}`,
+    );
   switch (codec) {
     case 'H264':
       return nalStarts(frame).some((at) => ((frame[at] ?? 0) & 0x1f) === 5);
@@ -193,12 +201,25 @@ export class FrameDirWriter {
   }
 
   write(data: Uint8Array): string {
-    this.#count++;
+    if (!(data instanceof Uint8Array))
+      throw invalidArgument(
+        `FrameDirWriter.write: data must be a Buffer or Uint8Array, got ${describeValue(data)}`,
+      );
     const file = path.join(
       this.dir,
-      `${this.#prefix}${String(this.#count).padStart(this.#digits, '0')}${this.#extension}`,
+      `${this.#prefix}${String(this.#count + 1).padStart(this.#digits, '0')}${this.#extension}`,
     );
-    fs.writeFileSync(file, data);
+    try {
+      fs.writeFileSync(file, data);
+    } catch (e) {
+      throw new KvsError(
+        'ERR_MEDIA_SOURCE',
+        `FrameDirWriter.write: cannot write ${file}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    // Counted once written: a failed write leaves no gap in the numbering.
+    this.#count++;
     return file;
   }
 }

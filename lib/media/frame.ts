@@ -1,12 +1,12 @@
 import { KvsError } from '../errors.js';
 
 /** The C SDK's FRAME_FLAGS. */
-export const FrameFlags = {
+export const FrameFlags = Object.freeze({
   KEY_FRAME: 1,
   DISCARDABLE: 2,
   INVISIBLE: 4,
   END_OF_FRAGMENT: 8,
-} as const;
+} as const);
 
 /**
  * An encoded frame to send, with the C SDK's fields (c-sdk.md §2). Times are in 100 ns

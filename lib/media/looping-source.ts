@@ -233,6 +233,12 @@ export class LoopingMediaSource extends EventEmitter<LoopingSourceEvents> {
 
   /** The codec of each track. */
   codecOf(kind: MediaKind): Codec | undefined {
+    const raw: unknown = kind;
+    if (raw !== 'video' && raw !== 'audio')
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `LoopingMediaSource.codecOf: kind must be "audio" or "video", got ${describeValue(kind)}`,
+      );
     return this.#tracks.get(kind)?.codec;
   }
 

@@ -4,6 +4,9 @@
  * epoch for timestamps). A field that cannot be known is absent, never a placeholder: see the
  * README's metrics section for what is absent and why.
  */
+import { checkMap, describeValue } from '../args.js';
+import { invalidArgument } from '../errors.js';
+
 interface Base {
   id: string;
   timestamp: number;
@@ -257,12 +260,21 @@ export interface EncoderStats {
   voiceActivityFlag?: boolean;
 }
 
+function checkStatsType(type: unknown, call: string): void {
+  if (typeof type !== 'string' || type === '')
+    throw invalidArgument(`${call}: type must be a stats type name, got ${describeValue(type)}`);
+}
+
 /** The stats object with this id, if it is of this type (typed). */
 export function getStat<T extends StatsType>(
   report: StatsReport,
   id: string | undefined,
   type: T,
 ): Extract<Stats, { type: T }> | undefined {
+  checkMap(report, 'getStat: report');
+  if (id !== undefined && typeof id !== 'string')
+    throw invalidArgument(`getStat: id must be a string or undefined, got ${describeValue(id)}`);
+  checkStatsType(type, 'getStat');
   if (id === undefined) return undefined;
   const s = report.get(id);
   return s?.type === type ? (s as Extract<Stats, { type: T }>) : undefined;
@@ -273,6 +285,8 @@ export function statsOfType<T extends StatsType>(
   report: StatsReport,
   type: T,
 ): Extract<Stats, { type: T }>[] {
+  checkMap(report, 'statsOfType: report');
+  checkStatsType(type, 'statsOfType');
   return [...report.values()].filter((s): s is Extract<Stats, { type: T }> => s.type === type);
 }
 

@@ -155,9 +155,16 @@ export class Transceiver extends EventEmitter<TransceiverEvents> {
 
   /** Asks the peer for a key frame (PLI, or FIR when only that was negotiated). */
   async requestKeyFrame(): Promise<void> {
+    // A closed connection refuses first (ERR_INVALID_STATE from the native side).
     await this.#native.requestKeyFrame(this.index).catch((err: unknown) => {
       throw KvsError.fromNative(err, 'requestKeyFrame');
     });
+    // Before negotiation there is no peer to ask: say so rather than send nothing.
+    if (this.#info.mid === null)
+      throw new KvsError(
+        'ERR_INVALID_STATE',
+        'requestKeyFrame: the transceiver is not negotiated yet (no mid): nothing was asked',
+      );
   }
 
   /**

@@ -49,6 +49,7 @@ import {
 } from './options.js';
 import { PeerLink } from './peer-link.js';
 import { fingerprintOf } from './ice-restart.js';
+import { Rejoiner } from './rejoin.js';
 
 export interface MasterOptions extends SessionOptions {
   /** At most this many viewer sessions at once (the C SDK's sample: 10). */
@@ -116,7 +117,7 @@ export class ViewerSession {
   restarts: Promise<void> = Promise.resolve();
 
   constructor(viewerId: string) {
-    this.viewerId = viewerId;
+    this.viewerId = checkClientId(viewerId, 'ViewerSession: viewerId');
   }
 
   get peerConnection(): PeerConnection | undefined {
@@ -138,9 +139,6 @@ const isEnded = (s: ViewerSession): boolean => s.ended !== undefined;
 
 const DEFAULT_MAX_VIEWERS = 10;
 const DEFAULT_HOLD_MS = 20_000;
-/** Rejoining after the signaling client gave up: 1 s, doubling, at most a minute apart. */
-const REJOIN_BASE_MS = 1000;
-const REJOIN_MAX_MS = 60_000;
 /** Senders tracked for early candidates, and candidates per sender (memory bounds). */
 const MAX_EARLY_SENDERS = 256;
 const MAX_EARLY_PER_SENDER = 100;
@@ -167,8 +165,7 @@ export class Master extends EventEmitter<MasterEvents> {
   >();
   #answerCount = 0;
   #statsTimer: NodeJS.Timeout | undefined;
-  #rejoinTimer: NodeJS.Timeout | undefined;
-  #rejoins = 0;
+  readonly #rejoin: Rejoiner;
   #started = false;
   #closed = false;
 
@@ -212,9 +209,14 @@ export class Master extends EventEmitter<MasterEvents> {
     this.signaling.on('iceCandidate', (c, from) => this.#onCandidate(c, from));
     this.signaling.on('error', (e) => this.#error(e));
     this.signaling.on('statusResponse', (st) => this.#onStatus(st.correlationId, st.errorType));
-    this.signaling.on('stateChange', (st) => {
-      if (st === 'CONNECTED') this.#rejoins = 0;
-      else if (st === 'DISCONNECTED') this.#rejoinLater();
+    // After the signaling client gave up: join again, 1 s doubling to a minute apart.
+    this.#rejoin = new Rejoiner({
+      signaling: this.signaling,
+      log: this.#log,
+      what: 'Master',
+      enabled: options.signaling?.reconnect !== false,
+      wanted: () => this.#started && !this.#closed,
+      error: (e) => this.#error(e),
     });
   }
 
@@ -229,29 +231,6 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#started = true;
     this.#statsTimer = setInterval(() => void this.#pollAll(), this.#statsIntervalMs);
     this.#statsTimer.unref();
-  }
-
-  /**
-   * The signaling client gave up reconnecting (its retries ran out, as in a long outage of
-   * the service): the device would stay unreachable for new viewers, its sessions living on.
-   * It joins again later, and again, until it is back or closed (the C SDK leaves this to the
-   * app: "recreate the client").
-   */
-  #rejoinLater(): void {
-    if (!this.#started || this.#closed || this.#rejoinTimer) return;
-    if (this.#options.signaling?.reconnect === false) return;
-    const delay = Math.min(REJOIN_MAX_MS, REJOIN_BASE_MS * 2 ** Math.min(this.#rejoins++, 16));
-    this.#log.warn(`signaling gave up; joining the channel again in ${delay} ms`);
-    this.#rejoinTimer = setTimeout(() => {
-      this.#rejoinTimer = undefined;
-      if (this.#closed) return;
-      this.signaling.connect().catch((e: unknown) => {
-        if (this.#closed) return;
-        this.#error(KvsError.fromNative(e, 'Master: joining the channel again'));
-        this.#rejoinLater();
-      });
-    }, delay);
-    this.#rejoinTimer.unref();
   }
 
   /** The sessions, by viewer client id. */
@@ -310,6 +289,7 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Ends one viewer's session. */
   async closeViewer(viewerId: string): Promise<void> {
+    checkClientId(viewerId, 'closeViewer: viewerId');
     const s = this.#sessions.get(viewerId);
     if (s) await this.#end(s, 'closed');
   }
@@ -570,7 +550,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#statsTimer) clearInterval(this.#statsTimer);
-    clearTimeout(this.#rejoinTimer);
+    this.#rejoin.stop();
     await Promise.allSettled([...this.#sessions.values()].map((s) => this.#end(s, 'closed')));
     this.#early.clear();
     this.#answers.clear();

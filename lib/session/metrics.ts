@@ -5,6 +5,8 @@
  * without them the figures fall back to the candidate pair's (bytes, current RTT) and the
  * RTP-only ones are undefined, never invented.
  */
+import { checkMap, describeValue } from '../args.js';
+import { invalidArgument } from '../errors.js';
 import type { Stats } from '../peer/peer-connection.js';
 
 export interface CandidateInfo {
@@ -94,6 +96,7 @@ export function selectedPair(stats: ReadonlyMap<string, Stats>): Stats | undefin
 }
 
 export function summarizeStats(stats: ReadonlyMap<string, Stats>): LinkMetrics {
+  checkMap(stats, 'summarizeStats: stats');
   const all = [...stats.values()];
   const of = (type: string) => all.filter((s) => s.type === type);
   const outbound = of('outbound-rtp');
@@ -141,6 +144,11 @@ export function summarizeStats(stats: ReadonlyMap<string, Stats>): LinkMetrics {
 
 /** `relay udp 127.0.0.1:50000` */
 export function describeCandidate(c: CandidateInfo | undefined): string {
+  const raw: unknown = c;
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null))
+    throw invalidArgument(
+      `describeCandidate: candidate must be a CandidateInfo or undefined, got ${describeValue(raw)}`,
+    );
   return c ? `${c.type} ${c.protocol} ${c.address}:${c.port}` : 'none';
 }
 

@@ -29,8 +29,8 @@ export interface TrackSpec {
 
 /** The C SDK samples' tracks: H.264 video and Opus audio. */
 export const DEFAULT_TRACKS: readonly TrackSpec[] = Object.freeze([
-  { kind: 'video', codec: 'H264' },
-  { kind: 'audio', codec: 'opus' },
+  Object.freeze({ kind: 'video', codec: 'H264' } as const),
+  Object.freeze({ kind: 'audio', codec: 'opus' } as const),
 ]);
 
 /** Options of every peer connection a session makes, besides the ICE servers and policy. */
@@ -74,6 +74,9 @@ export interface SessionOptions {
 
 /** The region a session uses when none is given: AWS_REGION, AWS_DEFAULT_REGION, us-west-2. */
 export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string {
+  const raw: unknown = env;
+  if (typeof raw !== 'object' || raw === null)
+    throw invalidArgument(`defaultRegion: env must be an object, got ${describeValue(raw)}`);
   return env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-west-2';
 }
 

@@ -40,6 +40,7 @@ import {
   type IceRestartOptions,
   type IceRestartReason,
 } from './ice-restart.js';
+import { Rejoiner } from './rejoin.js';
 
 export interface ViewerOptions extends SessionOptions {
   /** The viewer's id on the channel (1-256 of [a-zA-Z0-9_-]). Default: `viewer-<random>`. */
@@ -102,6 +103,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   #connecting: Promise<void> | undefined;
   #closed = false;
   #ended: 'closed' | 'failed' | 'disconnected' | undefined;
+  readonly #rejoin: Rejoiner;
 
   constructor(options: ViewerOptions) {
     super();
@@ -152,6 +154,17 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     this.signaling.on('sdpAnswer', (answer) => this.#onAnswer(answer));
     this.signaling.on('iceCandidate', (c) => this.#link?.addRemoteCandidate(c));
     this.signaling.on('error', (e) => this.#error(e));
+    // After the signaling client gave up, as the Master does: the peer connection keeps its
+    // media meanwhile, and signaling is back for the master's candidates (and ICE restarts).
+    this.#rejoin = new Rejoiner({
+      signaling: this.signaling,
+      log: this.#log,
+      what: `Viewer ${this.clientId}`,
+      enabled: options.signaling?.reconnect !== false,
+      wanted: () =>
+        this.#timeline.signalingConnected !== undefined && !this.#closed && !this.#ended,
+      error: (e) => this.#error(e),
+    });
   }
 
   get peerConnection(): PeerConnection | undefined {
@@ -183,6 +196,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
 
   /** ms from connect() to the first whole frame of `kind`; undefined before it. */
   timeToFirstFrame(kind: MediaKind = 'video'): number | undefined {
+    checkKind(kind, 'timeToFirstFrame');
     const t = this.timeline;
     const first = t.firstFrame[kind];
     return first === undefined || t.connectStarted === undefined
@@ -380,7 +394,13 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   sendMessage(data: string | Buffer | Uint8Array): void {
     checkMessage(data, 'sendMessage');
     const ch = this.#channel;
-    if (!ch) throw new KvsError('ERR_INVALID_STATE', 'Viewer: made without a data channel');
+    if (!ch)
+      throw new KvsError(
+        'ERR_INVALID_STATE',
+        this.#options.dataChannel === false
+          ? 'Viewer: sendMessage: made without a data channel (dataChannel: false)'
+          : 'Viewer: sendMessage: no data channel yet (connect() makes it)',
+      );
     ch.send(data);
   }
 
@@ -414,6 +434,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#rejoin.stop();
     await this.#end('closed');
     await this.signaling.close();
   }

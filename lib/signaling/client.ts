@@ -30,7 +30,12 @@ import type { IceServer } from './ice-config.js';
 import type { Logger } from './logger.js';
 import { OfferAnswerTimer, SignalingMetrics, type SignalingClientStats } from './metrics.js';
 import { checkInstance, checkSignal } from '../args.js';
-import { checkOptions, type CheckedOptions, type SignalingClientOptions } from './options.js';
+import {
+  checkClockOffset,
+  checkOptions,
+  type CheckedOptions,
+  type SignalingClientOptions,
+} from './options.js';
 import { SendQueue, type Outgoing, type SendOptions } from './send-queue.js';
 import { closeSocket, SignalingSession } from './session.js';
 import { SIGNALING_CLIENT_STATE as S, type SignalingClientState } from './states.js';
@@ -174,7 +179,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   }
 
   set systemClockOffset(ms: number) {
-    this.clock.offsetMs = ms;
+    this.clock.offsetMs = checkClockOffset(ms, 'systemClockOffset');
   }
 
   /** Messages waiting to be sent. */

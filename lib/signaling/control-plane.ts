@@ -93,6 +93,22 @@ function asCallError(e: unknown, state: SignalingClientState): ChannelCallError 
   );
 }
 
+/** The same credentials refused twice in one run: ERR_SIGNALING_AUTH, no more retries. */
+function refusedError(
+  state: SignalingClientState,
+  err: ChannelCallError,
+  creds: CredentialSource,
+): KvsError {
+  const key = creds.accessKeyId;
+  return new KvsError(
+    'ERR_SIGNALING_AUTH',
+    `${state}: the credentials${key ? ` of access key ${key}` : ''} were refused again after ` +
+      `fetching them anew (check the key, its secret and session token, and the policy): ` +
+      err.message,
+    { cause: err },
+  );
+}
+
 function iotCause(err: ChannelCallError): KvsError | undefined {
   const c = err.cause;
   return c instanceof KvsError && IOT_FAILURE_KINDS[c.code] !== undefined ? c : undefined;
@@ -177,6 +193,8 @@ export class ControlPlane {
     const { metrics, log, opts } = this.d;
     let state = from;
     let failures = 0;
+    /** Digests of the credentials refused in this run (see CredentialSource.fingerprint). */
+    const refused = new Set<string>();
     let fetchStarted: number | undefined;
     // Bounded: every failure counts towards maxAttempts, and a success moves forward.
     for (let steps = 0; steps < 10_000; steps++) {
@@ -218,6 +236,16 @@ export class ControlPlane {
         log.warn(`${state}: ${err.message} (attempt ${failures}/${opts.backoff.maxAttempts})`);
         // A credential provider's own KvsError (e.g. ERR_IOT_CERT_REFUSED) is the clearer one.
         if (rec.fatal) throw iotCause(err) ?? err;
+        const skew =
+          err.clockSkewCorrected || /Signature (expired|not yet current)/i.test(err.message);
+        // Refused credentials (401/403 that is not the clock): fetched again once, and if the
+        // same ones are refused again no backoff can help: fail now, not after maxAttempts.
+        if (err.kind === 'auth' && !skew) {
+          const used = this.d.creds.fingerprint();
+          if (used !== undefined && refused.has(used)) throw refusedError(state, err, this.d.creds);
+          if (used !== undefined) refused.add(used);
+          this.d.creds.invalidate();
+        }
         if (failures >= opts.backoff.maxAttempts) {
           throw new KvsError(
             'ERR_SIGNALING_RETRIES_EXHAUSTED',
@@ -227,10 +255,6 @@ export class ControlPlane {
         }
         this.refreshDescribe ||= rec.refreshDescribe;
         this.refreshEndpoint ||= rec.refreshEndpoint;
-        const skew =
-          err.clockSkewCorrected || /Signature (expired|not yet current)/i.test(err.message);
-        // Refused credentials are fetched again; a skewed clock is not the credentials' fault.
-        if (err.kind === 'auth' && !skew) this.d.creds.invalidate();
         metrics.retries++;
         await sleep(err.clockSkewCorrected ? 0 : backoffDelay(failures, opts.backoff), signal);
         state = rec.next;

@@ -62,7 +62,11 @@ export interface SignalingClientOptions {
   messageTtlSeconds?: number;
   /** Reconnect after GO_AWAY, a lost socket or the lifetime limit. Default true. */
   reconnect?: boolean;
-  /** Retry policy of one recovery (exponential backoff with jitter, bounded). */
+  /**
+   * Retry policy of one recovery (exponential backoff with jitter, bounded). Refused
+   * credentials are the exception: the same ones refused twice end it at once
+   * (ERR_SIGNALING_AUTH).
+   */
   retry?: Partial<BackoffOptions>;
   /** WebSocket ping interval keeping an idle connection alive; 0 disables. Default 60 s. */
   pingIntervalMs?: number;
@@ -219,10 +223,23 @@ function checkShapes(o: SignalingClientOptions): void {
   if (o.createWebSocket !== undefined) checkFunction(o.createWebSocket, 'createWebSocket');
 }
 
-function finite(value: number | undefined, name: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalid(`${name} must be a finite number, got ${String(value)}`);
+/**
+ * The largest clock correction (ms, either way): about 317 years, room for a device whose
+ * clock starts at 1970, while the corrected date stays a valid Date for the signer.
+ */
+export const MAX_CLOCK_OFFSET_MS = 1e13;
+
+/** A clock correction in ms: finite and within ±MAX_CLOCK_OFFSET_MS. */
+export function checkClockOffset(value: unknown, name: string): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    Math.abs(value) > MAX_CLOCK_OFFSET_MS
+  ) {
+    throw invalid(
+      `${name} must be a finite number of ms within ±${MAX_CLOCK_OFFSET_MS}, got ${describeValue(value)}`,
+    );
+  }
   return value;
 }
 
@@ -351,7 +368,10 @@ export function checkOptions(options: SignalingClientOptions): CheckedOptions {
       windowMs: DEFAULT_PACER.windowMs,
       maxQueued: num(o.maxQueuedMessages, 'maxQueuedMessages', DEFAULT_PACER.maxQueued, 1, true),
     },
-    systemClockOffset: finite(o.systemClockOffset, 'systemClockOffset'),
+    systemClockOffset:
+      o.systemClockOffset === undefined
+        ? 0
+        : checkClockOffset(o.systemClockOffset, 'systemClockOffset'),
     apiConnectTimeoutMs: ms(timeouts.apiConnectMs, 'timeouts.apiConnectMs', 2000, 1),
     apiRequestTimeoutMs: ms(timeouts.apiRequestMs, 'timeouts.apiRequestMs', 5000, 1),
     connectTimeoutMs: ms(timeouts.connectMs, 'timeouts.connectMs', 5000, 1),
