@@ -82,6 +82,8 @@ export type NativePeerConnectionEvent =
   | ['connectionstatechange', string]
   | ['signalingstatechange', string]
   | ['candidateskipped', string, string]
+  // a TURN allocation failed after it was made: server URL, the error, the media went through it
+  | ['relayfailed', string, Error, boolean]
   | ['error', Error]
   | ['track', number, 'audio' | 'video', string]
   // transceiver, frame bytes, presentationTs (100 ns), flags, frame index, RTP timestamp
@@ -159,6 +161,10 @@ export interface NativePeerConnection {
   dataChannelSetThreshold(channel: number, bytes: number): void;
   dataChannelBufferedAmount(channel: number): number;
   restartIce(): Promise<void>;
+  /** The servers of the next gathering (an ICE restart's). */
+  setConfiguration(
+    config: Pick<NativePeerConnectionConfig, 'turnServers' | 'stunServers'>,
+  ): Promise<void>;
   getStats(): Promise<NativeStat[]>;
   /** The set-up steps, ms since the epoch (null: not yet). */
   getTimeline(): Promise<NativeTimeline>;

@@ -38,6 +38,45 @@ Napi::Value ToJs(Napi::Env env, const pc::StatValue& v) {
   return Napi::String::New(env, std::get<std::string>(v));
 }
 
+// turnServers: [{ url, address (numeric; the URL's host already resolved), username,
+// credential }] and stunServers: [{ url, address (numeric), port }], as the constructor and
+// setConfiguration take them.
+void ServersFrom(Napi::Env env, Napi::Object o, std::vector<pc::RelayServer>& relays,
+                 std::vector<std::pair<std::string, net::Address>>& stunServers) {
+  if (o.Has("turnServers") && o.Get("turnServers").IsArray()) {
+    Napi::Array servers = o.Get("turnServers").As<Napi::Array>();
+    for (uint32_t i = 0; i < servers.Length(); ++i) {
+      Napi::Object t = servers.Get(i).As<Napi::Object>();
+      auto url = turn::ParseTurnUrl(t.Get("url").ToString().Utf8Value());
+      if (!url.ok()) throw ToJsError(env, url.status());
+      const std::string ip = t.Get("address").ToString();
+      auto address = net::Address::Parse(ip, url.value().port);
+      if (!address) {
+        throw ToJsError(
+            env, Status::Fail("ERR_INVALID_ARGUMENT", "turnServers[" + std::to_string(i) +
+                                                          "].address is not a numeric IP: " + ip));
+      }
+      relays.push_back(
+          {url.value(), *address, t.Get("username").ToString(), t.Get("credential").ToString()});
+    }
+  }
+  if (o.Has("stunServers") && o.Get("stunServers").IsArray()) {
+    Napi::Array servers = o.Get("stunServers").As<Napi::Array>();
+    for (uint32_t i = 0; i < servers.Length(); ++i) {
+      Napi::Object t = servers.Get(i).As<Napi::Object>();
+      const std::string ip = t.Get("address").ToString();
+      const uint32_t port = t.Get("port").ToNumber().Uint32Value();
+      auto address = net::Address::Parse(ip, static_cast<uint16_t>(port));
+      if (!address || port == 0 || port > 65535) {
+        throw ToJsError(
+            env, Status::Fail("ERR_INVALID_ARGUMENT", "stunServers[" + std::to_string(i) +
+                                                          "] needs a numeric address and a port"));
+      }
+      stunServers.emplace_back(t.Get("url").ToString(), *address);
+    }
+  }
+}
+
 pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
   pc::PeerConnectionConfig c;
   auto u32 = [&](const char* key, uint32_t& out) {
@@ -66,41 +105,7 @@ pc::PeerConnectionConfig ConfigFrom(Napi::Env env, Napi::Object o) {
       }
     }
   }
-  // turnServers: [{ url, address (numeric; the URL's host already resolved), username,
-  // credential }]
-  if (o.Has("turnServers") && o.Get("turnServers").IsArray()) {
-    Napi::Array servers = o.Get("turnServers").As<Napi::Array>();
-    for (uint32_t i = 0; i < servers.Length(); ++i) {
-      Napi::Object t = servers.Get(i).As<Napi::Object>();
-      auto url = turn::ParseTurnUrl(t.Get("url").ToString().Utf8Value());
-      if (!url.ok()) throw ToJsError(env, url.status());
-      const std::string ip = t.Get("address").ToString();
-      auto address = net::Address::Parse(ip, url.value().port);
-      if (!address) {
-        throw ToJsError(
-            env, Status::Fail("ERR_INVALID_ARGUMENT", "turnServers[" + std::to_string(i) +
-                                                          "].address is not a numeric IP: " + ip));
-      }
-      c.relays.push_back(
-          {url.value(), *address, t.Get("username").ToString(), t.Get("credential").ToString()});
-    }
-  }
-  // stunServers: [{ url, address (numeric), port }]
-  if (o.Has("stunServers") && o.Get("stunServers").IsArray()) {
-    Napi::Array servers = o.Get("stunServers").As<Napi::Array>();
-    for (uint32_t i = 0; i < servers.Length(); ++i) {
-      Napi::Object t = servers.Get(i).As<Napi::Object>();
-      const std::string ip = t.Get("address").ToString();
-      const uint32_t port = t.Get("port").ToNumber().Uint32Value();
-      auto address = net::Address::Parse(ip, static_cast<uint16_t>(port));
-      if (!address || port == 0 || port > 65535) {
-        throw ToJsError(
-            env, Status::Fail("ERR_INVALID_ARGUMENT", "stunServers[" + std::to_string(i) +
-                                                          "] needs a numeric address and a port"));
-      }
-      c.stunServers.emplace_back(t.Get("url").ToString(), *address);
-    }
-  }
+  ServersFrom(env, o, c.relays, c.stunServers);
   if (o.Has("relayOnly") && o.Get("relayOnly").IsBoolean()) {
     c.relayOnly = o.Get("relayOnly").As<Napi::Boolean>();
   }
@@ -150,6 +155,7 @@ void PeerConnectionWrap::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&PeerConnectionWrap::AddTransceiver>("addTransceiver"),
           InstanceMethod<&PeerConnectionWrap::EnableDataChannels>("enableDataChannels"),
           InstanceMethod<&PeerConnectionWrap::RestartIce>("restartIce"),
+          InstanceMethod<&PeerConnectionWrap::SetConfiguration>("setConfiguration"),
           InstanceMethod<&PeerConnectionWrap::GetStats>("getStats"),
           InstanceMethod<&PeerConnectionWrap::GetTimeline>("getTimeline"),
           InstanceMethod<&PeerConnectionWrap::Close>("close"),
@@ -220,6 +226,12 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
       emit([candidate, reason](Napi::Env e) -> std::vector<napi_value> {
         return {Napi::String::New(e, "candidateskipped"), Napi::String::New(e, candidate),
                 Napi::String::New(e, reason)};
+      });
+    };
+    pc->onRelayFailed = [emit](const std::string& url, const Status& error, bool inUse) {
+      emit([url, error, inUse](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "relayfailed"), Napi::String::New(e, url),
+                ToJsError(e, error).Value(), Napi::Boolean::New(e, inUse)};
       });
     };
     pc->onSignalingStateChange = [emit](pc::SignalingState s) {
@@ -367,6 +379,25 @@ Napi::Value PeerConnectionWrap::RestartIce(const Napi::CallbackInfo& info) {
       info.Env(), *shared_->state, shared_->id, shared_->closed,
       [](pc::PeerConnection& pc) -> Result<bool> {
         Status st = pc.RestartIce();
+        return st.ok() ? Result<bool>(true) : Result<bool>(st);
+      },
+      [](Napi::Env e, const bool&) { return e.Undefined(); });
+}
+
+Napi::Value PeerConnectionWrap::SetConfiguration(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw ToJsError(env, Status::Fail("ERR_INVALID_ARGUMENT",
+                                      "setConfiguration: configuration must be an object"));
+  }
+  // Parsed here, on the JavaScript thread; applied on the loop.
+  auto servers = std::make_shared<
+      std::pair<std::vector<pc::RelayServer>, std::vector<std::pair<std::string, net::Address>>>>();
+  ServersFrom(env, info[0].As<Napi::Object>(), servers->first, servers->second);
+  return RunOnLoop<bool>(
+      env, *shared_->state, shared_->id, shared_->closed,
+      [servers](pc::PeerConnection& pc) -> Result<bool> {
+        Status st = pc.SetIceServers(std::move(servers->first), std::move(servers->second));
         return st.ok() ? Result<bool>(true) : Result<bool>(st);
       },
       [](Napi::Env e, const bool&) { return e.Undefined(); });

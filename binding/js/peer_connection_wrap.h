@@ -27,6 +27,7 @@ class PeerConnectionWrap : public Napi::ObjectWrap<PeerConnectionWrap> {
   Napi::Value AddTransceiver(const Napi::CallbackInfo& info);
   Napi::Value EnableDataChannels(const Napi::CallbackInfo& info);
   Napi::Value RestartIce(const Napi::CallbackInfo& info);
+  Napi::Value SetConfiguration(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
   Napi::Value GetTimeline(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

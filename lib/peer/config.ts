@@ -124,17 +124,23 @@ function checkTimeout(name: string, value: number | undefined): number | undefin
   return value;
 }
 
+/** Validates an `iceServers` list (the constructor's and setConfiguration's rules). */
+export function checkIceServers(servers: unknown): PeerIceServer[] {
+  if (servers === undefined) return [];
+  if (!Array.isArray(servers)) throw invalid('iceServers must be an array');
+  if (servers.length > MAX_ICE_SERVERS) {
+    throw invalid(`iceServers has ${servers.length} entries; at most ${MAX_ICE_SERVERS}`);
+  }
+  (servers as PeerIceServer[]).forEach(checkIceServer);
+  return servers as PeerIceServer[];
+}
+
 /** Validates a user configuration and turns it into the native one. */
 export function toNativeConfig(config: PeerConnectionConfig = {}): NativePeerConnectionConfig {
   // Checked as JavaScript callers may pass anything.
   const input: unknown = config;
   if (typeof input !== 'object' || input === null) throw invalid('config must be an object');
-  const servers = config.iceServers ?? [];
-  if (!Array.isArray(servers)) throw invalid('iceServers must be an array');
-  if (servers.length > MAX_ICE_SERVERS) {
-    throw invalid(`iceServers has ${servers.length} entries; at most ${MAX_ICE_SERVERS}`);
-  }
-  servers.forEach(checkIceServer);
+  checkIceServers(config.iceServers);
   const policy: unknown = config.iceTransportPolicy ?? 'all';
   if (policy !== 'all' && policy !== 'relay') {
     throw invalid(`iceTransportPolicy must be "all" or "relay", got ${JSON.stringify(policy)}`);

@@ -8,6 +8,7 @@ export {
   type TransceiverInit,
   type Stats,
   type PeerConnectionEvents,
+  type RelayFailure,
 } from './peer-connection.js';
 export {
   MAX_ICE_SERVERS,

@@ -6,12 +6,14 @@ import { KvsError } from '../errors.js';
 import {
   native,
   type NativePeerConnection,
+  type NativePeerConnectionConfig,
   type NativePeerConnectionEvent,
   type NativeStat,
   type NativeTimeline,
   type NativeTransceiverInfo,
 } from '../native.js';
 import {
+  checkIceServers,
   stunServersOf,
   toNativeConfig,
   turnServersOf,
@@ -52,6 +54,14 @@ export interface TransceiverInit {
 import type { Stats, StatsReport } from './stats.js';
 export type { Stats };
 
+/** What `relayfailed` tells. */
+export interface RelayFailure {
+  /** The TURN server, `turn:host:port` or `turns:host:port`. */
+  url: string;
+  error: KvsError;
+  inUse: boolean;
+}
+
 export interface PeerConnectionEvents {
   /** A local candidate to signal; `null` when gathering is complete. */
   icecandidate: [IceCandidate | null];
@@ -59,6 +69,12 @@ export interface PeerConnectionEvents {
   signalingstatechange: [SignalingState];
   /** A remote candidate that was well formed but not usable here (mDNS, TCP), and why. */
   candidateskipped: [string, string];
+  /**
+   * A TURN allocation failed after it was made (a refresh refused, as when its credentials
+   * expired; the connection to the server lost). `inUse`: the media went through it, so only
+   * an ICE restart (with fresh servers: setConfiguration) brings another path.
+   */
+  relayfailed: [RelayFailure];
   /**
    * Why the connection failed (DTLS, SRTP set-up, certificate), just before the
    * `connectionstatechange` to `failed`. Emitted only while someone listens, so that a
@@ -78,6 +94,51 @@ const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'i
 
 function invalid(message: string): KvsError {
   return new KvsError('ERR_INVALID_ARGUMENT', message);
+}
+
+/** The addresses of the ICE servers' host names (numeric ones and `localhost` need none). */
+async function resolveHosts(config: PeerConnectionConfig): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
+  for (const { host } of [...turnServersOf(config), ...stunServersOf(config)]) {
+    if (isIP(host) || host === 'localhost' || resolved.has(host)) continue;
+    resolved.set(host, (await lookup(host)).address);
+  }
+  return resolved;
+}
+
+/** The native form of a configuration's servers, with their hosts' addresses. */
+function nativeServers(
+  config: PeerConnectionConfig,
+  resolvedHosts: ReadonlyMap<string, string> | undefined,
+  hint: string,
+): Pick<NativePeerConnectionConfig, 'turnServers' | 'stunServers'> {
+  const resolve = (host: string): string => {
+    const address = isIP(host)
+      ? host
+      : host === 'localhost'
+        ? '127.0.0.1'
+        : resolvedHosts?.get(host);
+    if (address === undefined) {
+      throw new KvsError(
+        'ERR_INVALID_ARGUMENT',
+        `PeerConnection: ICE server host ${host} needs DNS; ${hint}`,
+      );
+    }
+    return address;
+  };
+  return {
+    turnServers: turnServersOf(config).map((t) => ({
+      url: t.url,
+      address: resolve(t.host),
+      username: t.username,
+      credential: t.credential,
+    })),
+    stunServers: stunServersOf(config).map((s) => ({
+      url: s.url,
+      address: resolve(s.host),
+      port: s.port,
+    })),
+  };
 }
 
 /** A native error (an Error with a `code`) as a KvsError keeping its stable code. */
@@ -124,42 +185,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   static async create(config: PeerConnectionConfig = {}): Promise<PeerConnection> {
     // Validated before any name is looked up: a bad configuration costs no DNS query.
     toNativeConfig(config);
-    const resolved = new Map<string, string>();
-    for (const { host } of [...turnServersOf(config), ...stunServersOf(config)]) {
-      if (isIP(host) || resolved.has(host)) continue;
-      resolved.set(host, (await lookup(host)).address);
-    }
-    return new PeerConnection(config, resolved);
+    return new PeerConnection(config, await resolveHosts(config));
   }
 
   constructor(config: PeerConnectionConfig = {}, resolvedHosts?: ReadonlyMap<string, string>) {
     super();
-    const nativeConfig = toNativeConfig(config);
-    const resolve = (host: string): string => {
-      const address = isIP(host)
-        ? host
-        : host === 'localhost'
-          ? '127.0.0.1'
-          : resolvedHosts?.get(host);
-      if (address === undefined) {
-        throw new KvsError(
-          'ERR_INVALID_ARGUMENT',
-          `PeerConnection: ICE server host ${host} needs DNS; use await PeerConnection.create(config)`,
-        );
-      }
-      return address;
+    const nativeConfig = {
+      ...toNativeConfig(config),
+      ...nativeServers(config, resolvedHosts, 'use await PeerConnection.create(config)'),
     };
-    nativeConfig.turnServers = turnServersOf(config).map((t) => ({
-      url: t.url,
-      address: resolve(t.host),
-      username: t.username,
-      credential: t.credential,
-    }));
-    nativeConfig.stunServers = stunServersOf(config).map((s) => ({
-      url: s.url,
-      address: resolve(s.host),
-      port: s.port,
-    }));
     const Native = native().PeerConnection;
     try {
       this.#native = new Native(nativeConfig, (...event) => this.#onNativeEvent(event));
@@ -196,6 +230,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         }
         case 'candidateskipped':
           this.emit('candidateskipped', event[1], event[2]);
+          break;
+        case 'relayfailed':
+          this.emit('relayfailed', {
+            url: event[1],
+            error: fromNative('TURN allocation', event[2]),
+            inUse: event[3],
+          });
           break;
         case 'track': {
           const [, index, kind, mid] = event;
@@ -510,6 +551,37 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   /** New ICE credentials: the next offer restarts ICE; the current path carries data meanwhile. */
+  /**
+   * W3C `setConfiguration`, for `iceServers` only: the STUN and TURN servers of the next
+   * gathering, which an ICE restart makes (restartIce, then a new offer; or a remote restart's
+   * answer). The candidates gathered so far keep their servers. Fresh TURN credentials need
+   * this: RFC 8656 ties an allocation to its username, so new credentials mean new
+   * allocations. Checked as the constructor checks `iceServers` (ERR_INVALID_ARGUMENT naming
+   * the field); names are resolved first (DNS), so it is async.
+   */
+  async setConfiguration(config: Pick<PeerConnectionConfig, 'iceServers'>): Promise<void> {
+    this.#assertOpen('setConfiguration');
+    const raw: unknown = config;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw invalid(
+        `PeerConnection.setConfiguration: configuration must be an object { iceServers }, got ${describeValue(raw)}`,
+      );
+    }
+    for (const key of Object.keys(config)) {
+      if (key !== 'iceServers') {
+        throw invalid(
+          `PeerConnection.setConfiguration: ${key} cannot change; only iceServers can (a new PeerConnection for the rest)`,
+        );
+      }
+    }
+    const servers = { iceServers: checkIceServers(config.iceServers) };
+    const resolved = await resolveHosts(servers);
+    this.#assertOpen('setConfiguration');
+    return this.#native
+      .setConfiguration(nativeServers(servers, resolved, 'ICE server names are resolved first'))
+      .catch(rethrow('setConfiguration'));
+  }
+
   async restartIce(): Promise<void> {
     this.#assertOpen('restartIce');
     return this.#native.restartIce().catch(rethrow('restartIce'));

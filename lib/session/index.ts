@@ -20,6 +20,7 @@ export {
   type LinkMetrics,
 } from './metrics.js';
 export type { LinkCounters, LinkTimeline } from './peer-link.js';
+export type { IceRestartOptions, IceRestartReason } from './ice-restart.js';
 export {
   LoopingMediaSource,
   sampleTracks,

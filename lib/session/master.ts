@@ -5,13 +5,16 @@
  * sequence numbers and SRTP (the native core numbers and protects per connection).
  *
  * - A repeated client id replaces the old session: the old connection is closed and its
- *   listeners removed before the new one is made.
+ *   listeners removed before the new one is made. Unless its offer keeps the DTLS
+ *   fingerprint: that is an ICE restart, answered on the same connection with fresh ICE
+ *   servers (`icerestart`).
  * - ICE candidates that arrive before their viewer's offer are held for `candidateHoldMs`
  *   (20 s), in the signaling client and here; ICE is trickled both ways, with the ICE servers
  *   the signaling client fetched for the channel.
  * - A viewer that joins mid-stream starts at the next key frame (the core discards frames for
  *   it until then) and the app hears `keyframerequest`, so that it can make one at once.
- * - Sessions end on disconnect, failure, the viewer closing its side, or close(); the limit
+ * - Sessions end on failure (a disconnected one waits for the viewer's ICE restart until the
+ *   failed timeout), the viewer closing its side, or close(); the limit
  *   `maxViewers` (10) is enforced: an offer beyond it gets no answer and `viewerrefused`.
  */
 import { EventEmitter } from 'node:events';
@@ -45,6 +48,7 @@ import {
   type TrackSpec,
 } from './options.js';
 import { PeerLink } from './peer-link.js';
+import { fingerprintOf } from './ice-restart.js';
 import { Rejoiner } from './rejoin.js';
 
 export interface MasterOptions extends SessionOptions {
@@ -63,13 +67,16 @@ export interface MasterOptions extends SessionOptions {
 
 /** Why a session ended. */
 export type ViewerLeftReason =
-  /** Its peer connection went disconnected (no traffic for the core's timeout). */
+  /**
+   * Not emitted any more: a disconnected session waits for the viewer's ICE restart, and
+   * ends `failed` after the failed timeout. Kept in the type for apps that match on it.
+   */
   | 'disconnected'
   /** Its peer connection failed (ICE, DTLS), or setting it up failed. */
   | 'failed'
   /** The viewer closed its side (DTLS close_notify). */
   | 'left'
-  /** The same client id made a new offer: the new session replaced this one. */
+  /** The same client id made a new offer with another DTLS fingerprint: a new session. */
   | 'replaced'
   /** Master.close() or closeViewer(). */
   | 'closed';
@@ -90,6 +97,8 @@ export interface MasterEvents {
   /** A whole frame a viewer sent (its sendrecv tracks). */
   frame: [kind: MediaKind, frame: ReceivedFrame, viewerId: string];
   viewerstatechange: [viewerId: string, state: PeerConnectionState];
+  /** A viewer restarted ICE (a new offer, same DTLS fingerprint): answered on its connection. */
+  icerestart: [viewerId: string, session: ViewerSession];
   /** A background failure (a session that could not be set up, a signaling error). */
   error: [error: KvsError, viewerId?: string];
 }
@@ -104,6 +113,8 @@ export class ViewerSession {
   readonly early: IceCandidate[] = [];
   ended: ViewerLeftReason | undefined;
   announced = false;
+  /** ICE restarts the viewer asked for, answered one after the other. */
+  restarts: Promise<void> = Promise.resolve();
 
   constructor(viewerId: string) {
     this.viewerId = checkClientId(viewerId, 'ViewerSession: viewerId');
@@ -293,6 +304,10 @@ export class Master extends EventEmitter<MasterEvents> {
   #onOffer(offer: SessionDescription, viewerId: string): void {
     if (this.#closed) return;
     const old = this.#sessions.get(viewerId);
+    if (old && this.#isRestart(old, offer)) {
+      this.#restartFor(old, offer);
+      return;
+    }
     if (old) {
       this.#log.info(`${viewerId}: a new offer replaces its session`);
       void this.#end(old, 'replaced');
@@ -318,6 +333,54 @@ export class Master extends EventEmitter<MasterEvents> {
           : new KvsError('ERR_SESSION_FAILED', `${viewerId}: ${String(e)}`, { cause: e });
       this.#error(err, viewerId);
       void this.#end(session, 'failed');
+    });
+  }
+
+  /**
+   * A new offer on a live, set-up session with the same DTLS fingerprint is an ICE restart
+   * (the viewer's path changed): the same connection answers it. A different fingerprint is
+   * a new connection, and replaces the session.
+   */
+  #isRestart(session: ViewerSession, offer: SessionDescription): boolean {
+    const pc = session.link?.pc;
+    if (!pc || session.ended || !session.announced) return false;
+    const current = pc.remoteDescription;
+    if (!current) return false;
+    const before = fingerprintOf(current.sdp);
+    return before !== undefined && before === fingerprintOf(offer.sdp);
+  }
+
+  #restartFor(session: ViewerSession, offer: SessionDescription): void {
+    const link = session.link;
+    if (!link) return;
+    // The viewer's new candidates follow its offer: held until the offer is applied, or
+    // they would go with the old generation.
+    link.expectRemote();
+    const id = session.viewerId;
+    const started = performance.now();
+    session.restarts = session.restarts.then(async () => {
+      try {
+        const iceServers = await this.#iceServers();
+        if (isEnded(session)) return;
+        await link.pc.setConfiguration({
+          iceServers: peerConfigOf(this.#options, iceServers).iceServers ?? [],
+        });
+        await link.applyRemote(offer);
+        const answer = await link.pc.createAnswer();
+        if (isEnded(session)) return;
+        await link.applyLocal(answer);
+        if (isEnded(session)) return;
+        await this.#sendAnswer(session, answer, 1);
+        link.counters.iceRestarts++;
+        this.#log.info(
+          `${id}: ICE restart answered in ${Math.round(performance.now() - started)} ms`,
+        );
+        this.emit('icerestart', id, session);
+      } catch (e) {
+        if (isEnded(session)) return;
+        this.#error(KvsError.fromNative(e, `${id}: ICE restart`), id);
+        await this.#end(session, 'failed');
+      }
     });
   }
 
@@ -438,8 +501,12 @@ export class Master extends EventEmitter<MasterEvents> {
       session.announced = true;
       this.#log.info(`${session.viewerId}: Connection established`);
       this.emit('viewer', session.viewerId, session);
-    } else if (state === 'failed' || state === 'disconnected' || state === 'closed') {
-      void this.#end(session, state === 'closed' ? 'closed' : state);
+    } else if (state === 'disconnected') {
+      // The viewer restarts ICE when its path is lost: waited for. The session ends on
+      // failed (the disconnected and failed timeouts, as the C SDK counts them).
+      this.#log.info(`${session.viewerId}: disconnected; waiting for its ICE restart`);
+    } else if (state === 'failed' || state === 'closed') {
+      void this.#end(session, state);
     }
   }
 

@@ -46,6 +46,8 @@ export interface LinkCounters {
   candidatesSent: number;
   candidatesReceived: number;
   messagesReceived: number;
+  /** ICE restarts completed on this connection (either side's). */
+  iceRestarts: number;
 }
 
 /** Remote candidates held until the remote description is applied (bounded). */
@@ -62,11 +64,15 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     candidatesSent: 0,
     candidatesReceived: 0,
     messagesReceived: 0,
+    iceRestarts: 0,
   };
   /** The last statistics taken (poll()), with their time. */
   lastStats: { at: number; stats: Map<string, Stats>; metrics: LinkMetrics } | undefined;
   #held: IceCandidate[] = [];
   #remoteApplied = false;
+  /** Our candidates held back (a restart's, until its offer is sent); undefined: not held. */
+  #outgoing: IceCandidate[] | undefined;
+  readonly #sendCandidate: (c: IceCandidate) => void;
   #closed = false;
   readonly #log: Logger;
   readonly #hooked = new Set<Transceiver>();
@@ -83,12 +89,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.pc = pc;
     this.remoteId = remoteId;
     this.#log = log;
-    const onCandidate = (c: IceCandidate | null): void => {
-      if (!c || this.#closed) return;
+    this.#sendCandidate = (c: IceCandidate): void => {
       this.counters.candidatesSent++;
       sendCandidate(c).catch((e: unknown) => {
         if (!this.#closed) log.warn(`${remoteId}: sending a candidate failed: ${String(e)}`);
       });
+    };
+    const onCandidate = (c: IceCandidate | null): void => {
+      if (!c || this.#closed) return;
+      if (this.#outgoing) {
+        if (this.#outgoing.length < MAX_HELD_CANDIDATES) this.#outgoing.push(c);
+        return;
+      }
+      this.#sendCandidate(c);
     };
     const onState = (s: PeerConnectionState): void => {
       if (s === 'connected') this.timeline.connected ??= performance.now();
@@ -128,6 +141,26 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   /** The data channels of this link (opened by either side), open or not. */
   get dataChannels(): DataChannel[] {
     return [...this.#channels];
+  }
+
+  /**
+   * A new remote description is coming (an ICE restart's offer): the remote client's
+   * candidates are held until it is applied, as they would be lost with the old generation.
+   */
+  expectRemote(): void {
+    this.#remoteApplied = false;
+  }
+
+  /** Our candidates wait until releaseOutgoing() (an ICE restart's, until its offer is sent). */
+  holdOutgoing(): void {
+    this.#outgoing ??= [];
+  }
+
+  releaseOutgoing(): void {
+    const list = this.#outgoing ?? [];
+    this.#outgoing = undefined;
+    if (this.#closed) return;
+    for (const c of list) this.#sendCandidate(c);
   }
 
   /** A candidate from the remote client: added now, or held until the remote description. */
@@ -265,6 +298,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#held = [];
+    this.#outgoing = undefined;
     // The statistics as the connection ends, for a summary; never an error.
     for (const undo of this.#cleanups.splice(0)) undo();
     this.#hooked.clear();

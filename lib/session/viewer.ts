@@ -34,6 +34,12 @@ import {
   type TrackSpec,
 } from './options.js';
 import { PeerLink, type LinkCounters, type LinkTimeline } from './peer-link.js';
+import {
+  checkIceRestartOptions,
+  IceRestarter,
+  type IceRestartOptions,
+  type IceRestartReason,
+} from './ice-restart.js';
 import { Rejoiner } from './rejoin.js';
 
 export interface ViewerOptions extends SessionOptions {
@@ -47,6 +53,13 @@ export interface ViewerOptions extends SessionOptions {
   connectTimeoutMs?: number;
   /** Create the channel when it does not exist. Default false: a viewer needs a master. */
   createIfMissing?: boolean;
+  /**
+   * ICE restarts with fresh ICE servers, on `disconnected`, when a TURN allocation carrying
+   * the media fails, and shortly before the TURN credentials in use expire; bounded attempts
+   * with backoff, then the session ends `failed`. false: none (the session ends on
+   * `disconnected`, as before).
+   */
+  iceRestart?: IceRestartOptions | false;
 }
 
 export interface ViewerEvents {
@@ -59,6 +72,8 @@ export interface ViewerEvents {
   /** The master asks for a key frame of what this viewer sends. */
   keyframerequest: [request: { kind: MediaKind; reason: KeyFrameReason }];
   connectionstatechange: [state: PeerConnectionState];
+  /** An ICE restart completed (connected again after `ms`), and what set it off. */
+  icerestart: [info: { reason: IceRestartReason; ms: number; count: number }];
   /** The session ended (closed, failed or disconnected). */
   close: [reason: 'closed' | 'failed' | 'disconnected'];
   error: [error: KvsError];
@@ -83,6 +98,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   readonly #log: Logger;
   readonly #timeline: ViewerTimeline = { created: performance.now(), firstFrame: {} };
   #link: PeerLink | undefined;
+  #restarter: IceRestarter | undefined;
   #channel: DataChannel | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
@@ -103,6 +119,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
       max: MAX_TIMER_MS,
     });
     checkBooleanOption(options.createIfMissing, 'Viewer: createIfMissing');
+    checkIceRestartOptions(options.iceRestart, 'Viewer: iceRestart');
     const label: unknown = options.dataChannel;
     if (label !== undefined && label !== false) {
       if (typeof label !== 'string')
@@ -172,6 +189,11 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     return this.#link?.counters;
   }
 
+  /** ICE restarts completed so far (`icerestart` events). */
+  get iceRestarts(): number {
+    return this.#link?.counters.iceRestarts ?? 0;
+  }
+
   /** ms from connect() to the first whole frame of `kind`; undefined before it. */
   timeToFirstFrame(kind: MediaKind = 'video'): number | undefined {
     checkKind(kind, 'timeToFirstFrame');
@@ -199,7 +221,8 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     // Up to READY (channel, endpoints, ICE configuration); then the socket opens while the
     // peer connection and its offer are made: messages wait in the send queue meanwhile.
     await this.signaling.fetch(signal);
-    const iceServers = await this.signaling.getIceServers(signal);
+    const ice = await this.signaling.getIceConfig(signal);
+    const iceServers = ice.servers;
     const socket = this.signaling.connect(signal).then(() => {
       this.#timeline.signalingConnected = performance.now();
     });
@@ -213,10 +236,22 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     }
     const link = new PeerLink(pc, 'master', (c) => this.signaling.sendIceCandidate(c), this.#log);
     this.#link = link;
+    const restarter = this.#makeRestarter(link);
+    let wasConnected = false;
     const connected = new Promise<void>((resolve, reject) => {
       link.on('statechange', (s) => {
         this.emit('connectionstatechange', s);
-        if (s === 'connected') resolve();
+        if (s === 'connected') {
+          if (!wasConnected) restarter?.watchCredentials(ice.credentialsExpireAt);
+          wasConnected = true;
+          resolve();
+        }
+        // Once connected, a lost path is restarted (the session ends on failed, or when the
+        // restart gives up).
+        if (s === 'disconnected' && wasConnected && restarter) {
+          restarter.trigger('disconnected');
+          return;
+        }
         if (s === 'failed' || s === 'disconnected' || s === 'closed') {
           reject(
             new KvsError(
@@ -290,6 +325,42 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     }
   }
 
+  #makeRestarter(link: PeerLink): IceRestarter | undefined {
+    const options = this.#options.iceRestart;
+    if (options === false) return undefined;
+    const restarter = new IceRestarter(
+      {
+        link,
+        iceConfig: async () => {
+          const c = await this.signaling.getIceConfig();
+          return {
+            servers: peerConfigOf(this.#options, c.servers).iceServers ?? [],
+            credentialsExpireAt: c.credentialsExpireAt,
+          };
+        },
+        sendOffer: async (offer) => {
+          await this.signaling.sendSdpOffer(offer);
+        },
+        log: this.#log,
+        restarted: (reason, ms) => {
+          this.#log.info(`ICE restart (${reason}) connected again in ${Math.round(ms)} ms`);
+          this.emit('icerestart', { reason, ms, count: link.counters.iceRestarts });
+        },
+        gaveUp: (_reason, error) => {
+          this.#error(error);
+          void this.#end('failed');
+        },
+      },
+      options,
+    );
+    this.#restarter = restarter;
+    link.pc.on('relayfailed', (f) => {
+      this.#log.warn(`TURN ${f.url} failed${f.inUse ? ' (in use)' : ''}: ${f.error.message}`);
+      if (f.inUse && link.state === 'connected') restarter.trigger('relay-failed');
+    });
+    return restarter;
+  }
+
   /** Read afresh (not narrowed): close() may run while an await is pending. */
   #isClosed(): boolean {
     return this.#closed;
@@ -298,7 +369,13 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   #onAnswer(answer: SessionDescription): void {
     const link = this.#link;
     if (!link || this.#closed) return;
-    this.#timeline.answerReceived = performance.now();
+    // An answer with no offer of ours pending (a restart's offer answered twice, or late):
+    // applying it would fail the session for nothing.
+    if (link.pc.signalingState !== 'have-local-offer') {
+      this.#log.debug('an answer with no offer pending: ignored');
+      return;
+    }
+    this.#timeline.answerReceived ??= performance.now();
     link.applyRemote(answer).catch((e: unknown) => {
       this.#error(KvsError.fromNative(e, `Viewer ${this.clientId}: the answer`));
       void this.#end('failed');
@@ -348,6 +425,7 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   async #end(reason: 'closed' | 'failed' | 'disconnected'): Promise<void> {
     if (this.#ended) return;
     this.#ended = reason;
+    this.#restarter?.close();
     await this.#link?.close();
     this.emit('close', reason);
   }

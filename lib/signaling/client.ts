@@ -239,6 +239,24 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     return this.cp.iceServers(signal);
   }
 
+  /**
+   * getIceServers with the time their TURN credentials run out (ms since the epoch: fetch time
+   * + the smallest TTL; undefined when the service gave no TTL), for a session that restarts
+   * ICE before its relays' credentials expire.
+   */
+  async getIceConfig(
+    signal?: AbortSignal,
+  ): Promise<{ servers: IceServer[]; credentialsExpireAt: number | undefined }> {
+    checkSignal(signal, 'getIceConfig');
+    if (this.closed) throw closedError();
+    if (!this.cp.httpsEndpoint || !this.cp.channelArn) await this.fetch(signal);
+    const cfg = await this.cp.iceConfig(signal);
+    return {
+      servers: cfg.servers.map((s) => ({ ...s, urls: [...s.urls] })),
+      credentialsExpireAt: cfg.credentialsExpireAt,
+    };
+  }
+
   // ---- the socket ----
 
   /** The CONNECTING step: presign, open, and make the socket live. */

@@ -438,6 +438,11 @@ export class ControlPlane {
 
   /** Fresh ICE servers, fetched when the cached configuration is stale. */
   async iceServers(signal?: AbortSignal): Promise<IceServer[]> {
+    return copyServers(await this.iceConfig(signal));
+  }
+
+  /** The fresh configuration itself (servers, and when their credentials run out). */
+  async iceConfig(signal?: AbortSignal): Promise<IceConfig> {
     let cfg = this.iceFresh() ? this.ice : undefined;
     if (!cfg) {
       try {
@@ -447,7 +452,7 @@ export class ControlPlane {
         throw e;
       }
     }
-    return copyServers(cfg);
+    return cfg;
   }
 }
 

@@ -21,7 +21,10 @@ export const ICE_CONFIG_DEFAULT_TTL_SECONDS = 300;
 export interface IceConfig {
   servers: IceServer[];
   fetchedAt: number;
+  /** When to fetch again: the smallest TTL less the grace. */
   expiresAt: number;
+  /** When the first TURN credentials run out (fetch time + smallest TTL); none without a TTL. */
+  credentialsExpireAt?: number;
 }
 
 export function iceConfigFrom(
@@ -44,7 +47,9 @@ export function iceConfigFrom(
   const ttlMs = (Number.isFinite(minTtl) ? minTtl : ICE_CONFIG_DEFAULT_TTL_SECONDS) * 1000;
   // Never refresh more often than every second, however small the TTL.
   const expiresAt = fetchedAt + Math.max(1000, ttlMs - ICE_CONFIG_GRACE_MS);
-  return { servers, fetchedAt, expiresAt };
+  return Number.isFinite(minTtl)
+    ? { servers, fetchedAt, expiresAt, credentialsExpireAt: fetchedAt + ttlMs }
+    : { servers, fetchedAt, expiresAt };
 }
 
 /** The STUN server the C SDK puts first for a region of the real service. */

@@ -663,3 +663,42 @@ TEST_CASE("ICE-TCP: a check arriving on our passive candidate makes a TCP peer-r
   // The PRIORITY a's checks carried is the TCP peer-reflexive one (type preference 80).
   CHECK((learned.priority >> 24) == 80);
 }
+
+TEST_CASE("after a restart, cleared local candidates give way to the new generation's") {
+  IceAgent a(Config(IceRole::kControlling, "aaaa", "apasswordapasswordapass"), Seeded(51));
+  IceAgent b(Config(IceRole::kControlled, "bbbb", "bpasswordbpasswordbpass"), Seeded(52));
+  Net net{
+      &a, &b, {{0, *Address::Parse("10.0.0.1", 5000)}}, {{0, *Address::Parse("10.0.0.2", 6000)}}};
+  Link(a, b, net);
+  net.Run(500);
+  REQUIRE(a.state() == IceState::kConnected);
+  // With a pair selected there is nothing to clear: that pair is in use.
+  a.ClearLocalCandidates();
+  CHECK(a.localCandidates().size() == 1);
+
+  a.Restart({"aaa2", "apassword2apassword2apa"});
+  b.Restart({"bbb2", "bpassword2bpassword2bpa"});
+  // b's new candidate arrives before a has gathered again: it stays, and pairs with a's new one.
+  b.SetRemoteCredentials(a.localCredentials(), net.now);
+  a.ClearLocalCandidates();
+  b.ClearLocalCandidates();
+  CHECK(a.localCandidates().empty());
+  CHECK(a.pairs().empty());
+  // The old address (10.0.0.1) vanished; the new generation has 10.0.0.3 on socket 1.
+  net.aSockets = {{1, *Address::Parse("10.0.0.3", 5002)}};
+  net.bSockets = {{1, *Address::Parse("10.0.0.2", 6002)}};
+  Candidate bNew = Host("10.0.0.2", 6002, 1);
+  b.AddLocalCandidate(bNew);
+  REQUIRE(a.AddRemoteCandidate(bNew, net.now).ok());
+  Candidate aNew = Host("10.0.0.3", 5002, 1);
+  a.AddLocalCandidate(aNew);
+  REQUIRE(b.AddRemoteCandidate(aNew, net.now).ok());
+  a.SetRemoteCredentials(b.localCredentials(), net.now);
+  CHECK(a.pairs().size() == 1);
+  net.Run(1000);
+  REQUIRE(a.state() == IceState::kConnected);
+  REQUIRE(b.state() == IceState::kConnected);
+  CHECK(a.route()->socketId == 1);
+  CHECK(a.route()->remote == *Address::Parse("10.0.0.2", 6002));
+  CHECK(b.route()->remote == *Address::Parse("10.0.0.3", 5002));
+}

@@ -161,3 +161,117 @@ TEST_CASE("IceTransport: an mDNS name that never resolves is skipped with its re
     t.reset();
   });
 }
+
+namespace {
+
+// Polls `done` on the loop thread every 50 ms, for 20 s at most.
+template <typename F>
+bool WaitOnLoop(kvs::loop::EventLoop& loop, F done) {
+  for (int i = 0; i < 400; ++i) {
+    if (kvs::testing::OnLoop(loop, [&] { return done(); })) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "IceTransport: a restart re-gathers, the old route carries data until the new pair, then is "
+    "released") {
+  auto loop = NewLoop();
+  std::unique_ptr<IceTransport> a, b;
+  std::vector<std::vector<uint8_t>> atB;  // DTLS-looking records b received
+  std::vector<uint16_t> aPorts, bPorts;   // host candidate ports announced, in order
+  OnLoopVoid(*loop, [&] {
+    auto ca = Config(IceRole::kControlling, "aaaa");
+    auto cb = Config(IceRole::kControlled, "bbbb");
+    ca.tcpCandidates = cb.tcpCandidates = false;
+    a = std::make_unique<IceTransport>(*loop, ca);
+    b = std::make_unique<IceTransport>(*loop, cb);
+    a->onLocalCandidate = [&](const kvs::sdp::Candidate& c) {
+      aPorts.push_back(c.port);
+      REQUIRE(b->AddRemoteCandidate(c).ok());
+    };
+    b->onLocalCandidate = [&](const kvs::sdp::Candidate& c) {
+      bPorts.push_back(c.port);
+      REQUIRE(a->AddRemoteCandidate(c).ok());
+    };
+    b->onPacket = [&](kvs::net::PacketClass, ByteSpan data) {
+      atB.emplace_back(data.data, data.data + data.size);
+    };
+    a->SetRemoteCredentials(b->agent().localCredentials());
+    b->SetRemoteCredentials(a->agent().localCredentials());
+    a->Gather();
+    b->Gather();
+  });
+  auto connected = [&] {
+    return a->agent().state() == IceState::kConnected && b->agent().state() == IceState::kConnected;
+  };
+  REQUIRE(WaitOnLoop(*loop, connected));
+  REQUIRE(aPorts.size() == 1);
+  REQUIRE(bPorts.size() == 1);
+  int oldSocket = -1;
+  OnLoopVoid(*loop, [&] {
+    oldSocket = a->agent().route()->socketId;
+    CHECK(a->openSockets() == 1);
+    // Both restart (the offer with a's new credentials reached b, which answers with its own),
+    // and gather again once their descriptions are set: the answer has not reached a yet.
+    a->Restart({"aaa2", std::string(24, 'q')});
+    b->Restart({"bbb2", std::string(24, 'r')});
+    b->SetRemoteCredentials(a->agent().localCredentials());
+    a->Regather();
+    b->Regather();
+    CHECK(a->generation() == 1);
+    // Make before break: the old route carries data while the new generation checks.
+    std::vector<uint8_t> record(20, 0x11);
+    record[0] = 22;
+    REQUIRE(a->Send(ByteSpan(record)).ok());
+  });
+  REQUIRE(WaitOnLoop(*loop, [&] { return atB.size() == 1; }));
+  CHECK(atB[0][1] == 0x11);
+  // A new generation was gathered: new sockets, new ports, both generations open meanwhile.
+  OnLoopVoid(*loop, [&] {
+    REQUIRE(aPorts.size() == 2);
+    REQUIRE(bPorts.size() == 2);
+    CHECK(aPorts[1] != aPorts[0]);
+    CHECK(bPorts[1] != bPorts[0]);
+    CHECK(a->agent().localCandidates().size() == 1);  // the old one is gone from the agent
+    CHECK(a->openSockets() == 2);
+    a->SetRemoteCredentials(b->agent().localCredentials());  // the answer
+  });
+  REQUIRE(WaitOnLoop(*loop, connected));
+  // The new pair carries the data, and the old generation's socket is let go of.
+  REQUIRE(WaitOnLoop(*loop, [&] { return a->openSockets() == 1 && b->openSockets() == 1; }));
+  OnLoopVoid(*loop, [&] {
+    const auto route = a->agent().route();
+    REQUIRE(route.has_value());
+    CHECK(route->socketId != oldSocket);
+    CHECK(a->agent().localCandidates()[0].address.port() == aPorts[1]);
+    std::vector<uint8_t> record(20, 0x22);
+    record[0] = 22;
+    REQUIRE(a->Send(ByteSpan(record)).ok());
+  });
+  REQUIRE(WaitOnLoop(*loop, [&] { return atB.size() == 2; }));
+  CHECK(atB[1][1] == 0x22);
+  // A second restart reuses the released slot: socket ids stay bounded.
+  OnLoopVoid(*loop, [&] {
+    a->Restart({"aaa3", std::string(24, 's')});
+    b->Restart({"bbb3", std::string(24, 't')});
+    b->SetRemoteCredentials(a->agent().localCredentials());
+    a->Regather();
+    b->Regather();
+    a->SetRemoteCredentials(b->agent().localCredentials());
+  });
+  REQUIRE(WaitOnLoop(*loop, connected));
+  REQUIRE(WaitOnLoop(*loop, [&] { return a->openSockets() == 1 && a->agent().route(); }));
+  OnLoopVoid(*loop, [&] {
+    CHECK(a->generation() == 2);
+    CHECK(a->agent().route()->socketId == oldSocket);  // slot 0 again, a new socket
+    CHECK(a->agent().localCandidates()[0].address.port() == aPorts[2]);
+    a->Close();
+    b->Close();
+    a.reset();
+    b.reset();
+  });
+}

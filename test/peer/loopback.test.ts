@@ -239,4 +239,34 @@ describe('bad input', () => {
     ).rejects.toThrow(/limit is 25000/);
     await expect(p.createAnswer()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
   });
+
+  it('setConfiguration checks iceServers as the constructor does, and changes nothing else', async () => {
+    const p = pc();
+    const code = { code: 'ERR_INVALID_ARGUMENT' };
+    await expect(p.setConfiguration(null as never)).rejects.toMatchObject(code);
+    await expect(p.setConfiguration({ iceServers: 'stun:x' as never })).rejects.toThrow(
+      /iceServers must be an array/,
+    );
+    await expect(p.setConfiguration({ iceServers: [{ urls: 'http://x' }] })).rejects.toThrow(
+      /iceServers\[0\]\.urls/,
+    );
+    await expect(
+      p.setConfiguration({ iceServers: Array(22).fill({ urls: 'stun:127.0.0.1' }) }),
+    ).rejects.toThrow(/at most 21/);
+    await expect(p.setConfiguration({ iceServers: [{ urls: 'turn:127.0.0.1' }] })).rejects.toThrow(
+      /iceServers\[0\] is a TURN server and needs username and credential/,
+    );
+    await expect(p.setConfiguration({ iceTransportPolicy: 'relay' } as never)).rejects.toThrow(
+      /iceTransportPolicy cannot change/,
+    );
+    // Well formed: taken (for the next gathering).
+    await p.setConfiguration({
+      iceServers: [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p' }],
+    });
+    await p.setConfiguration({ iceServers: [] });
+    await p.close();
+    await expect(p.setConfiguration({ iceServers: [] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+    });
+  });
 });

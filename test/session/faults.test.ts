@@ -403,12 +403,13 @@ describe('faults with media flowing', () => {
     const before = others.map((o) => o.frames.length);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    // Consent freshness runs out on the master's side: disconnected, and the session ends.
-    expect(await left).toEqual(['ghost', 'disconnected']);
+    // Consent freshness runs out on the master's side: disconnected (the session waits for
+    // the viewer's ICE restart), then failed, and the session ends.
+    expect(await left).toEqual(['ghost', 'failed']);
     expect(master.viewers.has('ghost')).toBe(false);
     expect([...master.viewers.keys()].sort()).toEqual(['a', 'b']);
     expect(master.connectedCount).toBe(2);
-    expect(ghost?.ended).toBe('disconnected');
+    expect(ghost?.ended).toBe('failed');
     expect(ghost?.link?.closed).toBe(true);
     // Its connection is let go of (closing follows the event).
     const ghostPc = ghost?.peerConnection;

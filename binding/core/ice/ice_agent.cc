@@ -138,6 +138,17 @@ void IceAgent::Restart(IceCredentials local) {
   SetState(IceState::kChecking);
 }
 
+void IceAgent::ClearLocalCandidates() {
+  if (selected_) return;
+  local_.clear();
+  pairs_.clear();
+  triggered_.clear();
+  transactions_.clear();
+  nominating_.reset();
+  firstSuccessMs_ = 0;
+  checksStartedMs_.reset();  // counts again from the first new pair
+}
+
 bool IceAgent::ChecksCanRun() const { return remoteCredentials_.has_value() && !pairs_.empty(); }
 
 void IceAgent::MaybeStartChecks(uint64_t nowMs) {

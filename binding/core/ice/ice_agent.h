@@ -78,6 +78,12 @@ class IceAgent {
   // A local ICE restart: new local credentials, remote state forgotten until the peer's
   // new description arrives. The selected pair keeps carrying data meanwhile.
   void Restart(IceCredentials local);
+  // After a restart, before the new generation's candidates are added: the old local
+  // candidates (and every pair made with them) go, so that checks run only from what was
+  // gathered again (an address that vanished is not tried). Remote candidates that came
+  // meanwhile stay and pair with the new local ones. Nothing happens with a pair selected:
+  // that pair is the new generation's.
+  void ClearLocalCandidates();
   // The connection closed: nothing is sent or accepted any more (state kClosed).
   void Close();
 

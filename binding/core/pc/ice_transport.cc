@@ -38,11 +38,20 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
       gatheringTimer_(loop),
       mdns_(config_.mdns),
       mdnsTimer_(loop),
-      tcpPruneTimer_(loop) {
+      tcpPruneTimer_(loop),
+      retireTimer_(loop) {
   agent_.onStateChange = [this](ice::IceState s) {
     if (onStateChange) onStateChange(s);
   };
   agent_.onSelectedPairChange = [this](const ice::CandidatePair&) {
+    if (retirePending_) {
+      // The new generation carries our data now; the old one is released a little later
+      // (retireDelayMs), taking the peer's data meanwhile. From the timer, never from inside
+      // the callback that selected the pair (a socket's or a relay's own).
+      retirePending_ = false;
+      previousRoute_ = lastRoute_;
+      retireTimer_.Start(config_.retireDelayMs, [this] { RetireOldGenerations(); });
+    }
     lastRoute_ = agent_.route();
     bool anyTcp = false;
     for (const auto& e : tcp_) anyTcp |= !e->links.empty();
@@ -53,20 +62,68 @@ IceTransport::IceTransport(loop::EventLoop& loop, IceTransportConfig config)
 IceTransport::~IceTransport() {
   // Deallocate politely; the connections finish on the loop after we are gone.
   for (auto& relay : relays_) {
-    if (relay->connection) relay->connection->Close();
+    if (relay && relay->connection) relay->connection->Close();
   }
 }
 
 void IceTransport::Gather() {
   if (!sockets_.empty() || !relays_.empty() || gatheringComplete_) return;
+  GatherGeneration();
+}
+
+void IceTransport::Regather() {
+  // Before the first gathering there is nothing to gather again: Gather() comes with the
+  // description as usual.
+  if (sockets_.empty() && relays_.empty() && tcp_.empty() && !gatheringComplete_) return;
+  agent_.ClearLocalCandidates();
+  ++generation_;
+  retirePending_ = true;
+  gatheringTimer_.Stop();
+  gatheringComplete_ = false;
+  relaysPending_ = 0;
+  // The server-reflexive requests of the old generation are moot: a fresh gatherer, on the
+  // servers as they are now (its figures start again).
+  srflx_ = ice::SrflxGatherer(ice::CryptoRandom());
+  GatherGeneration();
+}
+
+size_t IceTransport::FreeSocketSlot() {
+  for (size_t i = 0; i < sockets_.size(); ++i) {
+    if (!sockets_[i]) return i;
+  }
+  sockets_.emplace_back();
+  socketGeneration_.push_back(0);
+  return sockets_.size() - 1;
+}
+
+size_t IceTransport::FreeRelaySlot() {
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    if (!relays_[i]) return i;
+  }
+  relays_.emplace_back();
+  return relays_.size() - 1;
+}
+
+size_t IceTransport::FreeTcpSlot() {
+  for (size_t i = 0; i < tcp_.size(); ++i) {
+    if (tcp_[i]->retired) return i;
+  }
+  tcp_.push_back(std::make_unique<TcpEndpoint>());
+  return tcp_.size() - 1;
+}
+
+void IceTransport::GatherGeneration() {
   uint16_t localPreference = 65535;
   std::vector<net::Address> allowed;
   for (const auto& [url, address] : config_.stunServers) srflx_.AddServer(url, address);
+  size_t hosts = 0;
   for (const auto& iface : loop::ListInterfaces()) {
     if (!Allowed(config_.interfaces, iface)) continue;
     allowed.push_back(iface.address);
     if (config_.relayOnly) continue;
-    const int socketId = static_cast<int>(sockets_.size());
+    const size_t slot = FreeSocketSlot();
+    if (slot >= static_cast<size_t>(kRelaySocketBase)) break;  // ids would collide
+    const int socketId = static_cast<int>(slot);
     auto socket = loop::UdpSocket::Bind(loop_, iface.address,
                                         [this, socketId](const net::Address& from, ByteSpan data) {
                                           OnDatagram(socketId, from, data);
@@ -81,14 +138,15 @@ void IceTransport::Gather() {
     c.priority = ice::ComputePriority(ice::CandidateType::kHost, pref);
     c.foundation = ice::ComputeFoundation(c.type, c.base, "", ice::TransportProtocol::kUdp);
     c.socketId = socketId;
-    sockets_.push_back(socket.take());
+    sockets_[slot] = socket.take();
+    socketGeneration_[slot] = generation_;
+    ++hosts;
     localPreference = static_cast<uint16_t>(localPreference - 2);
     agent_.AddLocalCandidate(c);
     Announce(c);
     srflx_.AddHost(socketId, c.address, loop_.NowMs());
     if (config_.tcpCandidates) {
-      GatherTcp(iface.address,
-                static_cast<uint16_t>(8191 - std::min<size_t>(sockets_.size(), 8191)));
+      GatherTcp(iface.address, static_cast<uint16_t>(8191 - std::min<size_t>(hosts, 8191)));
     }
   }
   StartRelays(allowed);
@@ -102,6 +160,52 @@ void IceTransport::Gather() {
     });
   }
   Pump();
+}
+
+bool IceTransport::IsRouteSocket(int socketId) const {
+  const auto route = agent_.route();
+  if (route && route->socketId == socketId) return true;
+  return !route && lastRoute_ && lastRoute_->socketId == socketId;
+}
+
+void IceTransport::ReleaseRelay(size_t index) {
+  if (index >= relays_.size() || !relays_[index]) return;
+  // Close() sends the deallocation (Refresh with lifetime 0) at once; its answer is not
+  // waited for. Destroyed on a later turn of the loop, never inside its own callback.
+  if (relays_[index]->connection) relays_[index]->connection->Close();
+  relays_[index].reset();
+}
+
+void IceTransport::RetireOldGenerations() {
+  previousRoute_.reset();
+  for (size_t i = 0; i < sockets_.size(); ++i) {
+    if (sockets_[i] && socketGeneration_[i] < generation_ && !IsRouteSocket(static_cast<int>(i))) {
+      sockets_[i].reset();
+    }
+  }
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    if (relays_[i] && relays_[i]->generation < generation_ &&
+        !IsRouteSocket(kRelaySocketBase + static_cast<int>(i))) {
+      ReleaseRelay(i);
+    }
+  }
+  for (size_t i = 0; i < tcp_.size(); ++i) {
+    TcpEndpoint& e = *tcp_[i];
+    if (e.retired || e.generation >= generation_ ||
+        IsRouteSocket(kTcpSocketBase + static_cast<int>(i))) {
+      continue;
+    }
+    e.listener.reset();
+    e.links.clear();
+    e.retired = true;
+  }
+}
+
+size_t IceTransport::openSockets() const {
+  size_t n = 0;
+  for (const auto& s : sockets_) n += s ? 1 : 0;
+  for (const auto& r : relays_) n += r ? 1 : 0;
+  return n;
 }
 
 void IceTransport::GatherTcp(const net::Address& interfaceAddress, uint16_t otherPreference) {
@@ -123,30 +227,38 @@ void IceTransport::GatherTcp(const net::Address& interfaceAddress, uint16_t othe
   };
   // Passive: a listener on the interface, which peers connect to.
   {
-    const int socketId = kTcpSocketBase + static_cast<int>(tcp_.size());
+    const size_t slot = FreeTcpSlot();
+    const int socketId = kTcpSocketBase + static_cast<int>(slot);
     loop::TcpListener::Handlers handlers;
     handlers.onAccepted = [this, socketId](std::unique_ptr<loop::TcpSocket> socket) {
       AdoptTcpLink(socketId, std::move(socket));
     };
     auto listener = loop::TcpListener::Listen(loop_, interfaceAddress, std::move(handlers));
+    TcpEndpoint& endpoint = *tcp_[slot];
+    endpoint.type = ice::TcpType::kPassive;
+    endpoint.interfaceAddress = interfaceAddress;
+    endpoint.generation = generation_;
+    endpoint.links.clear();
     if (listener.ok()) {
-      auto endpoint = std::make_unique<TcpEndpoint>();
-      endpoint->type = ice::TcpType::kPassive;
-      endpoint->interfaceAddress = interfaceAddress;
-      endpoint->listener = listener.take();
-      const net::Address address = endpoint->listener->local();
-      tcp_.push_back(std::move(endpoint));
-      announce(ice::TcpType::kPassive, address, socketId);
+      endpoint.listener = listener.take();
+      endpoint.retired = false;
+      announce(ice::TcpType::kPassive, endpoint.listener->local(), socketId);
+    } else {
+      endpoint.retired = true;  // the slot stays free
     }
   }
   // Active: connections made on demand to the peer's passive candidates, from the same
   // interface. Signalled with the discard port 9 (RFC 6544 §4.5).
   {
-    const int socketId = kTcpSocketBase + static_cast<int>(tcp_.size());
-    auto endpoint = std::make_unique<TcpEndpoint>();
-    endpoint->type = ice::TcpType::kActive;
-    endpoint->interfaceAddress = interfaceAddress;
-    tcp_.push_back(std::move(endpoint));
+    const size_t slot = FreeTcpSlot();
+    const int socketId = kTcpSocketBase + static_cast<int>(slot);
+    TcpEndpoint& endpoint = *tcp_[slot];
+    endpoint.type = ice::TcpType::kActive;
+    endpoint.interfaceAddress = interfaceAddress;
+    endpoint.generation = generation_;
+    endpoint.listener.reset();
+    endpoint.links.clear();
+    endpoint.retired = false;
     net::Address address = interfaceAddress;
     address.setPort(9);
     announce(ice::TcpType::kActive, address, socketId);
@@ -224,6 +336,7 @@ size_t IceTransport::tcpConnections() const {
 
 void IceTransport::AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> socket) {
   TcpEndpoint& endpoint = *Tcp(socketId);
+  if (endpoint.retired) return;
   // A passive candidate is public to whoever has our description: bound the connections a
   // stranger can hold open. Checks come from a handful of peer candidates.
   constexpr size_t kMaxAccepted = 32;
@@ -238,7 +351,10 @@ void IceTransport::AdoptTcpLink(int socketId, std::unique_ptr<loop::TcpSocket> s
 
 IceTransport::TcpLink* IceTransport::OpenTcpLink(int socketId, const net::Address& to) {
   TcpEndpoint& endpoint = *Tcp(socketId);
-  if (endpoint.type != ice::TcpType::kActive || to.port() == 0 || to.port() == 9) return nullptr;
+  if (endpoint.retired || endpoint.type != ice::TcpType::kActive || to.port() == 0 ||
+      to.port() == 9) {
+    return nullptr;
+  }
   auto socket =
       loop::TcpSocket::ConnectFrom(loop_, endpoint.interfaceAddress, to,
                                    config_.tcpConnectTimeoutMs, TcpLinkCallbacks(socketId, to));
@@ -313,7 +429,7 @@ std::vector<IceTransport::IceServerStats> IceTransport::iceServerStats() const {
                    s.roundTripTimeSamples});
   }
   for (const auto& r : relays_) {
-    if (!r->connection) continue;
+    if (!r || !r->connection) continue;
     const auto& c = r->connection->client().counters();
     out.push_back({r->url, c.requestsSent, c.responsesReceived, c.totalRttMs, c.rttSamples});
   }
@@ -349,14 +465,21 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
           break;
         }
       }
-      const size_t index = relays_.size();
+      const size_t index = FreeRelaySlot();
+      if (index >= static_cast<size_t>(kTcpSocketBase - kRelaySocketBase)) break;
       const int socketId = kRelaySocketBase + static_cast<int>(index);
       auto relay = std::make_unique<Relay>();
+      relay->generation = generation_;
       relay->url = (server.url.secure ? "turns:" : "turn:") + server.url.host + ":" +
                    std::to_string(server.url.port);
       turn::TurnConnectionCallbacks callbacks;
       callbacks.onAllocated = [this, index, socketId, transport](const net::Address& relayed,
                                                                  const net::Address& mapped) {
+        if (relays_[index]->generation < generation_) {
+          // Allocated only after a restart began: its generation's candidates are gone.
+          relays_[index]->settled = true;
+          return;
+        }
         ice::Candidate c;
         c.type = ice::CandidateType::kRelay;
         c.address = relayed;
@@ -373,6 +496,7 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
         c.foundation = ice::ComputeFoundation(c.type, c.base, relays_[index]->url,
                                               ice::TransportProtocol::kUdp);
         c.socketId = socketId;
+        relays_[index]->allocated = true;
         agent_.AddLocalCandidate(c);
         Announce(c);
         if (!relays_[index]->settled) {
@@ -384,22 +508,37 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
       callbacks.onData = [this, socketId](const net::Address& peer, ByteSpan data) {
         OnDatagram(socketId, peer, data);
       };
-      callbacks.onError = [this, index](const Status&) {
-        // A relay that never allocated ends its part of gathering; later errors leave the
-        // candidate to fail its checks.
-        if (!relays_[index]->settled) {
-          relays_[index]->settled = true;
+      callbacks.onError = [this, index, socketId](const Status& error) {
+        Relay& r = *relays_[index];
+        std::weak_ptr<int> alive = alive_;
+        const uint32_t generation = r.generation;
+        // A relay that never allocated ends its part of gathering.
+        if (!r.settled) {
+          r.settled = true;
           // Not from inside the connection's own callback, and not after we are gone.
-          std::weak_ptr<int> alive = alive_;
-          loop_.Post([this, alive] {
-            if (alive.lock()) RelaySettled();
+          loop_.Post([this, alive, generation] {
+            if (alive.lock() && generation == generation_) RelaySettled();
           });
         }
+        // Per-peer errors leave the allocation usable.
+        const std::string code = error.code();
+        if (!r.allocated || code == "ERR_TURN_PERMISSION" || code == "ERR_TURN_CHANNEL") return;
+        if (generation < generation_) {
+          // An old generation's relay, kept for the route until the new pair is selected,
+          // or no longer needed at all: let it go.
+          loop_.Post([this, alive, index, generation] {
+            if (alive.lock() && relays_[index] && relays_[index]->generation == generation) {
+              ReleaseRelay(index);
+            }
+          });
+          return;
+        }
+        if (onRelayFailed) onRelayFailed(r.url, error, IsRouteSocket(socketId));
       };
       auto connection = turn::TurnConnection::Start(loop_, cfg, std::move(callbacks));
       if (!connection.ok()) continue;
       relay->connection = connection.take();
-      relays_.push_back(std::move(relay));
+      relays_[index] = std::move(relay);
       ++relaysPending_;
     }
   }
@@ -415,7 +554,7 @@ Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data)
   if (socketId >= kTcpSocketBase) return SendOnTcp(socketId, to, data);
   if (socketId >= kRelaySocketBase) {
     const size_t index = static_cast<size_t>(socketId - kRelaySocketBase);
-    if (index >= relays_.size() || !relays_[index]->connection) {
+    if (index >= relays_.size() || !relays_[index] || !relays_[index]->connection) {
       return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such relay");
     }
     Relay& relay = *relays_[index];
@@ -428,7 +567,8 @@ Status IceTransport::SendOn(int socketId, const net::Address& to, ByteSpan data)
     }
     return relay.connection->SendTo(to, data);
   }
-  if (socketId < 0 || static_cast<size_t>(socketId) >= sockets_.size()) {
+  if (socketId < 0 || static_cast<size_t>(socketId) >= sockets_.size() ||
+      !sockets_[static_cast<size_t>(socketId)]) {
     return Status::Fail("ERR_ICE_NOT_CONNECTED", "no such socket");
   }
   return sockets_[static_cast<size_t>(socketId)]->SendTo(to, data);
@@ -611,8 +751,15 @@ void IceTransport::Restart(const ice::IceCredentials& local) {
   ScheduleTick();
 }
 
+void IceTransport::SetServers(std::vector<RelayServer> relays,
+                              std::vector<std::pair<std::string, net::Address>> stunServers) {
+  config_.relays = std::move(relays);
+  config_.stunServers = std::move(stunServers);
+}
+
 void IceTransport::Close() {
   tick_.Stop();
+  retireTimer_.Stop();
   tcpPruneTimer_.Stop();
   gatheringTimer_.Stop();
   mdnsTimer_.Stop();
@@ -624,15 +771,20 @@ void IceTransport::Close() {
     endpoint->links.clear();
   }
   for (auto& relay : relays_) {
-    if (relay->connection) relay->connection->Close();
+    if (relay && relay->connection) relay->connection->Close();
   }
 }
 
-bool IceTransport::IsKnownRemote(const net::Address& from) const {
+bool IceTransport::IsKnownRemote(int socketId, const net::Address& from) const {
   for (const auto& r : agent_.remoteCandidates()) {
     if (r.address == from) return true;
   }
-  return false;
+  // Through a restart the old route carries the data until a new pair is selected; the
+  // agent has forgotten its remote candidate.
+  auto same = [socketId, &from](const std::optional<ice::IceAgent::Route>& r) {
+    return r && r->socketId == socketId && r->remote == from;
+  };
+  return (!agent_.route() && same(lastRoute_)) || same(previousRoute_);
 }
 
 void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan data) {
@@ -660,7 +812,7 @@ void IceTransport::OnDatagram(int socketId, const net::Address& from, ByteSpan d
       return;
   }
   // Only peers ICE knows of may talk DTLS or media to us.
-  if (!IsKnownRemote(from)) {
+  if (!IsKnownRemote(socketId, from)) {
     ++droppedUnknownSource_;
     return;
   }

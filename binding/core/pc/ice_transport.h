@@ -70,6 +70,10 @@ struct IceTransportConfig {
   // Once a pair is selected, the TCP connections that are not its path are closed after
   // this long (the peer's checks on them are answered until then).
   uint32_t tcpPruneDelayMs = 5000;
+  // After an ICE restart's new pair is selected, the old generation is released this much
+  // later: the peer may select a moment after us (a controlled agent's own check of the
+  // nominated pair is one more round trip), and until it does its data comes the old way.
+  uint32_t retireDelayMs = 2000;
   // Remote ".local" candidates (browsers hide their addresses so by default) are resolved
   // with multicast DNS on the interfaces the filter allows, and join the agent when they
   // are; those that are not are skipped (onCandidateSkipped). Off: skipped at once.
@@ -99,11 +103,28 @@ class IceTransport {
   Status AddRemoteCandidate(const sdp::Candidate& candidate);
   void SetRemoteEndOfCandidates();
   void Restart(const ice::IceCredentials& local);
+  // The STUN and TURN servers of the next gathering (W3C setConfiguration): the candidates
+  // gathered so far keep theirs.
+  void SetServers(std::vector<RelayServer> relays,
+                  std::vector<std::pair<std::string, net::Address>> stunServers);
+  // After Restart, once the description with the new credentials is set: gathers a new
+  // generation of candidates from the interfaces as they are now (host, server-reflexive,
+  // new allocations on the current servers) and announces them, then the end. Make before
+  // break: the old selected pair keeps carrying data (both ways) until a pair of the new
+  // generation is selected; the old generation's sockets, connections and allocations are
+  // released then (an old relay that fails before is released at once). Before the first
+  // Gather() this does nothing.
+  void Regather();
   // Stops checks, consent and relays: nothing more is sent (state kClosed).
   void Close();
 
   // Sends on the selected pair (or back where the peer's traffic came from before then).
   Status Send(ByteSpan data);
+  // An ICE restart is checking while the old selected pair still carries the data (make
+  // before break): media need not stop meanwhile.
+  bool carryingThroughRestart() const {
+    return agent_.state() == ice::IceState::kChecking && !agent_.route() && lastRoute_.has_value();
+  }
 
   // Per-ICE-server numbers for the W3C stats.
   struct IceServerStats {
@@ -138,6 +159,15 @@ class IceTransport {
   uint64_t sendFailures() const { return sendFailures_; }
   // Open ICE-TCP connections (accepted or made), for tests and diagnosis.
   size_t tcpConnections() const;
+  // UDP host sockets and TURN connections not yet released, for tests and diagnosis.
+  size_t openSockets() const;
+  // Completed restarts' generations: 0 until the first Regather().
+  uint32_t generation() const { return generation_; }
+
+  // A TURN allocation of the current generation failed after it was made (refresh refused,
+  // the server's connection lost). `inUse`: the selected pair (or the route kept through a
+  // restart) goes through it, so the path is gone and only an ICE restart brings another.
+  std::function<void(const std::string& url, const Status& error, bool inUse)> onRelayFailed;
 
  private:
   struct Relay {
@@ -145,6 +175,8 @@ class IceTransport {
     std::unique_ptr<turn::TurnConnection> connection;
     std::vector<net::Address> permitted;  // peers with a permission requested
     bool settled = false;                 // allocated or failed: counts toward gathering
+    bool allocated = false;
+    uint32_t generation = 0;
   };
   static constexpr int kRelaySocketBase = 1000;
   // ICE-TCP candidates: each is one socket id to the agent; its connections are told apart
@@ -161,6 +193,8 @@ class IceTransport {
     net::Address interfaceAddress;                           // port 0
     std::unique_ptr<loop::TcpListener> listener;             // passive only
     std::map<net::Address, std::unique_ptr<TcpLink>> links;  // by the peer's address
+    uint32_t generation = 0;
+    bool retired = false;  // its slot may be taken by a later generation
   };
   TcpEndpoint* Tcp(int socketId);
   void GatherTcp(const net::Address& interfaceAddress, uint16_t otherPreference);
@@ -184,6 +218,15 @@ class IceTransport {
   void OnMdnsDatagram(size_t socketIndex, const net::Address& from, ByteSpan data);
   void Announce(const ice::Candidate& c);
 
+  void GatherGeneration();
+  // Releases what belongs to generations before the current one, except `keep`'s socket.
+  void RetireOldGenerations();
+  void ReleaseRelay(size_t index);
+  // A free slot (released, or a new one at the end): ids stay bounded over many restarts.
+  size_t FreeSocketSlot();
+  size_t FreeRelaySlot();
+  size_t FreeTcpSlot();
+  bool IsRouteSocket(int socketId) const;
   void StartRelays(const std::vector<net::Address>& localAddresses);
   void RelaySettled();
   void MaybeCompleteGathering();
@@ -193,13 +236,16 @@ class IceTransport {
   void Pump();
   void Flush();
   void ScheduleTick();
-  bool IsKnownRemote(const net::Address& from) const;
+  bool IsKnownRemote(int socketId, const net::Address& from) const;
 
   loop::EventLoop& loop_;
   IceTransportConfig config_;
   ice::IceAgent agent_;
   ice::SrflxGatherer srflx_;
-  std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;
+  std::vector<std::unique_ptr<loop::UdpSocket>> sockets_;  // null: released
+  std::vector<uint32_t> socketGeneration_;                 // beside sockets_
+  uint32_t generation_ = 0;
+  bool retirePending_ = false;  // an old generation lives on until the new one is selected
   std::vector<std::unique_ptr<Relay>> relays_;
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
   size_t relaysPending_ = 0;
@@ -218,6 +264,10 @@ class IceTransport {
   bool gatheringComplete_ = false;
   std::optional<ice::IceAgent::Route> fallbackRoute_;
   std::optional<ice::IceAgent::Route> lastRoute_;  // survives an ICE restart until reselection
+  // The old generation's route once a new pair is selected, until it is released: the peer's
+  // data on it is still taken.
+  std::optional<ice::IceAgent::Route> previousRoute_;
+  loop::Timer retireTimer_;
   uint64_t droppedUnknown_ = 0;
   uint64_t droppedUnknownSource_ = 0;
   uint64_t sendFailures_ = 0;

@@ -155,6 +155,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
     if (timeline_.gatheringCompletedMs == 0) timeline_.gatheringCompletedMs = loop_.NowMs();
     if (onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
   };
+  ice_->onRelayFailed = [this](const std::string& url, const Status& error, bool inUse) {
+    if (onRelayFailed) onRelayFailed(url, error, inUse);
+  };
   ice_->onCandidateSkipped = [this](const sdp::Candidate& c, const std::string& reason) {
     if (onCandidateSkipped) onCandidateSkipped(sdp::FormatCandidate(c), reason);
   };
@@ -245,6 +248,7 @@ PeerConnection::~PeerConnection() {
   onSignalingStateChange = nullptr;
   onError = nullptr;
   onCandidateSkipped = nullptr;
+  onRelayFailed = nullptr;
   onTrack = nullptr;
   onFrame = nullptr;
   onKeyFrameRequest = nullptr;
@@ -507,9 +511,11 @@ Status PeerConnection::SetLocalDescription(SdpType type, const std::string& text
       timeline_.gatheringStartedMs = loop_.NowMs();
       ice_->Gather();
     });
-  } else if (reannounceCandidates_) {
+  } else if (regatherPending_) {
+    regatherPending_ = false;
+    // A restart's new generation, after the description that carries its credentials.
     loop_.Post([this] {
-      if (!closed_) ReannounceCandidates();
+      if (!closed_) ice_->Regather();
     });
   }
   return Status::Ok();
@@ -679,8 +685,12 @@ Status PeerConnection::SetDataChannelLowThreshold(uint32_t handle, size_t bytes)
 }
 
 void PeerConnection::UpdateMediaReady() {
+  // Through an ICE restart (connecting again) the old pair carries the media until the new
+  // one is selected: it does not stop.
+  const bool restarting =
+      connectionState_ == ConnectionState::kConnecting && ice_->carryingThroughRestart();
   rtp_->SetReady(!closed_ && !failed_ && srtp_->ready() &&
-                 connectionState_ == ConnectionState::kConnected);
+                 (connectionState_ == ConnectionState::kConnected || restarting));
 }
 
 Status PeerConnection::AddIceCandidate(const std::string& candidate) {
@@ -704,20 +714,21 @@ Status PeerConnection::RestartIce() {
   if (!credentials.ok()) return credentials.status();
   localCredentials_ = credentials.take();
   ice_->Restart(localCredentials_);
-  // The peer forgets our candidates with our old credentials: they are announced again once
-  // the description with the new ones is set (the peer needs it to use them).
-  reannounceCandidates_ = true;
+  // The peer forgets our candidates with our old credentials. A new generation is gathered
+  // once the description with the new ones is set (the peer needs it to use them): from the
+  // interfaces as they are then, with the servers setConfiguration gave.
+  regatherPending_ = true;
   return Status::Ok();
 }
 
-void PeerConnection::ReannounceCandidates() {
-  reannounceCandidates_ = false;
-  for (const auto& c : ice_->agent().localCandidates()) {
-    if (c.type == ice::CandidateType::kPeerReflexive) continue;
-    if (onIceCandidate)
-      onIceCandidate(sdp::FormatCandidate(ice_->LocalSdpCandidate(c)), FirstMid());
-  }
-  if (ice_->gatheringComplete() && onIceCandidate) onIceCandidate(std::nullopt, FirstMid());
+Status PeerConnection::SetIceServers(
+    std::vector<RelayServer> relays,
+    std::vector<std::pair<std::string, net::Address>> stunServers) {
+  if (closed_) return Status::Fail("ERR_INVALID_STATE", "the peer connection is closed");
+  config_.relays = relays;
+  config_.stunServers = stunServers;
+  ice_->SetServers(std::move(relays), std::move(stunServers));
+  return Status::Ok();
 }
 
 void PeerConnection::StartTransportsIfReady() {

@@ -112,6 +112,10 @@ class PeerConnection {
   // Candidates the agent cannot use are skipped with ERR_ICE_UNSUPPORTED_CANDIDATE.
   Status AddIceCandidate(const std::string& candidate);
   Status RestartIce();
+  // W3C setConfiguration({iceServers}): the STUN and TURN servers of the next gathering (an
+  // ICE restart's); the candidates gathered so far keep theirs (ERR_INVALID_STATE if closed).
+  Status SetIceServers(std::vector<RelayServer> relays,
+                       std::vector<std::pair<std::string, net::Address>> stunServers);
   void Close();
 
   ConnectionState connectionState() const { return connectionState_; }
@@ -156,6 +160,9 @@ class PeerConnection {
   std::function<void(uint32_t handle, size_t bufferedAmount)> onDataChannelBufferedAmount;
   // A remote candidate from a description that could not be used here, and why.
   std::function<void(const std::string& candidate, const std::string& reason)> onCandidateSkipped;
+  // A TURN allocation failed after it was made (IceTransport::onRelayFailed); `inUse`: the
+  // media went through it, and only an ICE restart finds another path.
+  std::function<void(const std::string& url, const Status& error, bool inUse)> onRelayFailed;
 
  private:
   sdp::LocalTransport MakeLocalTransport() const;
@@ -170,7 +177,6 @@ class PeerConnection {
   void SetSignalingState(SignalingState s);
   void Fail(const Status& reason);
   std::string FirstMid() const;
-  void ReannounceCandidates();
 
   loop::EventLoop& loop_;
   PeerConnectionConfig config_;
@@ -194,7 +200,7 @@ class PeerConnection {
   std::optional<sdp::SessionDescription> pendingLocal_;  // made by CreateOffer/CreateAnswer
   bool isOfferer_ = false;
   bool gatheringStarted_ = false;
-  bool reannounceCandidates_ = false;
+  bool regatherPending_ = false;  // a restart's candidates: gathered after its description
   std::optional<dtls::DtlsRole> dtlsRole_;
   std::string remoteFingerprint_;
   SignalingState signalingState_ = SignalingState::kStable;
