@@ -24,7 +24,8 @@
 //      {type:'mark', name}   remember the counts now (e.g. when the loss is lifted)
 //      {type:'report'}
 // Out: {type:'open'} the channel is open, {type:'connected'}
-//      {type:'progress', video, audio, messages, written}  at most every 100 ms on change
+//      {type:'progress', t, video, audio, messages, written}  at most every 100 ms on change
+//        (t: Date.now())
 //      {type:'sent', count}  all messages handed to the channel
 //      {type:'report', ...}  {type:'error', message}
 //
@@ -116,7 +117,8 @@ const marks = {};
 setInterval(() => {
   if (!changed) return;
   changed = false;
-  emit({ type: 'progress', video: frames.length, audio, messages: inbox.seqs.length, written });
+  const t = Date.now();
+  emit({ type: 'progress', t, video: frames.length, audio, messages: inbox.seqs.length, written });
 }, 100);
 
 const session = {}; // role-specific: send, buffered, report

@@ -149,6 +149,25 @@ interface Outcome {
   viewer: Report;
   dropped: { a: number; b: number };
   videoFile: string;
+  /** How long the loss lasted (ms), for the figures. */
+  lossMs: number;
+  /** The longest wait between two message deliveries at each end (ms, to 100 ms), likewise. */
+  longestWait: { viewer: number; master: number };
+}
+
+/** The longest time between two 'progress' reports that each brought new messages. */
+function longestWait(peer: PeerChild): number {
+  let last: number | undefined;
+  let count = 0;
+  let longest = 0;
+  for (const m of peer.history) {
+    if (m.type !== 'progress' || Number(m['messages']) <= count) continue;
+    const t = Number(m['t']);
+    if (last !== undefined) longest = Math.max(longest, t - last);
+    last = t;
+    count = Number(m['messages']);
+  }
+  return longest;
 }
 
 async function session(loss: number, dir: string): Promise<Outcome> {
@@ -190,6 +209,7 @@ async function session(loss: number, dir: string): Promise<Outcome> {
     );
 
     link.setLoss(loss);
+    const lossFrom = Date.now();
     const start = await both(ask(master, { type: 'mark', name: 'loss' }, 'marked', 'mark'));
     const viewerStart = await both(ask(viewer, { type: 'mark', name: 'loss' }, 'marked', 'mark'));
     master.send({ type: 'send', count: MESSAGES });
@@ -208,6 +228,7 @@ async function session(loss: number, dir: string): Promise<Outcome> {
     );
     const dropped = link.dropped();
     link.setLoss(0);
+    const lossMs = Date.now() - lossFrom;
 
     // After the loss: audio and video go on.
     const lifted = await both(ask(viewer, { type: 'mark', name: 'lifted' }, 'marked', 'mark'));
@@ -231,7 +252,14 @@ async function session(loss: number, dir: string): Promise<Outcome> {
       Promise.all(peers.map((p) => p.exited)),
       new Promise((r) => setTimeout(r, 10_000)),
     ]);
-    return { master: masterReport, viewer: viewerReport, dropped, videoFile };
+    return {
+      master: masterReport,
+      viewer: viewerReport,
+      dropped,
+      videoFile,
+      lossMs,
+      longestWait: { viewer: longestWait(viewer), master: longestWait(master) },
+    };
   } finally {
     for (const p of peers) p.kill();
     link?.destroy();
@@ -301,7 +329,8 @@ describe.skipIf(skipWithoutNetns('a session under staged loss'))(
       async ({ loss, label }) => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvs-session-loss-'));
         try {
-          const { master, viewer, dropped, videoFile } = await session(loss, dir);
+          const out = await session(loss, dir);
+          const { master, viewer, dropped, videoFile } = out;
           // The loss was real, both ways (a: what the master's side dropped on arrival).
           expect(dropped.a).toBeGreaterThan(0);
           expect(dropped.b).toBeGreaterThan(0);
@@ -360,6 +389,8 @@ describe.skipIf(skipWithoutNetns('a session under staged loss'))(
             audioFrames: viewer.audio,
             audioPacketsLost: num(viewer.inbound?.audio, 'packetsLost'),
             messagesEachWay: MESSAGES,
+            lossMs: out.lossMs,
+            longestMessageWait: out.longestWait,
           };
           console.log(`session loss ${JSON.stringify(figures)}`);
         } finally {
