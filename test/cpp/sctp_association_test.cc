@@ -311,6 +311,50 @@ TEST_CASE("SCTP: a peer that vanishes mid-transfer ends in failed, and everythin
   p.side[0].assoc.reset();  // LeakSanitizer checks the rest at exit
 }
 
+// Retransmission timeouts double up to the RTO maximum, and that maximum is how long a sender
+// may sit idle on a link that works again. Under steady loss a few retransmissions lost in a
+// row are common: with 20% random loss each way (test/session/loss.test.ts) a 10 s maximum left
+// a reliable channel standing still for up to 15 s (timeouts of 1, 2, 4 and 8 s).
+TEST_CASE("SCTP: after an outage, a waiting message goes within 3 s of the link's return") {
+  Pair p;
+  p.Connect();
+  p.link.SetBlackhole(0, true);
+  p.link.SetBlackhole(1, true);
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, Pattern(300, 11), {}).ok());
+  // 40 s: long enough for the timeouts to back off to their maximum.
+  REQUIRE_FALSE(p.link.RunUntil([&] { return !p.side[1].received.empty(); }, 40000, 50));
+  p.link.SetBlackhole(0, false);
+  p.link.SetBlackhole(1, false);
+  const uint64_t back = FakeClock::Now();
+  REQUIRE(p.link.RunUntil([&] { return !p.side[1].received.empty(); }, 20000, 10));
+  const uint64_t waitedMs = FakeClock::Now() - back;
+  CHECK(waitedMs <= 3000 + 100);  // the RTO maximum, and a step of the fake clock's
+  CHECK(p.side[1].received[0].data == Pattern(300, 11));
+  CHECK(p.side[0].is(AssociationState::kConnected));
+  CHECK(p.side[1].is(AssociationState::kConnected));
+}
+
+// The other side of a small RTO maximum: more timeouts in the same time. The association
+// gives up after a count of them, which is raised with it, so that it still outlives an outage
+// of more than a minute (ICE's own timers decide about the connection before that).
+TEST_CASE("SCTP: an outage of 70 s does not end the association") {
+  Pair p;
+  p.Connect();
+  p.link.SetBlackhole(0, true);
+  p.link.SetBlackhole(1, true);
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, Pattern(300, 12), {}).ok());
+  REQUIRE(p.side[1].assoc->Send(1, kPpidBinary, Pattern(300, 13), {}).ok());
+  REQUIRE_FALSE(p.link.RunUntil([&] { return p.side[0].is(AssociationState::kFailed); }, 70000, 50));
+  CHECK(p.side[0].is(AssociationState::kConnected));
+  CHECK(p.side[1].is(AssociationState::kConnected));
+  p.link.SetBlackhole(0, false);
+  p.link.SetBlackhole(1, false);
+  REQUIRE(p.link.RunUntil(
+      [&] { return !p.side[0].received.empty() && !p.side[1].received.empty(); }, 20000, 10));
+  CHECK(p.side[1].received[0].data == Pattern(300, 12));
+  CHECK(p.side[0].received[0].data == Pattern(300, 13));
+}
+
 TEST_CASE("SCTP: destroying an association mid-transfer frees it") {
   const size_t before = LiveUsrsctpEndpoints();
   {

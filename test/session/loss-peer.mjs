@@ -109,6 +109,11 @@ async function sendAll(count, send, buffered) {
   emit({ type: 'sent', count: i });
 }
 
+/** The addresses of this end's local candidates, from its statistics. */
+const addressesOf = (stats) => [
+  ...new Set(stats.filter((x) => x.type === 'local-candidate').map((x) => x.address)),
+];
+
 const frames = []; // video: master, those written; viewer, those received
 let audio = 0;
 let written = 0;
@@ -175,6 +180,7 @@ async function master() {
     const out = stats.filter((s) => s.type === 'outbound-rtp');
     return {
       state: v?.state,
+      localAddresses: addressesOf(stats),
       keyFrameRequests,
       outbound: {
         video: out.find((s) => s.kind === 'video'),
@@ -238,6 +244,7 @@ async function viewer() {
     const inbound = stats.filter((x) => x.type === 'inbound-rtp');
     return {
       state: v.state,
+      localAddresses: addressesOf(stats),
       inbound: {
         video: inbound.find((x) => x.kind === 'video'),
         audio: inbound.find((x) => x.kind === 'audio'),

@@ -105,6 +105,7 @@ interface Counts {
 }
 interface Report extends Counts {
   state: string;
+  localAddresses: string[];
   frames: VideoFrame[];
   marks: Record<string, Counts>;
   inbox: Inbox;
@@ -149,6 +150,7 @@ interface Outcome {
   viewer: Report;
   dropped: { a: number; b: number };
   videoFile: string;
+  addresses: { a: string; b: string };
   /** How long the loss lasted (ms), for the figures. */
   lossMs: number;
   /** The longest wait between two message deliveries at each end (ms, to 100 ms), likewise. */
@@ -257,6 +259,7 @@ async function session(loss: number, dir: string): Promise<Outcome> {
       viewer: viewerReport,
       dropped,
       videoFile,
+      addresses: link.addresses,
       lossMs,
       longestWait: { viewer: longestWait(viewer), master: longestWait(master) },
     };
@@ -331,6 +334,9 @@ describe.skipIf(skipWithoutNetns('a session under staged loss'))(
         try {
           const out = await session(loss, dir);
           const { master, viewer, dropped, videoFile } = out;
+          // Host candidates on the link addresses only (loss-peer.mjs: interfaces.only).
+          expect(viewer.localAddresses).toEqual([out.addresses.b]);
+          expect(master.localAddresses).toEqual([out.addresses.a]);
           // The loss was real, both ways (a: what the master's side dropped on arrival).
           expect(dropped.a).toBeGreaterThan(0);
           expect(dropped.b).toBeGreaterThan(0);
