@@ -56,6 +56,9 @@ struct SctpTuning {
   uint32_t rtoInitialMs;
   uint32_t rtoMinMs;
   uint32_t rtoMaxMs;
+  // Retransmission timeouts in a row after which the association gives up (usrsctp's
+  // Association.Max.Retrans; 0 leaves its default, 10).
+  uint16_t maxAssociationRetransmits;
   bool noDelay;  // disable Nagle (RFC 8831 §6.6)
   CongestionControl congestionControl;
 };
