@@ -334,6 +334,32 @@ TEST_CASE("SCTP: after an outage, a waiting message goes within 3 s of the link'
   CHECK(p.side[1].is(AssociationState::kConnected));
 }
 
+// usrsctp marks a path unreachable after Path.Max.Retrans (5) timeouts in a row, and only an
+// acknowledgement of a chunk sent once (Karn's rule) or a HEARTBEAT-ACK clears the count.
+// New data does not go to an unreachable path, and with one path there is no other: after an
+// outage (or a run of lost retransmissions under 20% loss, test/session/loss.test.ts) what was
+// in flight got through on the next retransmission, but what was sent after it waited for the
+// next heartbeat, 30 s and an RTO away. With the path's limit at the association's, a path is
+// never given up while the association lives (RFC 4960 §8.2: Association.Max.Retrans should
+// not exceed the sum of the paths' Path.Max.Retrans).
+TEST_CASE("SCTP: after an outage, new messages go at once, not at the next heartbeat") {
+  Pair p;
+  p.Connect();
+  p.link.SetBlackhole(0, true);
+  p.link.SetBlackhole(1, true);
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, Pattern(300, 14), {}).ok());
+  // 20 s: six timeouts and more (1, 2, 3, 3, 3, 3 s...), past the path's limit of 5.
+  REQUIRE_FALSE(p.link.RunUntil([&] { return !p.side[1].received.empty(); }, 20000, 50));
+  p.link.SetBlackhole(0, false);
+  p.link.SetBlackhole(1, false);
+  REQUIRE(p.link.RunUntil([&] { return !p.side[1].received.empty(); }, 20000, 10));
+  const uint64_t sent = FakeClock::Now();
+  REQUIRE(p.side[0].assoc->Send(1, kPpidBinary, Pattern(300, 15), {}).ok());
+  REQUIRE(p.link.RunUntil([&] { return p.side[1].received.size() >= 2; }, 60000, 10));
+  CHECK(FakeClock::Now() - sent <= 1000);  // no loss now: one flight and its SACK delay
+  CHECK(p.side[1].received[1].data == Pattern(300, 15));
+}
+
 // The other side of a small RTO maximum: more timeouts in the same time. The association
 // gives up after a count of them, raised with it so that it still outlives an outage of a
 // minute, as it did with the 10 s maximum (it gave up after 75 s; ICE's own timers decide

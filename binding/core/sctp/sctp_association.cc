@@ -104,7 +104,10 @@ const char* ToString(AssociationState state) {
 // its backoff at 3 s for the same reason. More timeouts then fit in an outage, so the
 // association's retransmission limit goes from usrsctp's 10 to 26: it still gives up after 75 s
 // of silence (1 + 2 + 24 x 3 s), as it did with the 10 s maximum, well after ICE's 30 s
-// disconnected timer.
+// disconnected timer. The path's limit goes with it (usrsctp: 5). An unreachable path gets no
+// new data, and only an ack of a chunk sent once or a HEARTBEAT-ACK brings it back: after six
+// timeouts before such an ack (an outage, or a run of lost retransmissions at 20% loss) new
+// messages waited for the next heartbeat, up to 30 s, while the retransmissions got through.
 SctpTuning DefaultTuning() {
   SctpTuning t;
   t.sendBufferBytes = 2 * 1024 * 1024;
@@ -201,6 +204,8 @@ Status Association::Open() {
   paddr.spp_flags = SPP_PMTUD_DISABLE;
   // usrsctp adds the 12-byte common header to this for AF_CONN (sctp_pcb.c).
   paddr.spp_pathmtu = config_.mtu - 12;
+  // One path: it is not given up on before the association is (see DefaultTuning).
+  paddr.spp_pathmaxrxt = t.maxAssociationRetransmits;
   if (!SetOption(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, paddr)) {
     return fail("SCTP_PEER_ADDR_PARAMS");
   }
