@@ -22,7 +22,7 @@
 // Both: the data channel the viewer opens (reliable, ordered) carries numbered messages.
 // In:  {type:'send', count}  messages 0..count-1, paced and with back-pressure
 //      {type:'mark', name}   remember the counts now (e.g. when the loss is lifted)
-//      {type:'report'}
+//      {type:'report'}       the viewer records no frame after it (the file matches the list)
 // Out: {type:'open'} the channel is open, {type:'connected'}
 //      {type:'progress', t, video, audio, messages, written}  at most every 100 ms on change
 //        (t: Date.now())
@@ -118,6 +118,7 @@ const frames = []; // video: master, those written; viewer, those received
 let audio = 0;
 let written = 0;
 let changed = false;
+let frozen = false; // set by 'report'
 const marks = {};
 setInterval(() => {
   if (!changed) return;
@@ -221,6 +222,7 @@ async function viewer() {
   });
   v.on('error', (e) => emit({ type: 'warning', message: e.message }));
   v.on('frame', (kind, f) => {
+    if (frozen) return; // the report is out: the file and the list stay as it says
     changed = true;
     if (kind === 'audio') {
       audio++;
@@ -273,6 +275,7 @@ lines.on('line', (line) => {
     marks[cmd.name] = { video: frames.length, audio, messages: inbox.seqs.length, written };
     emit({ type: 'marked', name: cmd.name, ...marks[cmd.name] });
   } else if (cmd.type === 'report') {
+    frozen = true;
     void (async () => {
       const r = await session.report();
       emit({ type: 'report', ...r, frames, audio, written, marks, inbox });

@@ -242,11 +242,13 @@ async function session(loss: number, dir: string): Promise<Outcome> {
         'audio and video after the loss',
       ),
     );
-    const masterReport = (await both(
-      ask(master, { type: 'report' }, 'report', 'the master report'),
-    )) as unknown as Report;
+    // The viewer's first: it stops recording, so every frame it has was written before the
+    // master's list is taken.
     const viewerReport = (await both(
       ask(viewer, { type: 'report' }, 'report', 'the viewer report'),
+    )) as unknown as Report;
+    const masterReport = (await both(
+      ask(master, { type: 'report' }, 'report', 'the master report'),
     )) as unknown as Report;
     // Let the children close cleanly (stdin ends), then make sure they are gone.
     for (const p of peers) p.child.stdin?.end();
