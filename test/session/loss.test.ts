@@ -252,10 +252,12 @@ async function session(loss: number, dir: string): Promise<Outcome> {
     )) as unknown as Report;
     // Let the children close cleanly (stdin ends), then make sure they are gone.
     for (const p of peers) p.child.stdin?.end();
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(peers.map((p) => p.exited)),
-      new Promise((r) => setTimeout(r, 10_000)),
+      new Promise((r) => (timer = setTimeout(r, 10_000))),
     ]);
+    clearTimeout(timer);
     return {
       master: masterReport,
       viewer: viewerReport,
