@@ -127,6 +127,7 @@ std::vector<Variant> Variants() {
   stock.rtoInitialMs = 3000;
   stock.rtoMinMs = 1000;
   stock.rtoMaxMs = 60000;
+  stock.maxAssociationRetransmits = 0;  // usrsctp's 10
   stock.noDelay = false;
   stock.congestionControl = CongestionControl::kRfc4960;
   internal::GlobalTuning stockGlobal;

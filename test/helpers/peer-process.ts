@@ -24,9 +24,13 @@ export interface PeerChild {
   kill(): void;
 }
 
-/** Starts dc-peer.mjs, in `namespace` when given. */
-export function startPeerChild(config: Record<string, unknown>, namespace?: string): PeerChild {
-  const args = [PEER_SCRIPT, JSON.stringify(config)];
+/** Starts dc-peer.mjs (or another script that talks the same way), in `namespace` when given. */
+export function startPeerChild(
+  config: Record<string, unknown>,
+  namespace?: string,
+  script: string = PEER_SCRIPT,
+): PeerChild {
+  const args = [script, JSON.stringify(config)];
   const child = namespace
     ? spawn('ip', ['netns', 'exec', namespace, process.execPath, ...args], {
         stdio: ['pipe', 'pipe', 'inherit'],
@@ -108,6 +112,10 @@ function sh(args: string[]): void {
  * Two namespaces joined by one veth pair, 10.99.5.1 and 10.99.5.2, nothing else in them but
  * loopback. `setLoss(p)` drops that fraction of the UDP each side sends (iptables
  * `statistic --mode random` in OUTPUT; this kernel has no netem). Traffic cannot leave them.
+ *
+ * With `{ chain: 'INPUT' }` each side drops that fraction of the UDP it receives instead: the
+ * same loss both ways, but silent, as on a network. A DROP in OUTPUT fails the sender's
+ * sendto() with EPERM, so the sending stack knows that datagram never left.
  */
 export interface LossyLink {
   ns: { a: string; b: string };
@@ -118,7 +126,8 @@ export interface LossyLink {
   destroy(): void;
 }
 
-export function makeLossyLink(): LossyLink {
+export function makeLossyLink(options: { chain?: 'OUTPUT' | 'INPUT' } = {}): LossyLink {
+  const chain = options.chain ?? 'OUTPUT';
   const id = crypto.randomBytes(2).toString('hex');
   const ns = { a: `kdla-${id}`, b: `kdlb-${id}` };
   const dev = { a: `dla-${id}`, b: `dlb-${id}` };
@@ -157,12 +166,12 @@ export function makeLossyLink(): LossyLink {
     addresses,
     setLoss(probability) {
       for (const side of ['a', 'b'] as const) {
-        iptables(side, ['-F', 'OUTPUT']);
+        iptables(side, ['-F', chain]);
         if (probability > 0) {
           iptables(side, [
             '-A',
-            'OUTPUT',
-            '-o',
+            chain,
+            chain === 'OUTPUT' ? '-o' : '-i',
             dev[side],
             '-p',
             'udp',
@@ -180,7 +189,7 @@ export function makeLossyLink(): LossyLink {
     },
     dropped() {
       const count = (side: 'a' | 'b') => {
-        const out = iptables(side, ['-L', 'OUTPUT', '-v', '-x', '-n']);
+        const out = iptables(side, ['-L', chain, '-v', '-x', '-n']);
         const rule = out.split('\n').find((l) => l.includes('DROP'));
         return rule ? Number(rule.trim().split(/\s+/)[0]) : 0;
       };

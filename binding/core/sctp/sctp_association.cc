@@ -96,6 +96,18 @@ const char* ToString(AssociationState state) {
 // MTUs, burst 10, 4096 chunks on queue, standard RFC 4960 congestion control, 20 ms SACK delay
 // (neutral in the figures, quicker feedback for small messages) and SCTP_NODELAY (RFC 8831 §6.6)
 // stay.
+//
+// RTO max 3 s (chosen for loss recovery; the bench does not measure it): timeouts double up to
+// it, and it is how long a sender may sit idle on a link that works again. Under 20% random loss
+// each way (test/session/loss.test.ts) a few lost retransmissions in a row are common, and with a
+// 10 s maximum a reliable channel stood still for up to 15 s (1 + 2 + 4 + 8 s); libwebrtc caps
+// its backoff at 3 s for the same reason. More timeouts then fit in an outage, so the
+// association's retransmission limit goes from usrsctp's 10 to 26: it still gives up after 75 s
+// of silence (1 + 2 + 24 x 3 s), as it did with the 10 s maximum, well after ICE's 30 s
+// disconnected timer. The path's limit goes with it (usrsctp: 5). An unreachable path gets no
+// new data, and only an ack of a chunk sent once or a HEARTBEAT-ACK brings it back: after six
+// timeouts before such an ack (an outage, or a run of lost retransmissions at 20% loss) new
+// messages waited for the next heartbeat, up to 30 s, while the retransmissions got through.
 SctpTuning DefaultTuning() {
   SctpTuning t;
   t.sendBufferBytes = 2 * 1024 * 1024;
@@ -104,7 +116,8 @@ SctpTuning DefaultTuning() {
   t.sackDelayMs = 20;
   t.rtoInitialMs = 1000;
   t.rtoMinMs = 1000;
-  t.rtoMaxMs = 10000;
+  t.rtoMaxMs = 3000;
+  t.maxAssociationRetransmits = 26;
   t.noDelay = true;
   t.congestionControl = CongestionControl::kRfc4960;
   return t;
@@ -191,6 +204,8 @@ Status Association::Open() {
   paddr.spp_flags = SPP_PMTUD_DISABLE;
   // usrsctp adds the 12-byte common header to this for AF_CONN (sctp_pcb.c).
   paddr.spp_pathmtu = config_.mtu - 12;
+  // One path: it is not given up on before the association is (see DefaultTuning).
+  paddr.spp_pathmaxrxt = t.maxAssociationRetransmits;
   if (!SetOption(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, paddr)) {
     return fail("SCTP_PEER_ADDR_PARAMS");
   }
@@ -214,6 +229,13 @@ Status Association::Open() {
   rto.srto_min = t.rtoMinMs;
   rto.srto_max = t.rtoMaxMs;
   if (!SetOption(sock_, IPPROTO_SCTP, SCTP_RTOINFO, rto)) return fail("SCTP_RTOINFO");
+  if (t.maxAssociationRetransmits != 0) {
+    // Before connecting: the association takes the endpoint's value when it is made.
+    sctp_assocparams assoc{};
+    assoc.sasoc_assoc_id = SCTP_FUTURE_ASSOC;
+    assoc.sasoc_asocmaxrxt = t.maxAssociationRetransmits;
+    if (!SetOption(sock_, IPPROTO_SCTP, SCTP_ASSOCINFO, assoc)) return fail("SCTP_ASSOCINFO");
+  }
   sctp_assoc_value cc{};
   cc.assoc_id = SCTP_ALL_ASSOC;
   cc.assoc_value = static_cast<uint32_t>(t.congestionControl);

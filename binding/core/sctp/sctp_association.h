@@ -56,6 +56,11 @@ struct SctpTuning {
   uint32_t rtoInitialMs;
   uint32_t rtoMinMs;
   uint32_t rtoMaxMs;
+  // Retransmission timeouts in a row after which the association gives up (usrsctp's
+  // Association.Max.Retrans, 10 by default), and after which its one path is taken for
+  // unreachable (Path.Max.Retrans, 5 by default): the same, since with one path there is no
+  // other to send on. 0 leaves usrsctp's defaults.
+  uint16_t maxAssociationRetransmits;
   bool noDelay;  // disable Nagle (RFC 8831 §6.6)
   CongestionControl congestionControl;
 };
