@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "common/release_memory.h"
 #include "js/errors.h"
 #include "js/peer_connection_shared.h"
 
@@ -38,11 +39,20 @@ AddonState::~AddonState() {
   std::promise<void> done;
   if (loop->Post([this, &done] {
         peerConnections.clear();
+        releaser_.reset();
         done.set_value();
       })) {
     done.get_future().wait();
   }
   loop.reset();
+}
+
+void AddonState::DestroyPeerConnection(uint64_t id) {
+  if (peerConnections.erase(id) == 0) return;
+  if (!releaser_) {
+    releaser_ = std::make_unique<loop::FreedMemoryReleaser>(*loop, [] { ReleaseFreedMemory(); });
+  }
+  releaser_->Freed();
 }
 
 }  // namespace kvs::js

@@ -11,6 +11,7 @@
 
 #include "js/event_sink.h"
 #include "loop/event_loop.h"
+#include "loop/freed_memory_releaser.h"
 #include "pc/peer_connection.h"
 
 namespace kvs::js {
@@ -20,6 +21,9 @@ struct AddonState {
   std::shared_ptr<EventSink> sink;
   // Network thread only.
   std::map<uint64_t, std::unique_ptr<pc::PeerConnection>> peerConnections;
+  // Network thread only: frees the connection `id` and, once teardowns pause, hands the freed
+  // heap back to the system (see loop/freed_memory_releaser.h).
+  void DestroyPeerConnection(uint64_t id);
   // JS thread only.
   uint64_t nextId = 1;
   // Every live PeerConnectionWrap's shared state by id (type-erased: it is
@@ -30,6 +34,9 @@ struct AddonState {
   // The state of this environment, starting the network thread on first use.
   static AddonState& Of(Napi::Env env);
   ~AddonState();
+
+ private:
+  std::unique_ptr<loop::FreedMemoryReleaser> releaser_;  // network thread only, made on use
 };
 
 }  // namespace kvs::js

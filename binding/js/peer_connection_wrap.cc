@@ -251,7 +251,7 @@ PeerConnectionWrap::~PeerConnectionWrap() {
     shared_->state->sink->Release();
     AddonState* st = shared_->state;
     const uint64_t id = shared_->id;
-    st->loop->Post([st, id] { st->peerConnections.erase(id); });
+    st->loop->Post([st, id] { st->DestroyPeerConnection(id); });
   }
   shared_->onEvent.Reset();
 }
@@ -506,7 +506,7 @@ Napi::Value PeerConnectionWrap::Close(const Napi::CallbackInfo& info) {
   std::shared_ptr<EventSink> sink = st->sink;
   std::weak_ptr<Shared> weak = shared_;
   const bool posted = st->loop->Post([st, id, sink, weak] {
-    st->peerConnections.erase(id);
+    st->DestroyPeerConnection(id);
     (void)sink->Push([sink, weak](Napi::Env) {
       if (std::shared_ptr<Shared> s = weak.lock()) s->onEvent.Reset();
       sink->Release();
