@@ -640,7 +640,34 @@ describe('PeerConnection methods', () => {
       call: () => iceAgentGetMetrics(bad(undefined)),
       message: /iceAgentGetMetrics: pc must be a PeerConnection/,
     },
+    {
+      name: 'setConfiguration(null)',
+      call: () => pc.setConfiguration(bad(null)),
+      message: /setConfiguration: configuration must be an object \{ iceServers \}, got null/,
+    },
+    {
+      name: 'setConfiguration with iceTransportPolicy',
+      call: () => pc.setConfiguration(bad({ iceServers: [], iceTransportPolicy: 'relay' })),
+      message: /setConfiguration: iceTransportPolicy cannot change; only iceServers can/,
+    },
+    {
+      name: 'setConfiguration with an http URL',
+      call: () => pc.setConfiguration({ iceServers: [{ urls: 'http://127.0.0.1' }] }),
+      message: /iceServers\[0\]\.urls/,
+    },
+    {
+      name: 'setConfiguration with 22 servers',
+      call: () =>
+        pc.setConfiguration({ iceServers: Array(22).fill({ urls: 'stun:127.0.0.1' }) as never }),
+      message: /iceServers/,
+    },
     // A closed connection: the wrong state.
+    {
+      name: 'setConfiguration after close',
+      call: () => closed.setConfiguration({ iceServers: [] }),
+      code: 'ERR_INVALID_STATE',
+      message: /setConfiguration: the peer connection is closed/,
+    },
     ...(['createOffer', 'createAnswer', 'restartIce', 'enableDataChannels'] as const).map(
       (m): Row => ({
         name: `${m} after close`,
@@ -1037,6 +1064,27 @@ describe('Master and Viewer', () => {
       call: () => new Viewer(bad(options)),
       message,
     })),
+    {
+      name: 'Viewer iceRestart a string',
+      call: () => new Viewer(bad({ ...session, iceRestart: 'yes' })),
+      message:
+        /Viewer: iceRestart must be false or \{ maxAttempts\?, attemptTimeoutMs\? \}, got "yes"/,
+    },
+    {
+      name: 'Viewer iceRestart.maxAttempts 0',
+      call: () => new Viewer({ ...session, iceRestart: { maxAttempts: 0 } }),
+      message: /Viewer: iceRestart\.maxAttempts must be an integer from 1 to 100, got 0/,
+    },
+    {
+      name: 'Viewer iceRestart.maxAttempts 1.5',
+      call: () => new Viewer({ ...session, iceRestart: { maxAttempts: 1.5 } }),
+      message: /iceRestart\.maxAttempts must be an integer from 1 to 100/,
+    },
+    {
+      name: 'Viewer iceRestart.attemptTimeoutMs 999',
+      call: () => new Viewer({ ...session, iceRestart: { attemptTimeoutMs: 999 } }),
+      message: /Viewer: iceRestart\.attemptTimeoutMs must be a number from 1000 to \d+, got 999/,
+    },
     {
       name: 'Master maxViewers 0',
       call: () => new Master({ ...session, maxViewers: 0 }),
@@ -1710,11 +1758,16 @@ describe('SignalingClient: no input, or closed', () => {
       message: /getIceServers: signal must be an AbortSignal/,
     },
     {
+      name: 'SignalingClient.getIceConfig with a signal that is not an AbortSignal',
+      call: () => c.getIceConfig(bad(7)),
+      message: /getIceConfig: signal must be an AbortSignal/,
+    },
+    {
       name: 'SignalingClient.deleteChannel with a signal that is not an AbortSignal',
       call: () => c.deleteChannel(bad('x')),
       message: /deleteChannel: signal must be an AbortSignal/,
     },
-    ...(['fetch', 'getIceServers', 'deleteChannel'] as const).map((m): Row => ({
+    ...(['fetch', 'getIceServers', 'getIceConfig', 'deleteChannel'] as const).map((m): Row => ({
       name: `SignalingClient.${m} after close`,
       call: () => closed[m](),
       code: 'ERR_SIGNALING_CLOSED',
@@ -2033,6 +2086,7 @@ const COVERAGE: Record<string, RegExp> = {
   'PeerConnection#setRemoteDescription': /^setRemoteDescription/,
   'PeerConnection#addIceCandidate': /^addIceCandidate/,
   'PeerConnection#restartIce': /^restartIce after close/,
+  'PeerConnection#setConfiguration': /^setConfiguration/,
   'PeerConnection#getStats': /^PeerConnection\.getStats /,
   'PeerConnection#close': /^PeerConnection\.close /,
   rtcPeerConnectionGetMetrics: /^rtcPeerConnectionGetMetrics/,
@@ -2068,6 +2122,7 @@ const COVERAGE: Record<string, RegExp> = {
   'SignalingClient#fetch': /^SignalingClient\.fetch /,
   'SignalingClient#connect': /^connect (with a signal|after close)/,
   'SignalingClient#getIceServers': /^SignalingClient\.getIceServers /,
+  'SignalingClient#getIceConfig': /^SignalingClient\.getIceConfig /,
   'SignalingClient#sendSdpOffer': /^sendSdpOffer/,
   'SignalingClient#sendSdpAnswer': /^sendSdpAnswer/,
   'SignalingClient#sendIceCandidate': /^sendIceCandidate/,
