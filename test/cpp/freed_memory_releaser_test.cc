@@ -44,6 +44,7 @@ TEST_CASE("freed-memory releaser: a burst of teardowns costs one release, a late
   });
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && defined(__GLIBC__)
 namespace {
 long ResidentKiB() {
   std::ifstream statm("/proc/self/statm");
@@ -52,6 +53,7 @@ long ResidentKiB() {
   return resident * 4;  // pages of 4 KiB on the targets built here
 }
 }  // namespace
+#endif
 
 TEST_CASE("ReleaseFreedMemory hands back freed heap pages that malloc kept") {
 #if defined(__SANITIZE_ADDRESS__) || !defined(__GLIBC__)
