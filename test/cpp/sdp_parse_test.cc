@@ -347,6 +347,18 @@ TEST_CASE("sdp: a bare a=mid without a value is kept, not taken as the mid (fuzz
   CHECK(MustParse(kMinimal + "a=mid\n").media[0].mid == std::string("0"));
 }
 
+TEST_CASE(
+    "sdp: an ssrc attribute's name has no blanks; one without a name fails (fuzzer finding)") {
+  SessionDescription sd = MustParse(kMinimal + "a=ssrc:2222 msid :\na=ssrc:2222 cname:a b\n");
+  REQUIRE(sd.media[0].ssrcs.size() == 2);
+  CHECK(sd.media[0].ssrcs[0].name == "msid");
+  CHECK(sd.media[0].ssrcs[0].value.empty());
+  CHECK(sd.media[0].ssrcs[1].value == "a b");
+  const std::string once = SerializeSessionDescription(sd);
+  CHECK(SerializeSessionDescription(MustParse(once)) == once);
+  CHECK_FALSE(ParseSessionDescription(kMinimal + "a=ssrc:2222  :x\n").ok());
+}
+
 TEST_CASE("sdp: empty and headerless input") {
   CHECK(ErrorOf("") == "SDP is empty: no v=0 line");
   CHECK(ErrorOf("\r\n\r\n") == "SDP is empty: no v=0 line");

@@ -206,8 +206,12 @@ Status ParseSsrc(const Line& l, std::string_view value, MediaSection& m) {
   std::string_view attr = text::TrimWhitespace(parts.second);
   if (attr.empty()) return LineError(l, "ssrc has no attribute");
   auto nv = text::SplitOnce(attr, ':');
+  // The name is a token: blanks before the colon are not part of it (the SDP fuzzer found
+  // "msid :" read as the name "msid ", written back without the colon and then read as "msid").
+  std::string_view name = text::TrimWhitespace(nv.first);
+  if (name.empty()) return LineError(l, "ssrc attribute has no name");
   m.ssrcs.push_back(
-      SsrcAttribute{static_cast<uint32_t>(*ssrc), std::string(nv.first), std::string(nv.second)});
+      SsrcAttribute{static_cast<uint32_t>(*ssrc), std::string(name), std::string(nv.second)});
   return Status::Ok();
 }
 
