@@ -176,6 +176,16 @@ function arrivalTimes(viewer: Viewer): number[] {
   return t;
 }
 
+/** A relay-only viewer of `f`, its video frames and their arrival times recorded. */
+function relayViewer(
+  f: Fixture,
+  clientId: string,
+  peerConnection: NonNullable<Parameters<Fixture['viewer']>[0]>['peerConnection'],
+): { viewer: Viewer; frames: ReceivedFrame[]; arrivals: number[] } {
+  const viewer = f.viewer({ clientId, iceTransportPolicy: 'relay', peerConnection });
+  return { viewer, frames: recordVideo(viewer), arrivals: arrivalTimes(viewer) };
+}
+
 const noTurn = TURNSERVER === undefined;
 const noNetns = skipWithoutNetns('restart-faults: the path change');
 
@@ -263,13 +273,7 @@ describe('faults that need an ICE restart, with media flowing', () => {
       const master = fx.master({ iceTransportPolicy: 'relay', peerConnection });
       await master.start();
       fx.stream(master);
-      const viewer = fx.viewer({
-        clientId: 'relayed',
-        iceTransportPolicy: 'relay',
-        peerConnection,
-      });
-      const frames = recordVideo(viewer);
-      const arrivals = arrivalTimes(viewer);
+      const { viewer, frames, arrivals } = relayViewer(fx, 'relayed', peerConnection);
       await viewer.connect();
       await until(() => frames.length >= 50, 'the first 50 frames');
       await channelDelivers(master, viewer, 'before');
@@ -433,13 +437,7 @@ describe('faults that need an ICE restart, with media flowing', () => {
       fx.stream(master, false).on('frame', (kind, f) => {
         if (kind === 'video') sent.push(Number(f.presentationTs));
       });
-      const viewer = fx.viewer({
-        clientId: 'long-call',
-        iceTransportPolicy: 'relay',
-        peerConnection,
-      });
-      const frames = recordVideo(viewer);
-      const arrivals = arrivalTimes(viewer);
+      const { viewer, frames, arrivals } = relayViewer(fx, 'long-call', peerConnection);
       const restarts: { reason: string; ms: number; at: number; port: number }[] = [];
       viewer.on('icerestart', (r) => {
         void localCandidate(viewer).then((c) =>
