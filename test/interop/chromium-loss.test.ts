@@ -49,7 +49,10 @@ describe.skipIf(skipWithoutNetns('media with Chromium under loss'))(
       expect(ours?.['retransmittedPacketsReceived']).toBeGreaterThan(0);
       // Repaired, the frames keep coming, whole, to the end of the run...
       const video = out.received?.video;
-      expect(video?.firstIsKey).toBe(true);
+      expect(
+        video?.firstIsKey,
+        JSON.stringify({ video, keyFramesSent: theirs?.['keyFramesEncoded'] }),
+      ).toBe(true);
       expect(video?.lastPts ?? 0).toBeGreaterThan((SECONDS - 3) * 10_000_000);
       expect(video?.frames ?? 0).toBeGreaterThan(0.8 * Number(theirs?.['framesEncoded'] ?? 0));
       // ...and each is one picture that ffmpeg decodes at 640x480.

@@ -214,8 +214,17 @@ try {
     );
 
   const transceivers = {};
+  // Frames go to listeners present when they are emitted, so ours listen from the start:
+  // listening after `connected` would miss the first key frame whenever Chromium is quick.
+  const received = { video: [], audio: [] };
+  const listen = (kind) => {
+    if (o.sender === 'chromium') transceivers[kind].on('frame', (f) => received[kind].push(f));
+  };
   if (o.offerer === 'kvs') {
-    for (const kind of kinds) transceivers[kind] = await ours.addTransceiver(ourInit(kind));
+    for (const kind of kinds) {
+      transceivers[kind] = await ours.addTransceiver(ourInit(kind));
+      listen(kind);
+    }
     const offer = await ours.createOffer();
     await ours.setLocalDescription(offer);
     out.offer = offer.sdp;
@@ -239,7 +248,10 @@ try {
     });
     out.offer = offer;
     await ours.setRemoteDescription({ type: 'offer', sdp: offer });
-    for (const kind of kinds) transceivers[kind] = await ours.addTransceiver(ourInit(kind));
+    for (const kind of kinds) {
+      transceivers[kind] = await ours.addTransceiver(ourInit(kind));
+      listen(kind);
+    }
     const answer = await ours.createAnswer();
     await ours.setLocalDescription(answer);
     out.answer = answer.sdp;
@@ -253,15 +265,10 @@ try {
   await Promise.all([ourConnected, page.evaluate(() => globalThis.connected)]);
 
   const keyFrameRequests = [];
-  const received = { video: [], audio: [] };
   const pumps = [];
   if (o.sender === 'kvs') {
     if (transceivers.video) pumps.push(videoPump(transceivers.video, keyFrameRequests));
     if (transceivers.audio) pumps.push(audioPump(transceivers.audio));
-  } else {
-    for (const kind of kinds) {
-      transceivers[kind].on('frame', (f) => received[kind].push(f));
-    }
   }
   const chromiumStats = () =>
     page.evaluate(async () => {
