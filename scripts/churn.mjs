@@ -141,6 +141,7 @@ async function quietPoint(name) {
     rss: median(readings.map((x) => x.rss)),
     heap: median(readings.map((x) => x.heap)),
     heapTotal: median(readings.map((x) => x.heapTotal)),
+    code: median(readings.map((x) => x.code)),
     anon: median(readings.map((x) => x.anon)),
     external: median(readings.map((x) => x.external)),
     fds: Math.max(...readings.map((x) => x.fds)),
@@ -159,7 +160,7 @@ await churnFor(opts.warmup * 60_000);
 phase = 'settle';
 const baseline = await quietPoint('warm-up');
 log(
-  `baseline: rss ${mb(baseline.rss)} MB (anonymous ${mb(baseline.anon)}, JS heap ${mb(baseline.heap)} of ${mb(baseline.heapTotal)}, external ${mb(baseline.external)}), fds ${baseline.fds}, handles ${baseline.handles}`,
+  `baseline: rss ${mb(baseline.rss)} MB (anonymous ${mb(baseline.anon)}, JS heap ${mb(baseline.heap)} of ${mb(baseline.heapTotal)}, code ${mb(baseline.code)}, external ${mb(baseline.external)}), fds ${baseline.fds}, handles ${baseline.handles}`,
 );
 phase = 'churn';
 const joinedBefore = counts.joined;
@@ -199,7 +200,7 @@ if (opts.json) {
 } else {
   log(
     `end: rss ${mb(end.rss)} MB (${(summary.rssGrowth * 100).toFixed(2)}% from the baseline; ` +
-      `anonymous ${mb(end.anon)}, JS heap ${mb(end.heap)} of ${mb(end.heapTotal)}, external ${mb(end.external)}), ` +
+      `anonymous ${mb(end.anon)}, JS heap ${mb(end.heap)} of ${mb(end.heapTotal)}, code ${mb(end.code)}, external ${mb(end.external)}), ` +
       `fds ${end.fds}, handles ${end.handles}, master viewers ${end.masterViewers}`,
   );
   log(

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 // V8 sizes its young generation by the allocation rate it sees: it starts small and, once
@@ -66,10 +66,18 @@ export function sampleResources() {
     heap: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,
+    /** V8's compiled code: optimizing tiers keep adding to it as more functions get hot. */
+    code: codeSpaceUsed(),
     fds: fs.readdirSync('/proc/self/fd').length,
     handles: process.getActiveResourcesInfo().length,
     ...procMemory(),
   };
+}
+
+function codeSpaceUsed() {
+  return getHeapSpaceStatistics()
+    .filter((x) => x.space_name === 'code_space' || x.space_name === 'code_large_object_space')
+    .reduce((n, x) => n + x.space_used_size, 0);
 }
 
 /**

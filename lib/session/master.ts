@@ -535,6 +535,9 @@ export class Master extends EventEmitter<MasterEvents> {
     if (session.ended) return;
     session.ended = reason;
     if (this.#sessions.get(session.viewerId) === session) this.#sessions.delete(session.viewerId);
+    // An answer still awaiting its status would otherwise hold the ended session (and its
+    // peer connection's JS side) until the next viewer's answer.
+    for (const [cid, a] of this.#answers) if (a.session === session) this.#answers.delete(cid);
     this.#log.info(`${session.viewerId}: session ended (${reason})`);
     this.emit('viewerleft', session.viewerId, reason);
     await session.link?.close();

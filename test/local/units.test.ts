@@ -209,6 +209,21 @@ describe('rate limiter', () => {
     expect(r.allow('k', 3, 999)).toBe(false);
     expect(r.allow('k', 3, 1001)).toBe(true);
   });
+
+  it('forgets keys idle for a window, at most every ten windows, so per-connection keys go', () => {
+    const r = new RateLimiter();
+    for (let i = 0; i < 500; i++) expect(r.allow(`sdp:conn-${i}`, 5, i)).toBe(true);
+    expect(r.size).toBe(500);
+    // 9.9 s after the first call: not yet time to prune.
+    expect(r.allow('ice:late', 5, 9_900)).toBe(true);
+    expect(r.size).toBe(501);
+    // 10 s after the first call: everything idle for 1 s goes; the key in use stays, and so
+    // does its count.
+    expect(r.allow('ice:late', 1, 10_000)).toBe(false);
+    expect(r.size).toBe(1);
+    expect(r.allow('ice:late', 2, 10_001)).toBe(true);
+    expect(r.allow('ice:late', 2, 10_002)).toBe(false);
+  });
 });
 
 describe('TURN credentials', () => {
