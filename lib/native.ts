@@ -84,6 +84,8 @@ export type NativePeerConnectionEvent =
   | ['candidateskipped', string, string]
   // a TURN allocation failed after it was made: server URL, the error, the media went through it
   | ['relayfailed', string, Error, boolean]
+  // a TURN server gave no allocation: server URL, the error
+  | ['icecandidateerror', string, Error]
   | ['error', Error]
   | ['track', number, 'audio' | 'video', string]
   // transceiver, frame bytes, presentationTs (100 ns), flags, frame index, RTP timestamp

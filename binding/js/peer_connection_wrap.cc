@@ -234,6 +234,12 @@ PeerConnectionWrap::PeerConnectionWrap(const Napi::CallbackInfo& info)
                 ToJsError(e, error).Value(), Napi::Boolean::New(e, inUse)};
       });
     };
+    pc->onRelayError = [emit](const std::string& url, const Status& error) {
+      emit([url, error](Napi::Env e) -> std::vector<napi_value> {
+        return {Napi::String::New(e, "icecandidateerror"), Napi::String::New(e, url),
+                ToJsError(e, error).Value()};
+      });
+    };
     pc->onSignalingStateChange = [emit](pc::SignalingState s) {
       emit([s](Napi::Env e) -> std::vector<napi_value> {
         return {Napi::String::New(e, "signalingstatechange"), Napi::String::New(e, ToString(s))};

@@ -9,6 +9,7 @@ export {
   type Stats,
   type PeerConnectionEvents,
   type RelayFailure,
+  type IceCandidateError,
 } from './peer-connection.js';
 export {
   MAX_ICE_SERVERS,

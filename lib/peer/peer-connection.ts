@@ -62,6 +62,14 @@ export interface RelayFailure {
   inUse: boolean;
 }
 
+/** What `icecandidateerror` tells. */
+export interface IceCandidateError {
+  /** The TURN server, `turn:host:port` or `turns:host:port`. */
+  url: string;
+  /** `ERR_TURN_AUTH` (credentials refused: wrong, or expired), `ERR_TURN_TIMEOUT`, ... */
+  error: KvsError;
+}
+
 export interface PeerConnectionEvents {
   /** A local candidate to signal; `null` when gathering is complete. */
   icecandidate: [IceCandidate | null];
@@ -75,6 +83,12 @@ export interface PeerConnectionEvents {
    * an ICE restart (with fresh servers: setConfiguration) brings another path.
    */
   relayfailed: [RelayFailure];
+  /**
+   * A TURN server gave no allocation while gathering, so no relay candidate comes from it
+   * (W3C `icecandidateerror`). Gathering still completes with what the other servers gave.
+   * Expired credentials show here: a TURN server checks them when an allocation is made.
+   */
+  icecandidateerror: [IceCandidateError];
   /**
    * Why the connection failed (DTLS, SRTP set-up, certificate), just before the
    * `connectionstatechange` to `failed`. Emitted only while someone listens, so that a
@@ -236,6 +250,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
             url: event[1],
             error: fromNative('TURN allocation', event[2]),
             inUse: event[3],
+          });
+          break;
+        case 'icecandidateerror':
+          this.emit('icecandidateerror', {
+            url: event[1],
+            error: fromNative('TURN allocation', event[2]),
           });
           break;
         case 'track': {

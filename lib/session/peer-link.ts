@@ -11,6 +11,7 @@ import type { ReceivedFrame, Frame } from '../media/frame.js';
 import type { DataChannel } from '../peer/data-channel.js';
 import type {
   IceCandidate,
+  IceCandidateError,
   PeerConnection,
   PeerConnectionState,
   SessionDescription,
@@ -116,13 +117,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       log.warn(`${remoteId}: ${e.message}`);
       if (this.listenerCount('error') > 0) this.emit('error', e);
     };
+    // A TURN server that gives no allocation (refused credentials most often) is worth a
+    // line in the log: the session goes on with the candidates the others gave.
+    const onCandidateError = (e: IceCandidateError): void =>
+      log.warn(`${remoteId}: no relay from ${e.url}: ${e.error.message}`);
     pc.on('icecandidate', onCandidate);
+    pc.on('icecandidateerror', onCandidateError);
     pc.on('connectionstatechange', onState);
     pc.on('track', onTrack);
     pc.on('datachannel', onChannel);
     pc.on('error', onError);
     this.#cleanups.push(() => {
       pc.off('icecandidate', onCandidate);
+      pc.off('icecandidateerror', onCandidateError);
       pc.off('connectionstatechange', onState);
       pc.off('track', onTrack);
       pc.off('datachannel', onChannel);

@@ -98,26 +98,83 @@ describe('relay only, through coturn', () => {
     await relayOnlyPair(turnsTcp);
   });
 
-  it('fails to gather a relay with a wrong password', async () => {
-    const pc = new PeerConnection({
-      iceServers: [{ urls: turnUdp, username, credential: `${credential}x` }],
-      iceTransportPolicy: 'relay',
-      interfaces: { only: ['127.0.0.1'] },
+  it('fails to gather a relay with a wrong password, and says so', async () => {
+    const { candidates, errors } = await gatherRelay(turnUdp, username, `${credential}x`);
+    expect(candidates).toEqual([null]);
+    expect(errors).toEqual([{ url: turnUdp.replace(/\?.*/, ''), code: 'ERR_TURN_AUTH' }]);
+  });
+});
+
+/** Relay-only gathering with one TURN server: the candidates, and the errors it gave. */
+async function gatherRelay(
+  url: string,
+  user: string,
+  password: string,
+): Promise<{ candidates: (string | null)[]; errors: { url: string; code: string }[] }> {
+  const pc = new PeerConnection({
+    iceServers: [{ urls: url, username: user, credential: password }],
+    iceTransportPolicy: 'relay',
+    interfaces: { only: ['127.0.0.1'] },
+  });
+  try {
+    const candidates: (string | null)[] = [];
+    const errors: { url: string; code: string }[] = [];
+    pc.on('icecandidateerror', (e) => errors.push({ url: e.url, code: e.error.code }));
+    const done = new Promise<void>((resolve) =>
+      pc.on('icecandidate', (c) => {
+        candidates.push(c ? c.candidate : null);
+        if (!c) resolve();
+      }),
+    );
+    await pc.enableDataChannels();
+    await pc.setLocalDescription(await pc.createOffer());
+    await done;
+    return { candidates, errors };
+  } finally {
+    await pc.close();
+  }
+}
+
+describe('TURN credentials that expired', () => {
+  it('are refused for a new allocation: no relay candidate, and icecandidateerror says why', async () => {
+    // A service handing out 2-second credentials. coturn checks a REST username's expiry
+    // when an allocation is made (not on the Refreshes of a live one), so an expired one
+    // costs every allocation after it, as an ICE restart makes.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvs-relay-ttl-'));
+    const shortLived = await startLocalKvs({
+      port: 0,
+      dataDir: dir,
+      limits: { turnCredentialTtlSeconds: 2 },
+    });
+    const client = new SignalingClient({
+      channelName: 'relay-ttl',
+      role: 'MASTER',
+      region: shortLived.region,
+      credentials: shortLived.credentials,
+      endpoint: shortLived.endpoint,
+      caCertPath: shortLived.caCertPath,
+      createIfMissing: true,
     });
     try {
-      const candidates: (string | null)[] = [];
-      const done = new Promise<void>((resolve) =>
-        pc.on('icecandidate', (c) => {
-          candidates.push(c ? c.candidate : null);
-          if (!c) resolve();
-        }),
+      await client.fetch();
+      const turn = (await client.getIceServers()).find((s) =>
+        s.urls.some((u) => u.startsWith('turn')),
       );
-      await pc.enableDataChannels();
-      await pc.setLocalDescription(await pc.createOffer());
-      await done;
+      const url = turn?.urls.find((u) => /^turn:.*transport=udp/.test(u)) ?? '';
+      expect(url).toMatch(/^turn:/);
+      const user = turn?.username ?? '';
+      const password = turn?.credential ?? '';
+      // The username is "<expiry, Unix seconds>:<...>": wait until that second is past.
+      const expiry = Number(user.split(':')[0]);
+      expect(expiry * 1000 - Date.now()).toBeLessThanOrEqual(2_000);
+      await new Promise((r) => setTimeout(r, Math.max(0, (expiry + 1) * 1000 - Date.now())));
+      const { candidates, errors } = await gatherRelay(url, user, password);
       expect(candidates).toEqual([null]);
+      expect(errors).toEqual([{ url: url.replace(/\?.*/, ''), code: 'ERR_TURN_AUTH' }]);
     } finally {
-      await pc.close();
+      await client.close();
+      await shortLived.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });

@@ -515,6 +515,9 @@ void IceTransport::StartRelays(const std::vector<net::Address>& localAddresses) 
         // A relay that never allocated ends its part of gathering.
         if (!r.settled) {
           r.settled = true;
+          if (!r.allocated && generation == generation_ && onRelayError) {
+            onRelayError(r.url, error);
+          }
           // Not from inside the connection's own callback, and not after we are gone.
           loop_.Post([this, alive, generation] {
             if (alive.lock() && generation == generation_) RelaySettled();

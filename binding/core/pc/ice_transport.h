@@ -168,6 +168,9 @@ class IceTransport {
   // the server's connection lost). `inUse`: the selected pair (or the route kept through a
   // restart) goes through it, so the path is gone and only an ICE restart brings another.
   std::function<void(const std::string& url, const Status& error, bool inUse)> onRelayFailed;
+  // A TURN server of the current generation gave no allocation (credentials refused, as when
+  // they expired; unreachable; an error answer): no relay candidate comes from it.
+  std::function<void(const std::string& url, const Status& error)> onRelayError;
 
  private:
   struct Relay {

@@ -158,6 +158,9 @@ PeerConnection::PeerConnection(Key, loop::EventLoop& loop, PeerConnectionConfig 
   ice_->onRelayFailed = [this](const std::string& url, const Status& error, bool inUse) {
     if (onRelayFailed) onRelayFailed(url, error, inUse);
   };
+  ice_->onRelayError = [this](const std::string& url, const Status& error) {
+    if (onRelayError) onRelayError(url, error);
+  };
   ice_->onCandidateSkipped = [this](const sdp::Candidate& c, const std::string& reason) {
     if (onCandidateSkipped) onCandidateSkipped(sdp::FormatCandidate(c), reason);
   };
@@ -249,6 +252,7 @@ PeerConnection::~PeerConnection() {
   onError = nullptr;
   onCandidateSkipped = nullptr;
   onRelayFailed = nullptr;
+  onRelayError = nullptr;
   onTrack = nullptr;
   onFrame = nullptr;
   onKeyFrameRequest = nullptr;

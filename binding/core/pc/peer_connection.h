@@ -163,6 +163,8 @@ class PeerConnection {
   // A TURN allocation failed after it was made (IceTransport::onRelayFailed); `inUse`: the
   // media went through it, and only an ICE restart finds another path.
   std::function<void(const std::string& url, const Status& error, bool inUse)> onRelayFailed;
+  // A TURN server gave no allocation (IceTransport::onRelayError): W3C icecandidateerror.
+  std::function<void(const std::string& url, const Status& error)> onRelayError;
 
  private:
   sdp::LocalTransport MakeLocalTransport() const;
