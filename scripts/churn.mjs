@@ -8,12 +8,15 @@
 //
 //   npm run churn -- [--minutes 20] [--viewers 5] [--seed 1] [--warmup 1] [--settle 15]
 //                    [--join-min 1] [--join-max 5] [--stay-min 2] [--stay-max 10] [--json]
+//                    [--quiet-every M]
 //
 // Resources are measured at two quiet points, with no viewer: the baseline after a warm-up of
 // churn (--warmup minutes: the allocator's arenas, JIT code and OpenSSL's tables fill once),
 // and the end, after all viewers left; each after the master's viewer count reached 0 and a
 // settle period (--settle seconds). At each, RSS is the median of 5 readings 1 s apart, each
 // after a full garbage collection; descriptors and handles are the largest of those readings.
+// --quiet-every M adds such a quiet point every M minutes of churn after the baseline and
+// prints it, to see whether RSS levels off or keeps rising; the criteria stay as below.
 // Pass criteria:
 // - RSS at the end at most 5% above the baseline;
 // - open descriptors and active handles at the end no more than at the baseline;
@@ -48,6 +51,7 @@ const opts = parseArgs(process.argv.slice(2), {
   // Heap snapshots at the baseline and at the end (churn-baseline/end.heapsnapshot in the
   // current directory), to tell what a JS heap growth is made of.
   snapshots: false,
+  'quiet-every': 0,
 });
 if (!(opts.minutes > opts.warmup)) throw new Error('--minutes must be more than --warmup');
 if (!Number.isInteger(opts.viewers) || opts.viewers < 1 || opts.viewers > 20) {
@@ -135,7 +139,7 @@ async function quietPoint(name) {
     readings.push(sampleResources());
     await sleep(1000);
   }
-  if (opts.snapshots)
+  if (opts.snapshots && name !== 'quiet')
     writeHeapSnapshot(`churn-${name === 'end' ? 'end' : 'baseline'}.heapsnapshot`);
   return {
     rss: median(readings.map((x) => x.rss)),
@@ -164,7 +168,21 @@ log(
 );
 phase = 'churn';
 const joinedBefore = counts.joined;
-await churnFor((opts.minutes - opts.warmup) * 60_000);
+const quiet = [];
+const churnMs = (opts.minutes - opts.warmup) * 60_000;
+const stepMs = opts['quiet-every'] > 0 ? opts['quiet-every'] * 60_000 : churnMs;
+for (let done = stepMs; done < churnMs; done += stepMs) {
+  await churnFor(stepMs);
+  phase = 'settle';
+  const q = await quietPoint('quiet');
+  const at = opts.warmup + done / 60_000;
+  quiet.push({ atMinutes: at, ...q });
+  log(
+    `quiet at ${at} min: rss ${mb(q.rss)} MB (anonymous ${mb(q.anon)}, JS heap ${mb(q.heap)} of ${mb(q.heapTotal)}, code ${mb(q.code)})`,
+  );
+  phase = 'churn';
+}
+await churnFor(churnMs - stepMs * quiet.length);
 phase = 'settle';
 const end = await quietPoint('end');
 clearInterval(status);
@@ -192,6 +210,7 @@ const summary = {
   masterLeftReasons: leftReasons,
   start: start0,
   baseline,
+  quiet,
   end,
   rssGrowth: (end.rss - baseline.rss) / baseline.rss,
 };
