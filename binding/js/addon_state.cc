@@ -49,6 +49,10 @@ AddonState::~AddonState() {
 
 void AddonState::DestroyPeerConnection(uint64_t id) {
   if (peerConnections.erase(id) == 0) return;
+  NoteFreed();
+}
+
+void AddonState::NoteFreed() {
   if (!releaser_) {
     releaser_ = std::make_unique<loop::FreedMemoryReleaser>(*loop, [] { ReleaseFreedMemory(); });
   }

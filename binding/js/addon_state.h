@@ -24,6 +24,9 @@ struct AddonState {
   // Network thread only: frees the connection `id` and, once teardowns pause, hands the freed
   // heap back to the system (see loop/freed_memory_releaser.h).
   void DestroyPeerConnection(uint64_t id);
+  // Network thread only: something large was freed elsewhere (a connection's JS side, when
+  // the collector finalized it): release once the pause comes, as after a teardown.
+  void NoteFreed();
   // JS thread only.
   uint64_t nextId = 1;
   // Every live PeerConnectionWrap's shared state by id (type-erased: it is
