@@ -112,3 +112,21 @@ export function candidateSink(pc: PeerConnection): {
     errors,
   };
 }
+
+/**
+ * Gathers for an offer with a data channel: every candidate `pc` emits, as its SDP line, up
+ * to and with the `null` that ends gathering.
+ */
+export async function gatherAll(pc: PeerConnection): Promise<(string | null)[]> {
+  const seen: (string | null)[] = [];
+  const done = new Promise<void>((resolve) =>
+    pc.on('icecandidate', (c) => {
+      seen.push(c ? c.candidate : null);
+      if (!c) resolve();
+    }),
+  );
+  await pc.enableDataChannels();
+  await pc.setLocalDescription(await pc.createOffer());
+  await done;
+  return seen;
+}

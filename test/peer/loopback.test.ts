@@ -6,7 +6,7 @@ import {
   rtcPeerConnectionGetMetrics,
   type TransportStats,
 } from '../../lib/index.js';
-import { LOOPBACK, negotiate, trickle, waitForState } from '../helpers/peers.js';
+import { LOOPBACK, gatherAll, negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 const open: PeerConnection[] = [];
 function pc(config = LOOPBACK): PeerConnection {
@@ -113,16 +113,7 @@ describe('native to native on loopback', () => {
 
   it('emits the gathered candidates and then null', async () => {
     const p = pc();
-    const seen: (string | null)[] = [];
-    const done = new Promise<void>((resolve) =>
-      p.on('icecandidate', (c) => {
-        seen.push(c ? c.candidate : null);
-        if (!c) resolve();
-      }),
-    );
-    await p.enableDataChannels();
-    await p.setLocalDescription(await p.createOffer());
-    await done;
+    const seen = await gatherAll(p);
     expect(seen.at(-1)).toBeNull();
     // A UDP host candidate, and ICE-TCP's passive and active ones (RFC 6544: the active one
     // with the discard port 9), all on the one allowed address.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeerConnection, SignalingClient, getStat } from '../../lib/index.js';
 import { startLocalKvs, type LocalKvs } from '../../lib/local/index.js';
-import { negotiate, trickle, waitForState } from '../helpers/peers.js';
+import { gatherAll, negotiate, trickle, waitForState } from '../helpers/peers.js';
 
 // Relay-only connections through the coturn the local KVS service runs, with the TURN
 // credentials GetIceServerConfig hands out (through the signaling client, as an app would).
@@ -117,18 +117,9 @@ async function gatherRelay(
     interfaces: { only: ['127.0.0.1'] },
   });
   try {
-    const candidates: (string | null)[] = [];
     const errors: { url: string; code: string }[] = [];
     pc.on('icecandidateerror', (e) => errors.push({ url: e.url, code: e.error.code }));
-    const done = new Promise<void>((resolve) =>
-      pc.on('icecandidate', (c) => {
-        candidates.push(c ? c.candidate : null);
-        if (!c) resolve();
-      }),
-    );
-    await pc.enableDataChannels();
-    await pc.setLocalDescription(await pc.createOffer());
-    await done;
+    const candidates = await gatherAll(pc);
     return { candidates, errors };
   } finally {
     await pc.close();
