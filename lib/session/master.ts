@@ -465,9 +465,8 @@ export class Master extends EventEmitter<MasterEvents> {
     attempts: number,
   ): Promise<void> {
     const correlationId = `answer.${++this.#answerCount}`;
-    this.#answers.set(correlationId, { session, answer, attempts });
-    // Bounded: entries go when answered for, or after the session ends (below).
-    for (const [cid, a] of this.#answers) if (a.session.ended) this.#answers.delete(cid);
+    // Bounded: entries go when answered for (#onStatus), or when their session ends (#end).
+    if (!session.ended) this.#answers.set(correlationId, { session, answer, attempts });
     await this.signaling.sendSdpAnswer(answer, session.viewerId, { correlationId });
   }
 
